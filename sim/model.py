@@ -1,0 +1,160 @@
+"""Frozen, typed scenario objects.
+
+:mod:`sim.scenario` turns a TOML file into these; every other module reads
+only these objects, never raw TOML dictionaries. All money is in the
+scenario's currency as floats; defaults are the contract's defaults.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .distributions import Distribution
+
+TREATY_TYPES = ("quota_share", "surplus", "per_risk_xl", "cat_xl", "stop_loss")
+CAPITAL_CLASSES = ("property", "liability", "special", "other")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    trials: int
+    seed: int
+    years: int = 1
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of business: ``policies`` similar insured risks."""
+
+    name: str
+    policies: int
+    sum_insured: Distribution          # sampled once per policy per scenario
+    premium_rate: float
+    frequency: Distribution            # poisson | negbin | bernoulli, claims per policy per year
+    severity: Distribution | None      # ground-up loss per claim, money ...
+    damage_ratio: Distribution | None  # ... or share of the sum insured (exactly one is set)
+    deductible: float = 0.0
+    limit: float | None = None         # None: the policy's sum insured
+    uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1)
+    capital_class: str = "other"
+
+
+@dataclass(frozen=True)
+class Dependence:
+    copula: str = "independent"        # independent | gaussian | t
+    df: float = 4.0
+    # (line_a, line_b, rho); unlisted pairs are 0
+    correlation: tuple[tuple[str, str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Catastrophe:
+    """A systemic event type: Poisson(rate) events a year, each hitting many policies."""
+
+    name: str
+    rate: float
+    lines: tuple[str, ...]
+    affected_share: Distribution       # share of each listed line's policies hit
+    damage_ratio: Distribution | None  # per hit policy, share of its sum insured ...
+    severity: Distribution | None      # ... or money (exactly one is set)
+
+
+@dataclass(frozen=True)
+class Treaty:
+    """One reinsurance treaty. Only the terms of its ``type`` are meaningful."""
+
+    type: str                          # one of TREATY_TYPES
+    panel: tuple[tuple[str, float], ...]   # (reinsurer name, share of the treaty), shares sum to 1
+    lines: tuple[str, ...] | None = None   # covered lines; None = all
+    # quota share
+    cession: float = 0.0
+    commission: float = 0.0            # also surplus
+    # surplus (retention also XL)
+    retention: float = 0.0
+    surplus_lines: float = 0.0         # number of lines: capacity = surplus_lines * retention
+    # XL
+    limit: float = math.inf            # XL: money per occurrence; stop loss: loss ratio
+    reinstatements: int = 0
+    reinstatement_premium: float = 1.0
+    reinstatement_basis: str = "amount"    # amount | amount_and_time
+    aggregate_deductible: float = 0.0
+    aggregate_limit: float = math.inf  # resolved: min(given, (reinstatements + 1) * limit)
+    rate_on_line: float | None = None
+    premium: float | None = None       # XL premium given directly
+    # stop loss
+    attachment: float = 0.0            # loss ratio
+    rate: float = 0.0                  # premium = rate * subject premium
+
+    def layer_premium(self) -> float:
+        """Deposit premium of an XL layer (money)."""
+        if self.premium is not None:
+            return self.premium
+        return (self.rate_on_line or 0.0) * self.limit
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    role: str                          # lead | follower
+    share: float
+    capital: float
+    expense_ratio: float = 0.0
+    other_minimum_capital: float = 0.0
+    reinsurance: tuple[Treaty, ...] = ()   # the member's own programme, on its share
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    members: tuple[Member, ...]
+    lead_fee: float = 0.0
+    reinsurance: tuple[Treaty, ...] = ()   # the joint programme, in inuring order
+
+    @property
+    def lead(self) -> Member:
+        return next(member for member in self.members if member.role == "lead")
+
+
+@dataclass(frozen=True)
+class Reinsurer:
+    name: str
+    default_probability: float = 0.0
+    recovery_rate: float = 0.0
+    capital: float = math.inf
+    rating: str | None = None
+
+
+@dataclass(frozen=True)
+class Solvency:
+    regime: str = "c-ross"             # c-ross | var
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    exposure_growth: float = 0.0
+    payment_pattern: tuple[float, ...] = (1.0,)
+    recovery_delay_days: float = 0.0
+    exit_below_solvency: float = 0.0   # 0: no exits
+    reallocation: str = "pro_rata"     # pro_rata | lead
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    simulation: Simulation
+    lines: tuple[Line, ...]
+    pool: Pool
+    currency: str = "CNY"
+    dependence: Dependence = field(default_factory=Dependence)
+    catastrophes: tuple[Catastrophe, ...] = ()
+    reinsurers: tuple[Reinsurer, ...] = ()
+    solvency: Solvency = field(default_factory=Solvency)
+    dynamics: Dynamics = field(default_factory=Dynamics)
+    source: str | None = None          # the file it was read from, for messages
+    sha256: str = ""                   # of the resolved scenario (after `base` inheritance)
+
+    def line_index(self, name: str) -> int:
+        return next(i for i, line in enumerate(self.lines) if line.name == name)
+
+    def reinsurer_index(self, name: str) -> int:
+        return next(i for i, reinsurer in enumerate(self.reinsurers) if reinsurer.name == name)

@@ -1,0 +1,63 @@
+"""Who holds the money: the pool, its members and the reinsurers, in one fixed order.
+
+Party ``0`` is the pool as a whole, then the members in scenario order, then
+the reinsurers in scenario order. Every per-party array has that last axis.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Per trial and party, as float64 arrays of shape (n_trials, n_parties); produced by
+# sim.pool.allocate_chunk. The first ten are trials.parquet columns of the contract.
+#
+# members:    gross_loss     share of the pool's gross loss
+#             ceded_loss     recoveries due (pool programme share + own programme)
+#             default_loss   recoveries not paid because a reinsurer defaulted
+#             net_loss       gross - ceded + default
+#             gross_premium  share of the pool's gross premium
+#             ceded_premium  reinsurance premiums paid (proportional + non-proportional deposit)
+#             reinstatement_premium  paid
+#             commission     received
+#             expenses       expense_ratio * gross_premium
+#             lead_fee       received (lead, > 0) or paid (followers, < 0)
+# reinsurers: gross_loss = owed, default_loss = not paid, net_loss = paid, ceded_loss = 0,
+#             gross_premium = premiums received (ceded + reinstatement), commission = paid,
+#             the rest 0
+# pool:       gross_loss, gross_premium of the pool; the other columns are the sums over members
+#
+# Extra columns used by the metrics:
+#   max_occurrence_gross / max_occurrence_net : largest single occurrence (OEP), gross / net
+#   cat_loss_after_proportional : catastrophe-event loss net of proportional cover (C-ROSS cat risk)
+#   cat_xl_recovery             : cat XL recoveries on catastrophe events (C-ROSS cat risk)
+#   credit_exposure             : recoveries due, each weighted by its reinsurer's C-ROSS credit factor
+#   defaulted                   : reinsurers: 1.0 if it defaulted in the trial, else 0.0
+PARTY_COLUMNS = (
+    "gross_loss", "ceded_loss", "default_loss", "net_loss",
+    "gross_premium", "ceded_premium", "reinstatement_premium", "commission",
+    "expenses", "lead_fee",
+    "max_occurrence_gross", "max_occurrence_net",
+    "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
+)
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The static facts of every party; produced by :func:`sim.pool.parties`."""
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]                  # "pool" | "member" | "reinsurer"
+    roles: tuple[str, ...]                  # "lead" | "follower" | ""
+    share: np.ndarray                       # (n_parties,) pool share; pool 1.0, reinsurers 0.0
+    capital_start: np.ndarray               # (n_parties,) inf where unlimited
+    line_gross_premium: np.ndarray          # (n_parties, n_lines)
+    line_proportional_ceded_premium: np.ndarray   # (n_parties, n_lines) QS + surplus premium ceded
+    nonproportional_premium: np.ndarray     # (n_parties,) XL and stop-loss deposit premiums paid
+
+    @property
+    def n_parties(self) -> int:
+        return len(self.names)
+
+    def indices(self, kind: str) -> np.ndarray:
+        return np.array([i for i, k in enumerate(self.kinds) if k == kind], dtype=np.int64)
