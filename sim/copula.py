@@ -1,0 +1,79 @@
+"""The lines' yearly risk levels, joined by an independent, Gaussian or t copula.
+
+A line's risk level is a gamma multiplier with mean 1 and coefficient of
+variation ``uncertainty`` (parameter uncertainty: nobody knows the true claim
+rate of AI liability). The copula joins the levels across lines, so a bad
+year for one line tends to be a bad year for the lines correlated with it.
+
+The numba kernel draws, per trial, ``n_lines`` standard normals and one
+chi-square from the trial's own stream; the transforms to uniforms and gamma
+quantiles are elementwise scipy functions, so results do not depend on the
+chunking either.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .jit import parallel_jit, prange
+from .model import Scenario
+from .rng import STREAM_COPULA, seed_state
+from .sampling import standard_gamma, standard_normal
+
+
+@parallel_jit
+def _draw_normals(seed, first_trial, n_lines, chi_square_df, normals, chi_square):
+    for t in prange(normals.shape[0]):
+        state = np.empty(4, dtype=np.uint64)
+        seed_state(state, seed, STREAM_COPULA, first_trial + t, 0)
+        for j in range(n_lines):
+            normals[t, j] = standard_normal(state)
+        if chi_square_df > 0.0:
+            chi_square[t] = 2.0 * standard_gamma(state, 0.5 * chi_square_df)
+
+
+def correlation_matrix(scenario: Scenario) -> np.ndarray:
+    """The lines' correlation matrix, shape ``(n_lines, n_lines)``; unlisted pairs are 0."""
+    n = len(scenario.lines)
+    matrix = np.eye(n)
+    for a, b, rho in scenario.dependence.correlation:
+        i, j = scenario.line_index(a), scenario.line_index(b)
+        matrix[i, j] = matrix[j, i] = rho
+    return matrix
+
+
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Cholesky factor that tolerates a positive semi-definite matrix (validated upstream)."""
+    try:
+        return np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(matrix)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+
+def copula_uniforms(scenario: Scenario, first_trial: int, n_trials: int) -> np.ndarray:
+    """Uniforms of the lines' copula, shape ``(n_trials, n_lines)``."""
+    dependence = scenario.dependence
+    n_lines = len(scenario.lines)
+    is_t = dependence.copula == "t"
+    normals = np.empty((n_trials, n_lines))
+    chi_square = np.empty(n_trials)
+    _draw_normals(np.uint64(scenario.simulation.seed), np.uint64(first_trial), n_lines,
+                  float(dependence.df) if is_t else 0.0, normals, chi_square)
+    if dependence.copula == "independent":
+        return special.ndtr(normals)
+    correlated = normals @ _cholesky(correlation_matrix(scenario)).T
+    if is_t:
+        return special.stdtr(dependence.df, correlated / np.sqrt(chi_square / dependence.df)[:, None])
+    return special.ndtr(correlated)
+
+
+def risk_levels(scenario: Scenario, first_trial: int, n_trials: int) -> np.ndarray:
+    """Each line's risk multiplier (gamma, mean 1, CV = uncertainty), shape ``(n_trials, n_lines)``."""
+    uniforms = copula_uniforms(scenario, first_trial, n_trials)
+    levels = np.ones_like(uniforms)
+    for j, line in enumerate(scenario.lines):
+        if line.uncertainty > 0.0:
+            shape = 1.0 / line.uncertainty ** 2
+            levels[:, j] = special.gammaincinv(shape, uniforms[:, j]) / shape
+    return levels

@@ -1,0 +1,186 @@
+"""One simulation run, end to end: scenario -> chunks of trials -> per-party arrays -> results.
+
+This is the Python API behind ``poolsim run``::
+
+    import sim
+    results = sim.run("scenarios/ai_cyber_pool.toml", trials=20_000)
+    results.summary
+
+Trials are simulated in chunks so memory stays bounded; each chunk's work
+(:func:`simulate_chunk`) is a pure function of the scenario and the chunk's
+trial range, which is what lets threads, chunk sizes and Dask workers all
+give the same numbers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .engine import LossModel, expected_risk_losses
+from .engine import simulate_chunk as simulate_losses
+from .errors import ScenarioError
+from .exposure import build_exposure
+from .model import Scenario
+from .occurrences import Exposure
+from .parties import PARTY_COLUMNS, Parties
+
+# About this many risk losses per chunk: big enough to keep both cores busy,
+# small enough that a chunk's occurrence table stays well under 100 MB.
+RISK_LOSSES_PER_CHUNK = 2_000_000
+MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS = 1_000, 100_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """Everything a chunk needs besides its trial range; cheap to send to a Dask worker."""
+
+    scenario: Scenario
+    exposure: Exposure
+    model: LossModel
+    parties: Parties
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    from .pool import parties as build_parties
+    exposure = build_exposure(scenario)
+    return Prepared(scenario, exposure, LossModel.from_scenario(scenario), build_parties(scenario, exposure))
+
+
+def simulate_chunk(prepared: Prepared, first_trial: int, n_trials: int):
+    """Gross losses and their split among the parties for one range of trials.
+
+    Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
+    :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``.
+    """
+    from .pool import allocate_chunk
+    scenario = prepared.scenario
+    losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
+    arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed)
+    return arrays, losses.line_loss, losses.line_claims
+
+
+def chunk_ranges(n_trials: int, chunk_trials: int) -> list[tuple[int, int]]:
+    """``(first_trial, n_trials)`` of each chunk, in order."""
+    return [(first, min(chunk_trials, n_trials - first)) for first in range(0, n_trials, chunk_trials)]
+
+
+def default_chunk_trials(prepared: Prepared) -> int:
+    per_trial = max(expected_risk_losses(prepared.scenario, prepared.exposure), 1.0)
+    return int(np.clip(RISK_LOSSES_PER_CHUNK / per_trial, MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS))
+
+
+def with_overrides(scenario: Scenario, trials: int | None = None, seed: int | None = None) -> Scenario:
+    simulation = scenario.simulation
+    if trials is not None:
+        if trials < 1:
+            raise ScenarioError([f"--trials = {trials} must be a whole number >= 1"])
+        simulation = dataclasses.replace(simulation, trials=int(trials))
+    if seed is not None:
+        if seed < 0:
+            raise ScenarioError([f"--seed = {seed} must be a whole number >= 0"])
+        simulation = dataclasses.replace(simulation, seed=int(seed))
+    return dataclasses.replace(scenario, simulation=simulation)
+
+
+def _load(scenario) -> tuple[Scenario, str]:
+    if isinstance(scenario, Scenario):
+        stem = Path(scenario.source).stem if scenario.source else "scenario"
+        return scenario, stem
+    from .scenario import load
+    return load(scenario), Path(scenario).stem
+
+
+class _Collector:
+    """Preallocated full-run arrays that chunks are copied into as they arrive."""
+
+    def __init__(self, n_trials: int, n_parties: int, n_lines: int):
+        self.arrays = {name: np.empty((n_trials, n_parties)) for name in PARTY_COLUMNS}
+        self.line_loss = np.empty((n_trials, n_lines))
+        self.line_claims = np.empty((n_trials, n_lines), dtype=np.int64)
+
+    def add(self, first_trial: int, result) -> None:
+        arrays, line_loss, line_claims = result
+        rows = slice(first_trial, first_trial + len(line_loss))
+        for name in PARTY_COLUMNS:
+            self.arrays[name][rows] = arrays[name]
+        self.line_loss[rows] = line_loss
+        self.line_claims[rows] = line_claims
+
+
+def run(scenario, *, trials: int | None = None, seed: int | None = None, out=None,
+        threads: int | None = None, workers: int | None = None, scheduler: str | None = None,
+        chunk_trials: int | None = None, plots: bool = True, progress: bool = True):
+    """Simulate a scenario (a path or a :class:`sim.model.Scenario`) and return its results.
+
+    ``out`` is the results folder to write (atomically); ``None`` writes nothing.
+    ``workers`` runs on a local Dask cluster of that many processes, ``scheduler``
+    on a running one; the numbers are the same whichever way the run is made.
+    """
+    import numba
+
+    from .results import build_results
+
+    started = time.perf_counter()
+    scenario, stem = _load(scenario)
+    scenario = with_overrides(scenario, trials, seed)
+    if scenario.simulation.years > 1:
+        raise ScenarioError([f"{scenario.source or scenario.name}: simulation.years = {scenario.simulation.years}: "
+                             "multi-year dynamics are not available yet; use years = 1"])
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise ScenarioError([f"--threads = {threads} must be within [1, {numba.config.NUMBA_NUM_THREADS}]"])
+        numba.set_num_threads(threads)
+    if chunk_trials is not None and chunk_trials < 1:
+        raise ScenarioError([f"--chunk-trials = {chunk_trials} must be a whole number >= 1"])
+
+    prepared = prepare(scenario)
+    n_trials = scenario.simulation.trials
+    chunk_trials = chunk_trials or default_chunk_trials(prepared)
+    ranges = chunk_ranges(n_trials, chunk_trials)
+    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines))
+
+    if workers is not None or scheduler is not None:
+        from .distributed import run_chunks
+        run_chunks(prepared, ranges, collector.add, workers=workers, scheduler=scheduler, progress=progress)
+    else:
+        from tqdm import tqdm
+        with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
+                  disable=not progress, leave=False) as bar:
+            for first, count in ranges:
+                collector.add(first, simulate_chunk(prepared, first, count))
+                bar.update(count)
+
+    run_info = {
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.source) if scenario.source else None,
+        "sha256": scenario.sha256,
+        "seed": scenario.simulation.seed,
+        "trials": n_trials,
+        "years": scenario.simulation.years,
+        "version": __version__,
+        "threads": numba.get_num_threads(),
+        "workers": workers,
+        "scheduler": scheduler,
+        "chunk_trials": chunk_trials,
+        "currency": scenario.currency,
+        "wall_seconds": time.perf_counter() - started,
+    }
+    results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
+                            collector.line_claims, run_info)
+    if out is not None:
+        results.write(Path(out), plots=plots)
+    return results
+
+
+def default_out(scenario_path) -> Path:
+    """``results/<scenario file stem>/``, as the contract says."""
+    return Path("results") / Path(scenario_path).stem
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1
