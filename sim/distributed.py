@@ -1,0 +1,58 @@
+"""Scale-out: the chunks of a run as Dask tasks, on a local cluster or a running scheduler.
+
+Each chunk is a pure function of (scenario, trial range) — trial i's random
+numbers come from its own counter-based stream — so a chunk computed on any
+worker, or computed twice because a worker died, gives the same arrays as in
+process. Dask re-runs the tasks of a lost worker by itself.
+"""
+from __future__ import annotations
+
+import os
+
+
+def _chunk_task(prepared, first_trial: int, n_trials: int, threads: int):
+    import numba
+
+    from .runner import simulate_chunk
+    # Several worker processes share the machine: keep each to its share of the cores.
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    return simulate_chunk(prepared, first_trial, n_trials)
+
+
+def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: str | None = None,
+               progress: bool = True) -> None:
+    """Run every ``(first_trial, n_trials)`` range on Dask; call ``add(first_trial, result)`` as each ends."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as error:   # the plain install does not need Dask
+        from .errors import UsageError
+        raise UsageError("--workers and --scheduler need Dask: pip install 'poolsim[dask]'") from error
+    from tqdm import tqdm
+
+    cluster = None
+    if scheduler is None:
+        if workers < 1:
+            from .errors import UsageError
+            raise UsageError(f"--workers = {workers} must be a whole number >= 1")
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs="error")
+        threads = max(1, (os.cpu_count() or 1) // workers)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            if scheduler is not None:
+                n_workers = max(1, len(client.scheduler_info()["workers"]))
+                threads = max(1, (os.cpu_count() or 1) // n_workers)
+            shared = client.scatter(prepared, broadcast=True)
+            futures = {client.submit(_chunk_task, shared, first, count, threads, pure=True): (first, count)
+                       for first, count in ranges}
+            total = sum(count for _, count in ranges)
+            with tqdm(total=total, unit="trial", unit_scale=True, desc=f"{prepared.scenario.name} (dask)",
+                      delay=2.0, disable=not progress, leave=False) as bar:
+                for future in as_completed(futures):
+                    first, count = futures[future]
+                    add(first, future.result())
+                    future.release()
+                    bar.update(count)
+    finally:
+        if cluster is not None:
+            cluster.close()
