@@ -1,0 +1,330 @@
+"""Treaty kernels: one pure function per treaty type, on the occurrence table's arrays.
+
+Every kernel reads the cedant's current net loss per risk loss and writes what
+the treaty takes of it, ``ceded``; it never touches ``net``. The caller
+(:mod:`sim.pool`) then calls :func:`retain`, which subtracts ``ceded`` from
+``net`` and sums it by trial, so the next treaty in the programme works on the
+loss net of this one (inuring order).
+
+Shapes, with the CSR layout of :class:`sim.occurrences.LossChunk`::
+
+    occ_offsets   int64   (n_trials + 1,)   occurrences of trial t: occ_offsets[t]:occ_offsets[t+1]
+    risk_offsets  int64   (n_occ + 1,)      risk losses of occurrence k: risk_offsets[k]:risk_offsets[k+1]
+    occ_day       float64 (n_occ,)          sorted within each trial
+    covered       bool    (n_risk,)         the risk loss is on a line the treaty covers
+    net           float64 (n_risk,)         the cedant's loss before this treaty
+    ceded         float64 (n_risk,)         out: what the treaty takes, 0 <= ceded <= net
+
+Trials are independent, so every kernel is a ``prange`` over trials; within a
+trial, the aggregate terms and reinstatements of an XL layer make the
+occurrences depend on each other, so they are walked in day order.
+
+Money conventions (``sim.model.Treaty``): XL ``limit`` may be ``inf``; the
+kernels therefore use plain IEEE comparisons and are never compiled with
+``fastmath``. Every recovery is clipped to ``[0, net]`` so rounding in a
+running aggregate can never cede more than the cedant has.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .jit import jit, parallel_jit, prange
+
+DAYS_IN_YEAR = 365.0
+
+
+# ---------------------------------------------------------------------------
+# Scalar pieces shared by the layer kernels
+# ---------------------------------------------------------------------------
+
+@jit
+def layer_loss(loss, retention, limit):
+    """Loss to a layer ``limit xs retention``: ``min(max(loss - retention, 0), limit)``."""
+    return min(max(loss - retention, 0.0), limit)
+
+
+@jit
+def aggregate_increase(total_before, recovery, aggregate_deductible, aggregate_limit):
+    """Recovery left after the annual aggregate terms, for one more loss to the layer.
+
+    The running total of layer losses is passed through
+    ``min(max(total - AAD, 0), AAL)``; a loss recovers the increase of that
+    clipped total. Clipped to ``[0, recovery]`` because ``total + recovery``
+    rounds, and a recovery must never exceed the loss to the layer.
+    """
+    before = layer_loss(total_before, aggregate_deductible, aggregate_limit)
+    after = layer_loss(total_before + recovery, aggregate_deductible, aggregate_limit)
+    return min(max(after - before, 0.0), recovery)
+
+
+@jit
+def time_factor(day, pro_rata_time):
+    """Share of the year left at ``day``, for reinstatements pro rata as to time; else 1."""
+    if pro_rata_time:
+        return max(DAYS_IN_YEAR - day, 0.0) / DAYS_IN_YEAR
+    return 1.0
+
+
+# ---------------------------------------------------------------------------
+# Proportional treaties
+# ---------------------------------------------------------------------------
+
+@parallel_jit
+def quota_share_kernel(occ_offsets, risk_offsets, covered, net, cession, ceded):
+    """Quota share: ``ceded = cession * net`` on covered risk losses. Writes ``ceded`` (n_risk,)."""
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
+            ceded[r] = cession * net[r] if covered[r] else 0.0
+
+
+@parallel_jit
+def surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded):
+    """Surplus: ``ceded = f[policy] * net`` on covered risk losses.
+
+    ``ceded_fraction`` is ``(n_policies,)``, from :func:`surplus_fraction`.
+    Writes ``ceded`` (n_risk,).
+    """
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
+            ceded[r] = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
+
+
+def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: float) -> np.ndarray:
+    """Ceded fraction of each risk under a surplus treaty, shape ``(n_policies,)``.
+
+    ``f = min(max(SI - R, 0), n * R) / SI``; a policy with no sum insured cedes nothing.
+    """
+    sum_insured = np.asarray(sum_insured, dtype=np.float64)
+    capacity = surplus_lines * retention
+    ceded_sum_insured = np.minimum(np.maximum(sum_insured - retention, 0.0), capacity)
+    out = np.zeros_like(sum_insured)
+    np.divide(ceded_sum_insured, sum_insured, out=out, where=sum_insured > 0)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Excess of loss: per risk, per occurrence (cat), and stop loss
+# ---------------------------------------------------------------------------
+
+@parallel_jit
+def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
+                       retention, limit, aggregate_deductible, aggregate_limit,
+                       reinstatable, reinstatement_rate, pro_rata_time,
+                       ceded, reinstatement_premium):
+    """Per-risk excess of loss with annual aggregate terms and reinstatements.
+
+    Each covered risk loss, occurrence by occurrence in day order, recovers
+    ``min(max(net - retention, 0), limit)``, reduced by the aggregate terms
+    (:func:`aggregate_increase`). Each recovery reinstates
+    ``min(recovery, reinstatable left)`` of limit at ``reinstatement_rate``
+    per unit of limit (times the share of the year left when ``pro_rata_time``).
+
+    Parameters
+    ----------
+    reinstatable : float
+        Limit that may be reinstated in the year, ``reinstatements * limit``.
+    reinstatement_rate : float
+        ``reinstatement_premium * layer_premium / limit`` (0 for an unlimited layer).
+    ceded : float64 (n_risk,)
+        Out: recovery per risk loss.
+    reinstatement_premium : float64 (n_trials,)
+        Out: reinstatement premium due by the cedant in each trial.
+    """
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        total = 0.0            # layer losses so far, before the aggregate terms
+        reinstated = 0.0       # limit reinstated so far
+        premium = 0.0
+        for k in range(occ_offsets[t], occ_offsets[t + 1]):
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                if not covered[r]:
+                    ceded[r] = 0.0
+                    continue
+                to_layer = layer_loss(net[r], retention, limit)
+                recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit),
+                               net[r])
+                total += to_layer
+                ceded[r] = recovery
+                if recovery > 0.0:
+                    reinstatement = min(recovery, reinstatable - reinstated)
+                    reinstated += reinstatement
+                    premium += reinstatement_rate * reinstatement * time_factor(occ_day[k], pro_rata_time)
+        reinstatement_premium[t] = premium
+
+
+@parallel_jit
+def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
+                  retention, limit, aggregate_deductible, aggregate_limit,
+                  reinstatable, reinstatement_rate, pro_rata_time,
+                  ceded, reinstatement_premium):
+    """Per-occurrence (catastrophe) excess of loss; parameters as :func:`per_risk_xl_kernel`.
+
+    The occurrence's loss is the sum of its covered net risk losses; its
+    recovery is given back to those risk losses pro rata to their net, so the
+    treaties after this one and the occurrence metrics see it.
+    """
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        total = 0.0
+        reinstated = 0.0
+        premium = 0.0
+        for k in range(occ_offsets[t], occ_offsets[t + 1]):
+            occurrence_loss = 0.0
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                if covered[r]:
+                    occurrence_loss += net[r]
+            to_layer = layer_loss(occurrence_loss, retention, limit)
+            recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
+            total += to_layer
+            # min(.., 1): the ratio of two rounded numbers may exceed 1 by an ulp
+            ceded_share = min(recovery / occurrence_loss, 1.0) if occurrence_loss > 0.0 else 0.0
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+            if recovery > 0.0:
+                reinstatement = min(recovery, reinstatable - reinstated)
+                reinstated += reinstatement
+                premium += reinstatement_rate * reinstatement * time_factor(occ_day[k], pro_rata_time)
+        reinstatement_premium[t] = premium
+
+
+@parallel_jit
+def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit, ceded):
+    """Stop loss on the trial's covered net loss ``S``: recovery ``min(max(S - attachment, 0), limit)``.
+
+    ``attachment`` and ``limit`` are money (the loss ratios times the subject
+    premium). The recovery is given back to the covered risk losses pro rata
+    to their net. Writes ``ceded`` (n_risk,).
+    """
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        first = risk_offsets[occ_offsets[t]]
+        last = risk_offsets[occ_offsets[t + 1]]
+        annual_loss = 0.0
+        for r in range(first, last):
+            if covered[r]:
+                annual_loss += net[r]
+        recovery = layer_loss(annual_loss, attachment, limit)
+        ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
+        for r in range(first, last):
+            ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+
+
+# ---------------------------------------------------------------------------
+# Bookkeeping after a treaty
+# ---------------------------------------------------------------------------
+
+@parallel_jit
+def retain(occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial):
+    """Subtract ``ceded`` from ``net`` in place and sum it by trial.
+
+    Writes ``ceded_by_trial`` (n_trials,) and ``cat_ceded_by_trial``
+    (n_trials,), the part ceded on catastrophe events (``occ_event >= 0``).
+    """
+    n_trials = len(occ_offsets) - 1
+    for t in prange(n_trials):
+        total = 0.0
+        cat_total = 0.0
+        for k in range(occ_offsets[t], occ_offsets[t + 1]):
+            occurrence_ceded = 0.0
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                net[r] -= ceded[r]
+                occurrence_ceded += ceded[r]
+            total += occurrence_ceded
+            if occ_event[k] >= 0:
+                cat_total += occurrence_ceded
+        ceded_by_trial[t] = total
+        cat_ceded_by_trial[t] = cat_total
+
+
+# ---------------------------------------------------------------------------
+# Python wrappers: validate, resolve the terms, call the kernel
+# ---------------------------------------------------------------------------
+
+def _check(occ_offsets, risk_offsets, net, covered):
+    n_risk = len(net)
+    if len(covered) != n_risk:
+        raise ValueError(f"covered has {len(covered)} entries, net has {n_risk}: one per risk loss")
+    if len(occ_offsets) < 1 or len(risk_offsets) != occ_offsets[-1] + 1 or risk_offsets[-1] != n_risk:
+        raise ValueError("occ_offsets / risk_offsets do not describe net: "
+                         "need risk_offsets[occ_offsets[-1]] == len(net)")
+
+
+def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
+                layer_premium: float, aggregate_limit: float) -> tuple[float, float, float]:
+    """Resolve an XL layer's yearly terms: ``(aggregate_limit, reinstatable, reinstatement_rate)``.
+
+    - ``aggregate_limit``: at most ``(reinstatements + 1) * limit`` (the contract's default),
+    - ``reinstatable``: ``reinstatements * limit`` (0 without reinstatements, even for an
+      unlimited layer, where ``0 * inf`` would be nan),
+    - ``reinstatement_rate``: premium per unit of limit reinstated,
+      ``reinstatement_premium * layer_premium / limit``; 0 when the limit is 0 or unlimited.
+    """
+    if reinstatements > 0:
+        reinstatable = reinstatements * limit
+        total_limit = (reinstatements + 1) * limit
+    else:
+        reinstatable = 0.0
+        total_limit = limit
+    aggregate_limit = min(aggregate_limit, total_limit)
+    if 0.0 < limit < math.inf:
+        reinstatement_rate = reinstatement_premium * layer_premium / limit
+    else:
+        reinstatement_rate = 0.0
+    return aggregate_limit, reinstatable, reinstatement_rate
+
+
+def quota_share(occ_offsets, risk_offsets, covered, net, cession, ceded=None):
+    """Ceded loss per risk loss under a quota share; returns ``ceded`` (n_risk,)."""
+    _check(occ_offsets, risk_offsets, net, covered)
+    ceded = np.empty_like(net) if ceded is None else ceded
+    quota_share_kernel(occ_offsets, risk_offsets, covered, net, float(cession), ceded)
+    return ceded
+
+
+def surplus(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded=None):
+    """Ceded loss per risk loss under a surplus; ``ceded_fraction`` from :func:`surplus_fraction`."""
+    _check(occ_offsets, risk_offsets, net, covered)
+    ceded = np.empty_like(net) if ceded is None else ceded
+    surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded)
+    return ceded
+
+
+def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, net, *,
+                   retention, limit, reinstatements=0, reinstatement_premium=1.0,
+                   layer_premium=0.0, aggregate_deductible=0.0, aggregate_limit=math.inf,
+                   pro_rata_time=False, ceded=None):
+    """Per-risk (``per_occurrence=False``) or cat (``True``) XL.
+
+    Returns ``(ceded (n_risk,), reinstatement_premium (n_trials,))``.
+    """
+    _check(occ_offsets, risk_offsets, net, covered)
+    if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
+        raise ValueError("XL retention, limit and aggregate terms must be >= 0")
+    aggregate_limit, reinstatable, reinstatement_rate = layer_terms(
+        limit, reinstatements, reinstatement_premium, layer_premium, aggregate_limit)
+    ceded = np.empty_like(net) if ceded is None else ceded
+    premium = np.empty(len(occ_offsets) - 1, dtype=np.float64)
+    kernel = cat_xl_kernel if per_occurrence else per_risk_xl_kernel
+    kernel(occ_offsets, risk_offsets, occ_day, covered, net,
+           float(retention), float(limit), float(aggregate_deductible), float(aggregate_limit),
+           float(reinstatable), float(reinstatement_rate), bool(pro_rata_time), ceded, premium)
+    return ceded, premium
+
+
+def stop_loss(occ_offsets, risk_offsets, covered, net, *, attachment, limit, subject_premium, ceded=None):
+    """Stop loss with ``attachment`` and ``limit`` as loss ratios on ``subject_premium`` (money).
+
+    Returns ``ceded`` (n_risk,).
+    """
+    _check(occ_offsets, risk_offsets, net, covered)
+    attachment_money = attachment * subject_premium
+    # inf * 0 would be nan: an unlimited cover stays unlimited whatever the premium
+    limit_money = math.inf if limit == math.inf else limit * subject_premium
+    ceded = np.empty_like(net) if ceded is None else ceded
+    stop_loss_kernel(occ_offsets, risk_offsets, covered, net, float(attachment_money),
+                     float(limit_money), ceded)
+    return ceded
