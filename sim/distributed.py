@@ -7,6 +7,7 @@ process. Dask re-runs the tasks of a lost worker by itself.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 
@@ -35,7 +36,7 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
             from .errors import UsageError
             raise UsageError(f"--workers = {workers} must be a whole number >= 1")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs="error")
+                               dashboard_address=None, silence_logs=logging.ERROR)
         threads = max(1, (os.cpu_count() or 1) // workers)
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
