@@ -24,7 +24,7 @@ STREAM_DEFAULT = 5       # reinsurer defaults
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 1.0 / 9007199254740992.0   # 2**-53
+_TO_UNIT = 1.0 / 4503599627370496.0   # 2**-52
 
 
 @jit
@@ -71,8 +71,12 @@ def next_uint64(state):
 
 @jit
 def uniform(state):
-    """A uniform draw in the open interval (0, 1): never 0, so logs are safe."""
-    return (float(next_uint64(state) >> np.uint64(11)) + 0.5) * _TO_UNIT
+    """A uniform draw in the open interval (0, 1): never 0, so logs are safe, and never 1.
+
+    52 random bits plus one half: (k + 0.5) * 2**-52 is exact in float64 for every k,
+    so the largest value is 1 - 2**-53 (53 bits would round up to 1.0).
+    """
+    return (float(next_uint64(state) >> np.uint64(12)) + 0.5) * _TO_UNIT
 
 
 @parallel_jit
