@@ -1,0 +1,231 @@
+"""The ``poolsim`` command: a thin shell over the Python API.
+
+Each subcommand parses its arguments and calls one function
+(:func:`sim.scenario.validate`, :func:`sim.runner.run`,
+:func:`sim.compare.compare`, :func:`sim.plots.plot_results`); anything the
+command can do, a notebook can do with one import. The engine is imported
+inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
+fast and work without it.
+
+Exit status: 0 success, 2 bad input (scenario or arguments), 1 anything else,
+130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ScenarioError, UsageError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Columns of the printed summary, in order; those the results lack are skipped.
+SUMMARY_COLUMNS = (
+    "party", "share", "gross_premium", "expected_net_loss", "net_loss_ratio", "combined_ratio",
+    "var_995_net_loss", "mean_solvency_ratio", "prob_solvency_below_100", "prob_ruin",
+)
+PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_ratio",
+                   "prob_solvency_below_100", "prob_ruin"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)     # exits 2 with a usage message on bad arguments
+    logging.basicConfig(level=logging.DEBUG if arguments.debug else logging.WARNING,
+                        format="poolsim: %(levelname)s: %(message)s")
+    try:
+        return arguments.command(arguments)
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as error:
+        print(f"poolsim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("poolsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one clean line
+        if arguments.debug:
+            raise
+        print(f"poolsim: internal error: {type(error).__name__}: {error} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# ---------------------------------------------------------------- arguments
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="poolsim",
+        description="Monte Carlo simulation of technology-insurance co-insurance pools and their reinsurance.")
+    parser.add_argument("--version", action="version", version=f"poolsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="debug logging; tracebacks on internal errors")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command_name")
+    commands.required = True
+
+    validate = commands.add_parser("validate", help="check scenario files and list every problem",
+                                   description="Check scenario files; exit 0 when all are valid, 2 otherwise.")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (TOML)")
+    validate.set_defaults(command=validate_command)
+
+    run = commands.add_parser("run", help="simulate one scenario and write its results folder",
+                              description="Simulate a scenario; write results to DIR and print a summary.")
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    run.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
+    run.add_argument("--seed", type=non_negative_integer, metavar="S", help="override simulation.seed")
+    run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario file stem>/)")
+    run.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads (default: all cores)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_integer, metavar="N",
+                       help="run on a local Dask cluster of N processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="connect to a running Dask scheduler")
+    run.add_argument("--chunk-trials", type=positive_integer, metavar="N",
+                     help="trials per chunk (memory vs overhead; results do not depend on it)")
+    run.add_argument("--no-plots", action="store_true", help="do not draw plots")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(command=run_command)
+
+    compare = commands.add_parser("compare", help="run several scenarios on the same seed and compare them",
+                                  description="Run scenarios on the same seed (common random numbers); "
+                                              "write comparison.csv and comparison plots.")
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (at least two)")
+    compare.add_argument("--out", metavar="DIR", help="comparison folder")
+    compare.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
+    compare.add_argument("--seed", type=non_negative_integer, metavar="S", help="override simulation.seed")
+    compare.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.set_defaults(command=compare_command)
+
+    plot = commands.add_parser("plot", help="draw the plots again from a results folder",
+                               description="Draw the plots of a results folder from its saved tables.")
+    plot.add_argument("folder", metavar="RESULTS_DIR", help="a results folder written by poolsim run")
+    plot.set_defaults(command=plot_command)
+    return parser
+
+
+def positive_integer(text: str) -> int:
+    return _integer(text, minimum=1)
+
+
+def non_negative_integer(text: str) -> int:
+    return _integer(text, minimum=0)
+
+
+def _integer(text: str, minimum: int) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} must be >= {minimum}")
+    return value
+
+
+# ---------------------------------------------------------------- commands
+def validate_command(arguments: argparse.Namespace) -> int:
+    from .scenario import validate
+
+    all_valid = True
+    for file in arguments.files:
+        problems = validate(file)
+        if problems:
+            all_valid = False
+            print("\n".join(problems))
+        else:
+            print(f"{file}: ok")
+    return EXIT_OK if all_valid else EXIT_BAD_INPUT
+
+
+def run_command(arguments: argparse.Namespace) -> int:
+    from .scenario import load
+
+    # Checked here first so that a bad scenario exits 2 in a fraction of a second,
+    # before the engine (and its numba compilation) is imported.
+    load(arguments.scenario)
+    from .runner import run
+
+    out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
+    results = run(arguments.scenario, trials=arguments.trials, seed=arguments.seed, out=out,
+                  threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
+                  chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
+                  progress=not arguments.no_progress)
+    summary = getattr(results, "summary", None)
+    if summary is not None:
+        print(format_summary(summary))
+    print(f"\nresults: {_first_attribute(results, ('folder',)) or out}")
+    return EXIT_OK
+
+
+def compare_command(arguments: argparse.Namespace) -> int:
+    from .scenario import load
+
+    if len(arguments.scenarios) < 2:
+        raise UsageError("compare needs at least two scenario files")
+    problems = []
+    for path in arguments.scenarios:       # every file's problems, before any simulation
+        try:
+            load(path)
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ScenarioError(problems)
+    from .compare import compare
+
+    result = compare(arguments.scenarios, out=arguments.out, trials=arguments.trials, seed=arguments.seed,
+                     threads=arguments.threads, progress=not arguments.no_progress)
+    folder = _first_attribute(result, ("folder",)) or arguments.out
+    if folder is not None:
+        print(f"comparison: {folder}")
+    return EXIT_OK
+
+
+def plot_command(arguments: argparse.Namespace) -> int:
+    folder = Path(arguments.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{arguments.folder}: no such results folder (write one with poolsim run)")
+    from .plots import plot_results
+
+    plot_results(folder)
+    print(f"plots: {folder / 'plots'}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- printing
+def format_summary(summary) -> str:
+    """The summary DataFrame as a compact table: money with thousands separators, ratios in %."""
+    columns = [column for column in SUMMARY_COLUMNS if column in summary.columns]
+    table = summary[columns].copy()
+    for column in columns:
+        if column == "party":
+            continue
+        if column in PERCENT_COLUMNS:
+            table[column] = table[column].map(lambda value: _format(value, "{:.1%}"))
+        else:
+            table[column] = table[column].map(lambda value: _format(value, "{:,.0f}"))
+    return table.to_string(index=False)
+
+
+def _format(value, pattern: str) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "" if number != number else pattern.format(number)   # NaN (e.g. a reinsurer's share) -> blank
+
+
+def default_results_folder(scenario: str) -> str:
+    """``results/<scenario file stem>/``, the contract's default for ``run --out``."""
+    return os.path.join("results", Path(scenario).stem)
+
+
+def _first_attribute(value, names):
+    for name in names:
+        found = getattr(value, name, None)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,160 @@
+"""The command line, run as a user runs it: `python -m sim ...` in a subprocess."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import cli
+
+REPOSITORY = Path(__file__).parent.parent
+SCENARIOS = REPOSITORY / "scenarios"
+
+
+def poolsim(*arguments, cwd=REPOSITORY) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, arguments)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_validate_valid_files_exits_0(tiny_scenario_path):
+    result = poolsim("validate", tiny_scenario_path, *sorted(SCENARIOS.glob("*.toml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{tiny_scenario_path}: ok" in result.stdout
+    assert result.stdout.count(": ok") == 1 + len(list(SCENARIOS.glob("*.toml")))
+
+
+def test_validate_bad_file_exits_2_and_lists_problems(tiny_scenario_path, tiny_scenario_text, write_scenario):
+    bad = write_scenario(tiny_scenario_text.replace("share = 0.4", "share = 1.2").replace("seed = 7", "seed = -7"),
+                         "bad.toml")
+    result = poolsim("validate", tiny_scenario_path, bad)
+    assert result.returncode == 2
+    assert f"{bad}: pool.members[1].share = 1.2 must be within [0, 1]" in result.stdout
+    assert f"{bad}: simulation.seed = -7 must be >= 0" in result.stdout
+    assert f"{tiny_scenario_path}: ok" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content", [None, "name = [\n", b"\xff\xfe"])
+def test_validate_missing_or_unreadable_file_exits_2(tmp_path, content):
+    path = tmp_path / "broken.toml"
+    if isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        path.write_bytes(content)
+    result = poolsim("validate", path)
+    assert result.returncode == 2
+    assert str(path) in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_run_bad_scenario_exits_2_and_writes_nothing(tiny_scenario_text, write_scenario, tmp_path):
+    bad = write_scenario(tiny_scenario_text.replace("trials = 200", "trials = 0"), "bad.toml")
+    out = tmp_path / "out"
+    result = poolsim("run", bad, "--out", out)
+    assert result.returncode == 2
+    assert f"{bad}: simulation.trials = 0 must be >= 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_run_missing_scenario_exits_2(tmp_path):
+    result = poolsim("run", tmp_path / "nope.toml", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("arguments", [
+    ["run", "x.toml", "--workers", "2", "--scheduler", "tcp://host:8786"],
+    ["run", "x.toml", "--trials", "0"],
+    ["run", "x.toml", "--trials", "many"],
+    ["run", "x.toml", "--seed", "-1"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_arguments_exit_2(arguments):
+    result = poolsim(*arguments)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "usage: poolsim" in result.stderr
+
+
+def test_plot_missing_folder_exits_2(tmp_path):
+    result = poolsim("plot", tmp_path / "nothing")
+    assert result.returncode == 2
+    assert "no such results folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
+    result = poolsim("compare", tiny_scenario_path, tmp_path / "nope.toml", "--out", tmp_path / "cmp")
+    assert result.returncode == 2
+    assert "nope.toml: no such file" in result.stderr
+    assert not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["run"], ["compare"], ["plot"]])
+def test_help(command):
+    result = poolsim(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: poolsim" in result.stdout
+
+
+def test_version():
+    result = poolsim("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "poolsim 0.1.0"
+
+
+# ---------------------------------------------------------------- in-process, for the error paths
+def test_internal_error_is_one_clean_line(monkeypatch, capsys, tiny_scenario_path):
+    def broken(arguments):
+        raise RuntimeError("kernel exploded")
+    monkeypatch.setattr(cli, "validate_command", broken)
+    assert cli.main(["validate", str(tiny_scenario_path)]) == 1
+    error = capsys.readouterr().err
+    assert error.strip() == ("poolsim: internal error: RuntimeError: kernel exploded "
+                             "(run with --debug for the traceback)")
+
+
+def test_debug_shows_the_traceback(monkeypatch, tiny_scenario_path):
+    def broken(arguments):
+        raise RuntimeError("kernel exploded")
+    monkeypatch.setattr(cli, "validate_command", broken)
+    with pytest.raises(RuntimeError):
+        cli.main(["--debug", "validate", str(tiny_scenario_path)])
+
+
+def test_keyboard_interrupt_exits_130(monkeypatch, capsys, tiny_scenario_path):
+    def interrupted(arguments):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "validate_command", interrupted)
+    assert cli.main(["validate", str(tiny_scenario_path)]) == 130
+    assert capsys.readouterr().err.strip() == "poolsim: interrupted"
+
+
+def test_run_calls_the_runner_with_every_option(monkeypatch, capsys, tiny_scenario_path, tmp_path):
+    import types
+
+    import pandas as pd
+
+    calls = []
+
+    def fake_run(path, **options):
+        calls.append((path, options))
+        summary = pd.DataFrame({"party": ["pool", "Lead P&C"], "kind": ["pool", "member"],
+                                "share": [1.0, 0.6], "gross_premium": [1.5e6, 9e5],
+                                "net_loss_ratio": [0.55, 0.5], "prob_ruin": [0.001, float("nan")]})
+        return types.SimpleNamespace(summary=summary, folder=tmp_path / "out")
+
+    monkeypatch.setitem(sys.modules, "sim.runner", types.SimpleNamespace(run=fake_run))
+    status = cli.main(["run", str(tiny_scenario_path), "--trials", "1_000", "--seed", "3", "--out",
+                       str(tmp_path / "out"), "--threads", "2", "--workers", "4", "--chunk-trials", "500",
+                       "--no-plots", "--no-progress"])
+    assert status == 0
+    assert calls == [(str(tiny_scenario_path), dict(trials=1000, seed=3, out=str(tmp_path / "out"), threads=2,
+                                                    workers=4, scheduler=None, chunk_trials=500, plots=False,
+                                                    progress=False))]
+    printed = capsys.readouterr().out
+    assert "1,500,000" in printed and "55.0%" in printed and "kind" not in printed
+    assert f"results: {tmp_path / 'out'}" in printed
