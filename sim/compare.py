@@ -1,0 +1,143 @@
+"""Compare pool and reinsurance structures: run each scenario on the same seed, side by side.
+
+Scenarios with the same loss sections (lines, dependence, catastrophes,
+simulation) see identical gross losses on the same seed (common random
+numbers), so differences in net results come from the structures alone.
+:func:`compare` checks that by comparing the pool's gross loss in every trial
+and says so.
+
+The comparison folder (``results/compare-<stems>/`` by default) holds:
+
+* ``<stem>/``           each scenario's full results folder
+* ``comparison.csv``    one row per scenario and party: scenario, scenario_file,
+                        gross_losses_identical_to_first, party, kind, role and the
+                        summary metrics
+* ``comparison.json``   seed, trials, the scenarios and which share the first's gross losses
+* ``compare_solvency.png``, ``compare_net_ep.png``
+
+It is written atomically, like a results folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .results import Results, current_umask, swap_into_place
+
+RESULTS_ROOT = Path("results")
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` produced."""
+
+    folder: Path
+    table: pd.DataFrame                    # comparison.csv
+    runs: list[Results]
+    gross_losses_identical: list[bool]     # per scenario: same pool gross loss as the first in every trial
+
+
+def default_folder(paths: Sequence[str | os.PathLike]) -> Path:
+    """``results/compare-<stem1>-<stem2>...``"""
+    return RESULTS_ROOT / ("compare-" + "-".join(Path(path).stem for path in paths))
+
+
+def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Sub-folder names: the file stems, numbered when two files share a stem."""
+    stems = [Path(path).stem for path in paths]
+    return [stem if stems.count(stem) == 1 else f"{stem}-{i + 1}" for i, stem in enumerate(stems)]
+
+
+def pool_gross_loss(results: Results) -> np.ndarray:
+    """The pool's gross loss ordered by (trial, year), ``(n_trials * n_years,)``."""
+    pool = results.names_of("pool")[0]
+    rows = results.trials[results.trials["party"] == pool]
+    return rows.sort_values(["trial", "year"])["gross_loss"].to_numpy(dtype=np.float64)
+
+
+def same_gross_losses(first: Results, other: Results) -> bool:
+    """True when both runs have the same pool gross loss in every trial and year (exactly)."""
+    a, b = pool_gross_loss(first), pool_gross_loss(other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def comparison_table(runs: Sequence[Results], files: Sequence[str], identical: Sequence[bool]) -> pd.DataFrame:
+    """comparison.csv: the summaries stacked, one row per scenario and party."""
+    frames = []
+    for results, file, same in zip(runs, files, identical):
+        frame = results.summary.copy()
+        frame.insert(0, "gross_losses_identical_to_first", same)
+        frame.insert(0, "scenario_file", file)
+        frame.insert(0, "scenario", results.name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, trials: int | None = None,
+            seed: int | None = None, threads: int | None = None, progress: bool = True) -> Comparison:
+    """Run each scenario on the same seed and write the comparison folder.
+
+    Parameters
+    ----------
+    paths : scenario files, at least one
+    out : the comparison folder; default ``results/compare-<stems joined by ->``
+    trials : trials of every run (default: each scenario's own)
+    seed : seed of every run (default: the first scenario's)
+    threads : passed to :func:`sim.runner.run`
+    progress : show the runner's progress
+    """
+    from . import runner      # imported late: the runner imports results, which this module also uses
+
+    paths = [Path(path) for path in paths]
+    if not paths:
+        raise ValueError("compare needs at least one scenario file")
+    folder = Path(out) if out is not None else default_folder(paths)
+    stems = unique_stems(paths)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        os.chmod(staging, 0o777 & ~current_umask())
+        runs: list[Results] = []
+        for path, stem in zip(paths, stems):
+            results = runner.run(path, trials=trials, seed=seed, out=staging / stem, threads=threads,
+                                 plots=True, progress=progress)
+            if seed is None:
+                seed = int(results.run_info["seed"])     # the first scenario's seed, for all
+            runs.append(results)
+        identical = [same_gross_losses(runs[0], results) for results in runs]
+        for path, results, same in zip(paths[1:], runs[1:], identical[1:]):
+            if same:
+                print(f"{path}: same gross losses as {paths[0]} in every trial (shared loss sections); "
+                      f"differences come from the structure alone")
+            else:
+                print(f"{path}: gross losses differ from {paths[0]} (different loss sections or trials)")
+        table = comparison_table(runs, [str(path) for path in paths], identical)
+        table.to_csv(staging / "comparison.csv", index=False)
+        record = {
+            "seed": seed,
+            "trials": [int(results.run_info.get("trials", 0)) for results in runs],
+            "scenarios": [{"file": str(path), "folder": stem, "scenario": results.name,
+                           "gross_losses_identical_to_first": same}
+                          for path, stem, results, same in zip(paths, stems, runs, identical)],
+        }
+        (staging / "comparison.json").write_text(json.dumps(record, indent=2) + "\n")
+        labels = [results.name if [r.name for r in runs].count(results.name) == 1 else stem
+                  for results, stem in zip(runs, stems)]
+        plots.save_atomically(plots.plot_compare_solvency(runs, labels), staging / "compare_solvency.png")
+        plots.save_atomically(plots.plot_compare_net_ep(runs, labels), staging / "compare_net_ep.png")
+        swap_into_place(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for results, stem in zip(runs, stems):
+        results.folder = folder / stem
+    return Comparison(folder, table, runs, identical)

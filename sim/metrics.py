@@ -1,0 +1,439 @@
+"""Risk metrics of a run: the summary table, exceedance-probability tables, tail allocation.
+
+Everything here works on the per-trial, per-party arrays of :mod:`sim.parties`
+(float64, shape ``(n_trials, n_parties)``; party 0 is the pool, then the
+members, then the reinsurers) and returns pandas DataFrames only at the end.
+
+Definitions (the contract leaves these open; they are fixed here):
+
+* **Quantiles** are the empirical generalised inverse
+  ``VaR_p = min{x : F_n(x) >= p}``, i.e. ``np.quantile(..., method="inverted_cdf")``.
+  A VaR is therefore always one of the simulated losses, and quantiles are
+  monotone in ``p`` by construction.
+* **VaR** ``var_995_net_loss``: the 99.5% quantile of the yearly net loss.
+  **TVaR** ``tvar_995_net_loss``: the mean of the net losses at or above it.
+* **Net premium** = gross premium − ceded premium − reinstatement premium
+  (what the party keeps of the premium before commission and expenses).
+  For a reinsurer: the premiums it received (it cedes nothing here).
+* **Combined ratio** of a member or the pool =
+  (net loss + expenses − commission received − lead fee received) / net premium;
+  the lead fee is negative for followers, so it adds to their cost. For a
+  reinsurer: (paid losses + commission paid) / premium received.
+  Summary ratios are ratios of expectations (E[numerator] / E[denominator]).
+* **Capital and ruin.** ``capital_start`` / ``mean_capital_end`` of the pool are
+  the members' sums; a reinsurer of unlimited capital has ``inf`` / NaN.
+  ``prob_ruin`` = P(capital_end < 0) (the pool's: of the members' total;
+  ``prob_any_member_ruin`` on the pool row: P(at least one member ruined)).
+  ``prob_solvency_below_100`` = P(ratio < 100%); ``solvency_ratio_p01`` is the
+  1% quantile of the year-end ratio.
+* **Recoveries.** ``expected_recovery`` of a member or the pool is what it
+  actually got back, E[ceded_loss − default_loss]; of a reinsurer, what it paid.
+  ``expected_default_loss``: recoveries lost to defaults (members) / not paid
+  (reinsurers). ``prob_default`` (reinsurers): P(it defaulted in the year).
+* **Standard errors** ``*_se``: of a mean, ``sd / sqrt(n_trials)``; of a
+  probability, ``sqrt(p (1 - p) / n_trials)``; of quantiles and tail means,
+  batch means over :data:`N_BATCHES` contiguous batches of trials
+  (``sd(batch estimates) / sqrt(N_BATCHES)``). Trials are independent, so
+  contiguous batches are too.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .parties import Parties
+
+VAR_LEVEL = 0.995
+SOLVENCY_LOW_LEVEL = 0.01       # solvency_ratio_p01 is the 1% quantile of the ratio
+QUANTILE_METHOD = "inverted_cdf"
+RETURN_PERIODS = (2, 5, 10, 20, 50, 100, 200, 250, 500, 1000)
+N_BATCHES = 20
+
+# The contract's summary.csv columns, in order.
+SUMMARY_COLUMNS = (
+    "party", "kind", "role", "share", "gross_premium", "net_premium",
+    "expected_gross_loss", "expected_net_loss", "gross_loss_ratio", "net_loss_ratio",
+    "combined_ratio", "var_995_net_loss", "tvar_995_net_loss", "capital_start",
+    "mean_capital_end", "mean_solvency_ratio", "solvency_ratio_p01",
+    "prob_solvency_below_100", "prob_ruin", "expected_recovery", "expected_default_loss",
+)
+
+
+# --------------------------------------------------------------------------- elementwise
+def safe_divide(numerator, denominator) -> np.ndarray:
+    """``numerator / denominator``, NaN where the denominator is 0 (no warning)."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    shape = np.broadcast_shapes(numerator.shape, denominator.shape)
+    out = np.full(shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def net_premium(gross_premium, ceded_premium, reinstatement_premium) -> np.ndarray:
+    """Premium kept: gross − ceded − reinstatement premium. Any matching shapes."""
+    return np.asarray(gross_premium) - np.asarray(ceded_premium) - np.asarray(reinstatement_premium)
+
+
+def combined_ratio(net_loss, expenses, commission, lead_fee, net_premium_) -> np.ndarray:
+    """Member combined ratio (net loss + expenses − commission − lead fee) / net premium.
+
+    Any matching shapes, e.g. ``(n_trials, n_members)`` per trial or ``(n_members,)``
+    of expectations. NaN where the net premium is 0.
+    """
+    cost = np.asarray(net_loss) + np.asarray(expenses) - np.asarray(commission) - np.asarray(lead_fee)
+    return safe_divide(cost, net_premium_)
+
+
+# --------------------------------------------------------------------------- tail measures
+def order_statistic_index(n_values: int, level) -> np.ndarray:
+    """0-based rank of the ``inverted_cdf`` quantile among ``n_values`` sorted values.
+
+    The same floating-point steps as ``np.quantile(method="inverted_cdf")``
+    (``ceil(n · level − 1)``), so both always pick the same simulated value.
+    """
+    index = np.ceil(n_values * np.asarray(level, dtype=np.float64) - 1.0).astype(np.int64)
+    return np.clip(index, 0, n_values - 1)
+
+
+def empirical_quantiles(values: np.ndarray, levels) -> np.ndarray:
+    """Empirical quantiles (``inverted_cdf``) along axis 0, with one partial sort for all levels.
+
+    Parameters
+    ----------
+    values : (n_trials,) or (n_trials, n_columns), no NaN
+    levels : scalar or (n_levels,)
+
+    Returns
+    -------
+    () / (n_columns,) for a scalar level, else (n_levels,) / (n_levels, n_columns)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    index = order_statistic_index(values.shape[0], levels)
+    partitioned = np.partition(values, np.unique(index), axis=0)
+    return partitioned[index]
+
+
+def value_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
+    """Empirical ``level`` quantile along axis 0 (``inverted_cdf``).
+
+    Parameters
+    ----------
+    losses : (n_trials,) or (n_trials, n_columns)
+    Returns
+    -------
+    () or (n_columns,)
+    """
+    return empirical_quantiles(losses, level)
+
+
+def tail_value_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
+    """Mean of the losses at or above their ``level`` VaR, per column.
+
+    Parameters
+    ----------
+    losses : (n_trials,) or (n_trials, n_columns)
+    Returns
+    -------
+    () or (n_columns,)
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    threshold = value_at_risk(losses, level)
+    in_tail = losses >= threshold
+    # At least one trial (the VaR trial itself) is always in the tail.
+    return np.where(in_tail, losses, 0.0).sum(axis=0) / in_tail.sum(axis=0)
+
+
+def mean_standard_error(values: np.ndarray) -> np.ndarray:
+    """Standard error of the mean along axis 0: ``sd(ddof=1) / sqrt(n)``; NaN values are left out."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    complete = ~missing.any(axis=0)
+    out = np.full(values.shape[1:], np.nan)
+    if values.shape[0] < 2:
+        return out
+    if complete.any():
+        out[complete] = np.std(values[:, complete], axis=0, ddof=1) / np.sqrt(values.shape[0])
+    partial = ~complete & (np.sum(~missing, axis=0) > 1)
+    if partial.any():
+        out[partial] = (np.nanstd(values[:, partial], axis=0, ddof=1)
+                        / np.sqrt(np.sum(~missing[:, partial], axis=0)))
+    return out
+
+
+def proportion_standard_error(probability, n_trials: int) -> np.ndarray:
+    """Binomial standard error ``sqrt(p (1 - p) / n)``."""
+    probability = np.asarray(probability, dtype=np.float64)
+    return np.sqrt(probability * (1.0 - probability) / n_trials)
+
+
+def batch_standard_error(values: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
+                         n_batches: int = N_BATCHES) -> np.ndarray:
+    """Batch-means standard error of ``statistic`` along axis 0.
+
+    The trials are split into ``n_batches`` contiguous batches, the statistic is
+    computed on each, and the standard error of the full-sample estimate is
+    ``sd(batch estimates) / sqrt(n_batches)``. NaN with fewer than two trials
+    per batch.
+
+    Parameters
+    ----------
+    values : (n_trials,) or (n_trials, n_columns)
+    statistic : maps a ``(n_batch_trials, ...)`` array to ``(...)``
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape[0] < 2 * n_batches:
+        return np.full(values.shape[1:], np.nan)
+    estimates = np.stack([statistic(batch) for batch in np.array_split(values, n_batches, axis=0)])
+    return np.std(estimates, axis=0, ddof=1) / np.sqrt(n_batches)
+
+
+def nan_quantile(values: np.ndarray, level: float) -> np.ndarray:
+    """Empirical quantile along axis 0 ignoring NaN; all-NaN columns give NaN, no warning.
+
+    Columns without NaN (the usual case) take the fast path of :func:`empirical_quantiles`.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    complete, empty = ~missing.any(axis=0), missing.all(axis=0)
+    partial = ~complete & ~empty
+    out = np.full(values.shape[1:], np.nan)
+    if complete.any():
+        out[complete] = empirical_quantiles(values[:, complete], level)
+    if partial.any():
+        out[partial] = np.nanquantile(values[:, partial], level, axis=0, method=QUANTILE_METHOD)
+    return out
+
+
+def nan_mean(values: np.ndarray) -> np.ndarray:
+    """Mean along axis 0 ignoring NaN; all-NaN columns give NaN without a warning."""
+    values = np.asarray(values, dtype=np.float64)
+    count = np.sum(~np.isnan(values), axis=0)
+    total = np.nansum(values, axis=0)
+    return safe_divide(total, count)
+
+
+# --------------------------------------------------------------------------- summary
+def _member_indices(parties: Parties) -> np.ndarray:
+    return parties.indices("member")
+
+
+def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.ndarray,
+            capital_end: np.ndarray, solvency_ratio: np.ndarray,
+            minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES) -> pd.DataFrame:
+    """One row per party with every contract column and standard errors beside them.
+
+    Parameters
+    ----------
+    parties : Parties
+    arrays : dict of (n_trials, n_parties) float64, every key of ``PARTY_COLUMNS``
+    capital_start : (n_parties,) capital at the start; the pool's is the members' sum,
+        ``inf`` for a reinsurer of unlimited capital
+    capital_end : (n_trials, n_parties), NaN where unlimited
+    solvency_ratio : (n_trials, n_parties), NaN for reinsurers
+    minimum_capital : (n_trials, n_parties), optional, reported as ``mean_minimum_capital``
+
+    Returns
+    -------
+    DataFrame, one row per party in party order. Beyond the contract's columns:
+    ``*_se`` standard errors, ``expected_ceded_loss``, ``expected_expenses``,
+    ``expected_commission``, ``expected_lead_fee``, ``expected_net_result``,
+    ``mean_minimum_capital``, ``prob_default`` (reinsurers), and, on the pool
+    row, ``prob_any_member_ruin`` and ``prob_any_member_below_100``.
+    """
+    kinds = np.array(parties.kinds)
+    is_reinsurer = kinds == "reinsurer"
+    n_trials = arrays["net_loss"].shape[0]
+
+    gross_loss, net_loss = arrays["gross_loss"], arrays["net_loss"]
+    premium_net_by_trial = net_premium(arrays["gross_premium"], arrays["ceded_premium"],
+                                       arrays["reinstatement_premium"])
+    mean = {key: arrays[key].mean(axis=0) for key in (
+        "gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium",
+        "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee", "defaulted")}
+    premium_net = premium_net_by_trial.mean(axis=0)
+
+    member_cost = mean["net_loss"] + mean["expenses"] - mean["commission"] - mean["lead_fee"]
+    reinsurer_cost = mean["net_loss"] + mean["commission"]   # a reinsurer pays the commission
+    combined = safe_divide(np.where(is_reinsurer, reinsurer_cost, member_cost), premium_net)
+
+    # What a cedant actually received back (recoveries due less defaults); for a
+    # reinsurer, what it paid.
+    recovery_by_trial = np.where(is_reinsurer, net_loss, arrays["ceded_loss"] - arrays["default_loss"])
+
+    net_result = np.where(is_reinsurer,
+                          arrays["gross_premium"] - arrays["commission"] - net_loss,
+                          premium_net_by_trial + arrays["commission"] - arrays["expenses"]
+                          + arrays["lead_fee"] - net_loss)
+    ruined = capital_end < 0.0
+    ruin_known = ~np.all(np.isnan(capital_end), axis=0)
+    prob_ruin = np.where(ruin_known, ruined.mean(axis=0), np.nan)
+    below_100 = solvency_ratio < 1.0
+    ratio_known = ~np.all(np.isnan(solvency_ratio), axis=0)
+    prob_below = np.where(ratio_known, below_100.mean(axis=0), np.nan)
+
+    var_net = value_at_risk(net_loss)
+    tvar_net = tail_value_at_risk(net_loss)
+
+    columns: dict[str, object] = {
+        "party": list(parties.names),
+        "kind": list(parties.kinds),
+        "role": list(parties.roles),
+        "share": np.asarray(parties.share, dtype=np.float64),
+        "gross_premium": mean["gross_premium"],
+        "net_premium": premium_net,
+        "expected_gross_loss": mean["gross_loss"],
+        "expected_gross_loss_se": mean_standard_error(gross_loss),
+        "expected_net_loss": mean["net_loss"],
+        "expected_net_loss_se": mean_standard_error(net_loss),
+        "gross_loss_ratio": safe_divide(mean["gross_loss"], mean["gross_premium"]),
+        "net_loss_ratio": safe_divide(mean["net_loss"], premium_net),
+        "combined_ratio": combined,
+        "var_995_net_loss": var_net,
+        "var_995_net_loss_se": batch_standard_error(net_loss, value_at_risk, n_batches),
+        "tvar_995_net_loss": tvar_net,
+        "tvar_995_net_loss_se": batch_standard_error(net_loss, tail_value_at_risk, n_batches),
+        "capital_start": np.asarray(capital_start, dtype=np.float64),
+        "mean_capital_end": nan_mean(capital_end),
+        "mean_capital_end_se": mean_standard_error(capital_end),
+        "mean_solvency_ratio": nan_mean(solvency_ratio),
+        "mean_solvency_ratio_se": mean_standard_error(solvency_ratio),
+        "solvency_ratio_p01": nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
+        "solvency_ratio_p01_se": batch_standard_error(
+            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches),
+        "prob_solvency_below_100": prob_below,
+        "prob_solvency_below_100_se": proportion_standard_error(prob_below, n_trials),
+        "prob_ruin": prob_ruin,
+        "prob_ruin_se": proportion_standard_error(prob_ruin, n_trials),
+        "expected_recovery": recovery_by_trial.mean(axis=0),
+        "expected_recovery_se": mean_standard_error(recovery_by_trial),
+        "expected_default_loss": mean["default_loss"],
+        "expected_default_loss_se": mean_standard_error(arrays["default_loss"]),
+        "expected_ceded_loss": mean["ceded_loss"],
+        "expected_expenses": mean["expenses"],
+        "expected_commission": mean["commission"],
+        "expected_lead_fee": mean["lead_fee"],
+        "expected_net_result": net_result.mean(axis=0),
+        "expected_net_result_se": mean_standard_error(net_result),
+        "mean_minimum_capital": (nan_mean(minimum_capital) if minimum_capital is not None
+                                 else np.full(len(kinds), np.nan)),
+        "prob_default": np.where(is_reinsurer, mean["defaulted"], np.nan),
+    }
+    table = pd.DataFrame(columns)
+
+    members = _member_indices(parties)
+    pool_rows = kinds == "pool"
+    if len(members):
+        any_ruin = (capital_end[:, members] < 0.0).any(axis=1).mean()
+        any_below = (solvency_ratio[:, members] < 1.0).any(axis=1).mean()
+    else:
+        any_ruin = any_below = np.nan
+    table["prob_any_member_ruin"] = np.where(pool_rows, any_ruin, np.nan)
+    table["prob_any_member_below_100"] = np.where(pool_rows, any_below, np.nan)
+    return table
+
+
+# --------------------------------------------------------------------------- EP tables
+def exceedance_levels(return_periods: Sequence[float]) -> np.ndarray:
+    """Non-exceedance probability ``1 − 1/T`` of each return period ``T``."""
+    return 1.0 - 1.0 / np.asarray(return_periods, dtype=np.float64)
+
+
+def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
+             return_periods: Sequence[float] = RETURN_PERIODS) -> pd.DataFrame:
+    """Empirical AEP and OEP curves of every party, gross and net.
+
+    AEP uses the yearly ``gross_loss`` / ``net_loss``, OEP the largest single
+    occurrence ``max_occurrence_gross`` / ``max_occurrence_net``. For a
+    reinsurer, gross is what it owes and net what it paid. The loss at return
+    period ``T`` is the empirical quantile at ``1 − 1/T`` (``inverted_cdf``),
+    hence non-decreasing in ``T``.
+
+    Returns
+    -------
+    DataFrame with columns party, basis, metric, return_period, loss; sorted by
+    party (party order), basis, metric, return period.
+    """
+    periods = np.asarray(return_periods, dtype=np.float64)
+    order = np.argsort(periods)
+    periods = periods[order]
+    levels = exceedance_levels(periods)
+    sources = (("gross", "AEP", "gross_loss"), ("gross", "OEP", "max_occurrence_gross"),
+               ("net", "AEP", "net_loss"), ("net", "OEP", "max_occurrence_net"))
+    names = np.array(parties.names, dtype=object)
+    n_parties, n_periods = len(names), len(periods)
+    frames = []
+    for basis, metric, column in sources:
+        quantiles = empirical_quantiles(arrays[column], levels)     # (n_periods, n_parties)
+        quantiles = np.maximum.accumulate(quantiles, axis=0)   # guards against rounding only
+        frames.append(pd.DataFrame({
+            "party": np.repeat(names, n_periods),
+            "party_order": np.repeat(np.arange(n_parties), n_periods),
+            "basis": basis,
+            "metric": metric,
+            "return_period": np.tile(periods, n_parties),
+            "loss": quantiles.T.ravel(),
+        }))
+    table = pd.concat(frames, ignore_index=True)
+    table = table.sort_values(["party_order", "basis", "metric", "return_period"], kind="stable")
+    return table.drop(columns="party_order").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- allocation
+def co_tail_contributions(components: np.ndarray, total: np.ndarray,
+                          level: float = VAR_LEVEL) -> tuple[np.ndarray, float]:
+    """Euler (co-TVaR) allocation: ``E[component | total >= VaR_level(total)]``.
+
+    Parameters
+    ----------
+    components : (n_trials, n_components), summing to ``total`` in every trial
+    total : (n_trials,)
+
+    Returns
+    -------
+    contributions : (n_components,), summing to the TVaR of ``total`` (up to rounding)
+    tvar : float, the TVaR of ``total``
+    """
+    threshold = value_at_risk(total, level)
+    in_tail = total >= threshold
+    return components[in_tail].mean(axis=0), float(total[in_tail].mean())
+
+
+def allocation(parties: Parties, arrays: dict[str, np.ndarray], line_loss: np.ndarray,
+               line_names: Sequence[str], level: float = VAR_LEVEL) -> pd.DataFrame:
+    """Co-TVaR allocation at ``level`` of the pool's tail to members and lines.
+
+    * basis ``net``: each member's contribution to the TVaR of the pool's net
+      loss (Σ members' net loss) = E[member net | pool net ≥ VaR].
+    * basis ``gross``: each line's contribution to the TVaR of the pool's gross
+      loss (Σ lines) = E[line loss | pool gross ≥ VaR].
+
+    Parameters
+    ----------
+    arrays : dict of (n_trials, n_parties)
+    line_loss : (n_trials, n_lines)
+    line_names : (n_lines,)
+
+    Returns
+    -------
+    DataFrame: basis, component_kind (member|line), component, contribution,
+    share_of_tvar. Within a basis the contributions sum to the TVaR and the
+    shares to 1.
+    """
+    members = _member_indices(parties)
+    member_net = arrays["net_loss"][:, members]
+    member_contribution, net_tvar = co_tail_contributions(member_net, member_net.sum(axis=1), level)
+    line_loss = np.asarray(line_loss, dtype=np.float64)
+    line_contribution, gross_tvar = co_tail_contributions(line_loss, line_loss.sum(axis=1), level)
+    frames = [
+        pd.DataFrame({"basis": "net", "component_kind": "member",
+                      "component": [parties.names[i] for i in members],
+                      "contribution": member_contribution,
+                      "share_of_tvar": safe_divide(member_contribution, net_tvar)}),
+        pd.DataFrame({"basis": "gross", "component_kind": "line", "component": list(line_names),
+                      "contribution": line_contribution,
+                      "share_of_tvar": safe_divide(line_contribution, gross_tvar)}),
+    ]
+    return pd.concat(frames, ignore_index=True)

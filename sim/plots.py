@@ -1,0 +1,421 @@
+"""Plots of a results folder, drawn from the saved tables (matplotlib, no screen needed).
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, never
+through ``pyplot``: no global state, no GUI backend, safe in threads, and a
+notebook's own backend is left alone. Every plot takes a
+:class:`sim.results.Results` (or several, for comparisons) and returns the Figure.
+
+Files written into ``plots/`` by :func:`write_plots`:
+
+* ``solvency.png``   each member's year-end solvency ratio distribution
+* ``loss_ratio.png`` gross vs net loss ratio distributions, members and pool
+* ``ep_curve.png``   the pool's AEP / OEP, gross vs net
+* ``who_pays.png``   who pays the pool's 1-in-10, 1-in-100 and 1-in-250 gross losses
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+if TYPE_CHECKING:
+    from .results import Results
+
+PLOT_FILES = ("solvency.png", "loss_ratio.png", "ep_curve.png", "who_pays.png")
+WHO_PAYS_RETURN_PERIODS = (10, 100, 250)
+# Trials "near" a return level: exceedance probability within ±10% of 1/T.
+WHO_PAYS_WINDOW = 0.10
+DPI = 120
+THRESHOLDS = (  # (ratio in %, label, colour, line style)
+    (100.0, "100% regulatory minimum", "#c0392b", "-"),
+    (120.0, "120% regulator's watch list", "#e67e22", "--"),
+)
+GROSS_COLOUR, NET_COLOUR = "#1f77b4", "#ff7f0e"
+
+
+# --------------------------------------------------------------------------- helpers
+def save(figure: Figure, path: str | os.PathLike | None) -> Figure:
+    """Save ``figure`` as PNG at ``path`` (when given); return the figure."""
+    if path is not None:
+        figure.savefig(Path(path), dpi=DPI, format="png")
+    return figure
+
+
+def money_scale(largest: float) -> tuple[float, str]:
+    """Divisor and suffix that keep money axes readable: (1e9, "bn"), (1e6, "m"), ..."""
+    largest = abs(float(largest)) if np.isfinite(largest) else 0.0
+    for divisor, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if largest >= divisor:
+            return divisor, suffix
+    return 1.0, ""
+
+
+def money_label(currency: str, suffix: str) -> str:
+    return f"{currency} {suffix}".strip()
+
+
+def format_money(value: float, currency: str) -> str:
+    divisor, suffix = money_scale(value)
+    return f"{currency} {value / divisor:,.3g}{suffix}"
+
+
+def box_statistics(values: np.ndarray, label: str) -> dict:
+    """Box-plot statistics for :meth:`Axes.bxp`: box 25-75%, whiskers 1-99%, median, mean.
+
+    Precomputed so a million trials draw as fast as ten; NaN and infinite values are ignored.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        values = np.array([np.nan])
+    p01, p25, p50, p75, p99 = np.percentile(values, [1, 25, 50, 75, 99])
+    return {"label": label, "whislo": p01, "q1": p25, "med": p50, "q3": p75, "whishi": p99,
+            "mean": float(np.mean(values)), "fliers": []}
+
+
+def _title(results: "Results", what: str) -> str:
+    n_trials = len(np.unique(results.trials["trial"].to_numpy()))
+    return f"{results.name}\n{what}\n{n_trials:,} simulated years"
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure
+
+
+def _percent_axis(axis) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}%"))
+
+
+def _horizontal_boxes(axes, stats: list[dict], **options) -> None:
+    """``Axes.bxp`` drawn horizontally on matplotlib before and after 3.10 (``vert`` is deprecated)."""
+    version = tuple(int(part) for part in matplotlib.__version__.split(".")[:2] if part.isdigit())
+    if version >= (3, 10):
+        axes.bxp(stats, orientation="horizontal", **options)
+    else:
+        axes.bxp(stats, vert=False, **options)
+
+
+def _return_period_axis(axes) -> None:
+    axes.set_xscale("log")
+    axes.set_xticks([2, 5, 10, 20, 50, 100, 200, 500, 1000])
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axes.set_xlabel("Return period (years, log scale)")
+
+
+def _box_legend_handles() -> list:
+    return [Patch(facecolor="#d6e4f0", edgecolor="black", label="box 25-75%, whiskers 1-99%"),
+            Line2D([], [], color="black", label="median"),
+            Line2D([], [], marker="D", color="white", markerfacecolor="black", label="mean")]
+
+
+# --------------------------------------------------------------------------- solvency
+def plot_solvency(results: "Results") -> Figure:
+    """Each member's (and the pool's) year-end comprehensive solvency ratio, with thresholds."""
+    ratio = results.party_matrix("solvency_ratio") * 100.0
+    names = results.party_names
+    rows = [(name, names.index(name)) for name in results.names_of("member")]
+    rows.append(("Pool (members together)", names.index(results.names_of("pool")[0])))
+    stats = [box_statistics(ratio[:, column], label) for label, column in rows]
+    below = [np.mean(ratio[:, column] < 100.0) for _, column in rows]
+
+    figure = _new_figure(10.0, 2.6 + 0.42 * len(rows))
+    axes = figure.add_subplot()
+    positions = np.arange(len(rows))[::-1]       # first member at the top
+    _horizontal_boxes(axes, stats, positions=positions, showmeans=True, widths=0.6, patch_artist=True,
+             boxprops={"facecolor": "#d6e4f0"}, medianprops={"color": "black"},
+             meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
+                        "markersize": 4})
+    for value, label, colour, style in THRESHOLDS:
+        axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
+    for position, probability in zip(positions, below):
+        axes.annotate(f"P(<100%) {probability:.2%}", xy=(1.0, position), xycoords=("axes fraction", "data"),
+                      xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    low = min(np.nanmin([s["whislo"] for s in stats]), 90.0)
+    high = max(np.nanmax([s["whishi"] for s in stats]), 130.0)
+    if high / max(low, 1.0) > 15.0:
+        axes.set_xscale("log")     # one very strong member must not squash the others
+    else:
+        margin = 0.05 * (high - low)
+        axes.set_xlim(low - margin, high + margin)
+    _percent_axis(axes.xaxis)
+    axes.set_yticks(positions, [label for label, _ in rows])
+    axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
+    regime = results.run_info.get("regime", "c-ross")
+    axes.set_title(_title(results, f"Solvency ratio by member, {regime} minimum capital"))
+    axes.grid(axis="x", alpha=0.3)
+    handles, _ = axes.get_legend_handles_labels()
+    # Below the axes: the right margin holds each row's probability of falling below 100%.
+    figure.legend(handles=handles + _box_legend_handles(), loc="outside lower center", ncols=3,
+                  fontsize=8, frameon=False)
+    return figure
+
+
+# --------------------------------------------------------------------------- loss ratios
+def loss_ratios(results: "Results") -> tuple[np.ndarray, np.ndarray]:
+    """Per-trial gross and net loss ratios in %, each ``(n_trials, n_parties)``.
+
+    Gross: gross loss / gross premium. Net: net loss / net premium (gross − ceded −
+    reinstatement premium); NaN where the premium is not positive.
+    """
+    from .metrics import net_premium
+    gross_premium = results.party_matrix("gross_premium")
+    premium_net = net_premium(gross_premium, results.party_matrix("ceded_premium"),
+                              results.party_matrix("reinstatement_premium"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gross = np.where(gross_premium > 0, results.party_matrix("gross_loss") / gross_premium, np.nan)
+        net = np.where(premium_net > 0, results.party_matrix("net_loss") / premium_net, np.nan)
+    return gross * 100.0, net * 100.0
+
+
+def plot_loss_ratio(results: "Results") -> Figure:
+    """Gross vs net loss ratio distribution of the pool and each member."""
+    gross, net = loss_ratios(results)
+    names = results.party_names
+    rows = [("Pool", names.index(results.names_of("pool")[0]))]
+    rows += [(name, names.index(name)) for name in results.names_of("member")]
+    figure = _new_figure(10.0, 1.8 + 0.6 * len(rows))
+    axes = figure.add_subplot()
+    centres = np.arange(len(rows))[::-1].astype(float)
+    for offset, values, colour in ((0.18, gross, GROSS_COLOUR), (-0.18, net, NET_COLOUR)):
+        stats = [box_statistics(values[:, column], label) for label, column in rows]
+        _horizontal_boxes(axes, stats, positions=centres + offset, showmeans=True, widths=0.3,
+                 patch_artist=True, boxprops={"facecolor": colour, "alpha": 0.55},
+                 medianprops={"color": "black"},
+                 meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
+                            "markersize": 3})
+    axes.axvline(100.0, color="grey", linestyle=":", linewidth=1.2, label="100% (losses = premium)")
+    axes.set_yticks(centres, [label for label, _ in rows])
+    _percent_axis(axes.xaxis)
+    axes.set_xlabel("Loss ratio of the year (% of premium; net: of premium after reinsurance)")
+    axes.set_title(_title(results, "Loss ratio before (gross) and after (net) reinsurance"))
+    axes.grid(axis="x", alpha=0.3)
+    handles = [Patch(facecolor=GROSS_COLOUR, alpha=0.55, label="gross loss / gross premium"),
+               Patch(facecolor=NET_COLOUR, alpha=0.55, label="net loss / net premium")]
+    handles += axes.get_legend_handles_labels()[0] + _box_legend_handles()[1:]
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    axes.text(1.01, 0.0, "box 25-75%,\nwhiskers 1-99%", transform=axes.transAxes, fontsize=8, va="bottom")
+    return figure
+
+
+# --------------------------------------------------------------------------- EP curve
+def plot_ep_curve(results: "Results", party: str | None = None) -> Figure:
+    """AEP and OEP of the pool (or ``party``), gross vs net, on a log return-period axis."""
+    party = party or results.names_of("pool")[0]
+    table = results.ep[results.ep["party"] == party]
+    divisor, suffix = money_scale(table["loss"].max())
+    figure = _new_figure(9.0, 5.5)
+    axes = figure.add_subplot()
+    styles = {("gross", "AEP"): (GROSS_COLOUR, "-", "o"), ("net", "AEP"): (NET_COLOUR, "-", "o"),
+              ("gross", "OEP"): (GROSS_COLOUR, "--", "s"), ("net", "OEP"): (NET_COLOUR, "--", "s")}
+    names = {"AEP": "AEP (yearly aggregate)", "OEP": "OEP (largest occurrence)"}
+    for (basis, metric), (colour, style, marker) in styles.items():
+        curve = table[(table["basis"] == basis) & (table["metric"] == metric)].sort_values("return_period")
+        if curve.empty:
+            continue
+        axes.plot(curve["return_period"], curve["loss"] / divisor, color=colour, linestyle=style,
+                  marker=marker, markersize=4, label=f"{basis} {names[metric]}")
+    _return_period_axis(axes)
+    axes.set_ylabel(f"Loss ({money_label(results.currency, suffix)})")
+    label = "pool" if party == results.names_of("pool")[0] else party
+    axes.set_title(_title(results, f"Exceedance-probability curves of the {label}, gross vs net"))
+    axes.grid(which="both", alpha=0.3)
+    axes.legend(fontsize=9)
+    return figure
+
+
+# --------------------------------------------------------------------------- who pays
+def trials_near_return_period(loss: np.ndarray, return_period: float,
+                              window: float = WHO_PAYS_WINDOW) -> np.ndarray:
+    """Indices of trials whose loss ranks near the ``return_period`` level.
+
+    The trials whose empirical exceedance probability lies within
+    ``1/T · (1 ± window)``; at least the trial at the quantile itself.
+
+    Parameters
+    ----------
+    loss : (n_trials,)
+    """
+    n_trials = len(loss)
+    order = np.argsort(loss, kind="stable")
+    low = int(np.floor(n_trials * (1.0 - (1.0 + window) / return_period)))
+    high = int(np.ceil(n_trials * (1.0 - (1.0 - window) / return_period))) - 1
+    low = min(max(low, 0), n_trials - 1)
+    high = min(max(high, low), n_trials - 1)
+    return order[low:high + 1]
+
+
+def who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS_RETURN_PERIODS):
+    """Average split of the pool's gross loss near each return level.
+
+    Returns
+    -------
+    labels : list of component names (members' retained losses, defaults, reinsurers' payments)
+    amounts : (n_return_periods, n_components); each row sums to the mean pool gross loss
+    gross : (n_return_periods,) mean pool gross loss of the selected trials
+    """
+    names = results.party_names
+    pool = names.index(results.names_of("pool")[0])
+    members = [names.index(name) for name in results.names_of("member")]
+    reinsurers = [names.index(name) for name in results.names_of("reinsurer")]
+    gross_loss = results.party_matrix("gross_loss")
+    ceded = results.party_matrix("ceded_loss")
+    default = results.party_matrix("default_loss")
+    paid = results.party_matrix("net_loss")
+    # member net = gross − ceded + default: split it into what it kept and what defaults cost it.
+    components = np.column_stack(
+        [gross_loss[:, members] - ceded[:, members], default[:, members].sum(axis=1, keepdims=True),
+         paid[:, reinsurers]])
+    labels = ([f"{names[m]} (retained)" for m in members] + ["reinsurer defaults (borne by members)"]
+              + [f"{names[r]} (paid)" for r in reinsurers])
+    amounts, gross = [], []
+    for period in return_periods:
+        selected = trials_near_return_period(gross_loss[:, pool], period)
+        amounts.append(components[selected].mean(axis=0))
+        gross.append(gross_loss[selected, pool].mean())
+    return labels, np.array(amounts), np.array(gross)
+
+
+def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS_RETURN_PERIODS) -> Figure:
+    """Stacked bars: who pays the pool's 1-in-T gross loss (members, defaults, each reinsurer)."""
+    labels, amounts, gross = who_pays(results, return_periods)
+    n_members = len(results.names_of("member"))
+    n_reinsurers = len(labels) - n_members - 1
+    colours = ([matplotlib.colormaps["Blues"](x) for x in np.linspace(0.35, 0.9, max(n_members, 1))][:n_members]
+               + ["#c0392b"]
+               + [matplotlib.colormaps["Greens"](x) for x in np.linspace(0.35, 0.9, max(n_reinsurers, 1))]
+               [:n_reinsurers])
+    divisor, suffix = money_scale(np.max(gross) if len(gross) else 0.0)
+    figure = _new_figure(10.0, 6.0)
+    axes = figure.add_subplot()
+    x = np.arange(len(return_periods))
+    bottom = np.zeros(len(return_periods))
+    for column, (label, colour) in enumerate(zip(labels, colours)):
+        heights = amounts[:, column] / divisor
+        axes.bar(x, heights, bottom=bottom, color=colour, edgecolor="white", linewidth=0.5, width=0.6,
+                 label=label, hatch="//" if label.startswith("reinsurer defaults") else None)
+        bottom += heights
+    unit = money_label(results.currency, suffix)
+    axes.set_xticks(x, [f"1-in-{period:g} year\npool gross {results.currency} {value / divisor:,.3g}{suffix}"
+                        for period, value in zip(return_periods, gross)])
+    axes.set_ylabel(f"Share of the pool's gross loss paid ({unit})")
+    axes.set_title(_title(results, "Who pays the pool's large gross losses\n"
+                                   "(mean of the trials near each return level)"))
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                ncols=1 if len(labels) <= 24 else 2)
+    return figure
+
+
+# --------------------------------------------------------------------------- comparisons
+def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> Figure:
+    """Each member's solvency ratio distribution, one box per structure, side by side."""
+    members: list[str] = []
+    for results in runs:
+        members += [name for name in results.names_of("member") if name not in members]
+    rows = members + ["Pool (members together)"]
+    n_runs = len(runs)
+    colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(n_runs)]
+    figure = _new_figure(10.0, 1.8 + (0.3 * n_runs + 0.25) * len(rows))
+    axes = figure.add_subplot()
+    centres = np.arange(len(rows))[::-1].astype(float)
+    width = 0.8 / n_runs
+    high, low = 130.0, 90.0
+    for run, (results, colour) in enumerate(zip(runs, colours)):
+        ratio = results.party_matrix("solvency_ratio") * 100.0
+        names = results.party_names
+        columns = [names.index(name) if name in names else None for name in members]
+        columns.append(names.index(results.names_of("pool")[0]))
+        present = [(row, column) for row, column in enumerate(columns) if column is not None]
+        stats = [box_statistics(ratio[:, column], rows[row]) for row, column in present]
+        offset = (n_runs - 1) / 2.0 * width - run * width
+        _horizontal_boxes(axes, stats, positions=[centres[row] + offset for row, _ in present], showmeans=True,
+                 widths=width * 0.85, patch_artist=True, boxprops={"facecolor": colour, "alpha": 0.6},
+                 medianprops={"color": "black"},
+                 meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
+                            "markersize": 3})
+        high = max(high, np.nanmax([s["whishi"] for s in stats]))
+        low = min(low, np.nanmin([s["whislo"] for s in stats]))
+    for value, label, colour, style in THRESHOLDS:
+        axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
+    if high / max(low, 1.0) > 15.0:
+        axes.set_xscale("log")
+    _percent_axis(axes.xaxis)
+    axes.set_yticks(centres, rows)
+    axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
+    axes.set_title("Solvency ratio by member across structures\n" + " vs ".join(labels))
+    axes.grid(axis="x", alpha=0.3)
+    handles = [Patch(facecolor=colour, alpha=0.6, label=label) for label, colour in zip(labels, colours)]
+    handles += axes.get_legend_handles_labels()[0]
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    axes.text(1.01, 0.0, "box 25-75%,\nwhiskers 1-99%,\n◆ mean", transform=axes.transAxes, fontsize=8,
+              va="bottom")
+    return figure
+
+
+def plot_compare_net_ep(runs: Sequence["Results"], labels: Sequence[str]) -> Figure:
+    """The pool's net AEP (solid) and OEP (dashed) in each structure; gross AEP of the first for reference."""
+    pool_tables = [results.ep[results.ep["party"] == results.names_of("pool")[0]] for results in runs]
+    divisor, suffix = money_scale(max(table["loss"].max() for table in pool_tables))
+    colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(len(runs))]
+    figure = _new_figure(9.0, 5.5)
+    axes = figure.add_subplot()
+    first_gross = pool_tables[0][(pool_tables[0]["basis"] == "gross") & (pool_tables[0]["metric"] == "AEP")]
+    first_gross = first_gross.sort_values("return_period")
+    axes.plot(first_gross["return_period"], first_gross["loss"] / divisor, color="grey", linewidth=3,
+              alpha=0.5, label=f"gross AEP ({labels[0]})")
+    for table, label, colour in zip(pool_tables, labels, colours):
+        for metric, style in (("AEP", "-"), ("OEP", "--")):
+            curve = table[(table["basis"] == "net") & (table["metric"] == metric)].sort_values("return_period")
+            axes.plot(curve["return_period"], curve["loss"] / divisor, color=colour, linestyle=style,
+                      marker="o" if metric == "AEP" else "s", markersize=3, label=f"{label}: net {metric}")
+    _return_period_axis(axes)
+    axes.set_ylabel(f"Pool net loss ({money_label(runs[0].currency, suffix)})")
+    axes.set_title("Pool net exceedance-probability curves across structures\n" + " vs ".join(labels))
+    axes.grid(which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
+
+
+# --------------------------------------------------------------------------- files
+DRAWERS = {
+    "solvency.png": plot_solvency,
+    "loss_ratio.png": plot_loss_ratio,
+    "ep_curve.png": plot_ep_curve,
+    "who_pays.png": plot_who_pays,
+}
+
+
+def write_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
+    """Draw every plot of ``results`` into ``folder``; each file is replaced atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, draw in DRAWERS.items():
+        written.append(save_atomically(draw(results), folder / name))
+    return written
+
+
+def save_atomically(figure: Figure, path: Path) -> Path:
+    partial = path.with_name(f".{path.name}.tmp")
+    try:
+        figure.savefig(partial, dpi=DPI, format="png")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def plot_results(folder: str | os.PathLike) -> list[Path]:
+    """Redraw every plot of a results folder from its saved tables into ``folder/plots``."""
+    from .results import PLOTS_FOLDER, Results
+    results = Results.read(folder)
+    return write_plots(results, Path(folder) / PLOTS_FOLDER)

@@ -1,0 +1,322 @@
+"""The results of a run: tables in memory, and the results folder of the contract.
+
+:func:`build_results` turns the runner's arrays into :class:`Results`;
+:meth:`Results.write` saves the folder atomically and :meth:`Results.read`
+loads it back. Files (see ../shared/docs/contract.md):
+
+* ``summary.csv``          one row per party (:func:`sim.metrics.summary`)
+* ``trials.parquet``       one row per trial, year and party
+* ``line_losses.parquet``  one row per trial, year and line
+* ``ep.csv``               AEP / OEP tables (:func:`sim.metrics.ep_table`)
+* ``allocation.csv``       co-TVaR allocation (:func:`sim.metrics.allocation`)
+* ``run.json``             how the run was made
+* ``plots/*.png``          :mod:`sim.plots`
+
+Trial numbers are the 0-based trial indices of the random streams, so a trial
+can be replayed; ``year`` is 1-based.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metrics, solvency
+from .model import Scenario
+from .parties import Parties
+
+# trials.parquet columns: the contract's, plus expenses, lead_fee and minimum_capital.
+TRIAL_COLUMNS = (
+    "trial", "year", "party", "share", "gross_loss", "ceded_loss", "default_loss", "net_loss",
+    "gross_premium", "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee",
+    "capital_end", "minimum_capital", "solvency_ratio",
+)
+LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
+FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "run.json")
+PLOTS_FOLDER = "plots"
+
+
+def package_version() -> str:
+    """The installed poolsim version, or ``"unknown"`` when run from a bare checkout."""
+    try:
+        from importlib.metadata import version
+        return version("poolsim")
+    except Exception:       # not installed: the version is informative only
+        return "unknown"
+
+
+@dataclass
+class Results:
+    """Everything a run produced, as DataFrames (see the module docstring for the files)."""
+
+    name: str                      # scenario name
+    run_info: dict[str, Any]
+    trials: pd.DataFrame
+    line_losses: pd.DataFrame
+    summary: pd.DataFrame
+    ep: pd.DataFrame
+    allocation: pd.DataFrame
+    currency: str = "CNY"
+    folder: Path | None = field(default=None, compare=False)   # where it was written or read
+
+    # ------------------------------------------------------------------ parties
+    @property
+    def party_names(self) -> list[str]:
+        return list(self.summary["party"])
+
+    @property
+    def party_kinds(self) -> list[str]:
+        return list(self.summary["kind"])
+
+    def names_of(self, kind: str) -> list[str]:
+        """Names of the parties of one kind (pool | member | reinsurer), in party order."""
+        return [name for name, k in zip(self.party_names, self.party_kinds) if k == kind]
+
+    def party_matrix(self, column: str, year: int | None = None) -> np.ndarray:
+        """One trials column as a ``(n_trials, n_parties)`` array in summary party order.
+
+        ``year`` defaults to the last year. Rows are trials in ascending order.
+        """
+        table = self.trials
+        years = table["year"].to_numpy()
+        year = int(years.max()) if year is None else year
+        if years.min() != years.max():
+            table = table[years == year]
+        names = self.party_names
+        codes = pd.Categorical(table["party"], categories=names).codes.astype(np.int64)
+        values = table[column].to_numpy(dtype=np.float64)
+        trial = table["trial"].to_numpy()
+        n_parties = len(names)
+        n_rows = len(table)
+        # Fast path: the layout build_results writes (trial-major, parties in order).
+        if n_rows % n_parties == 0:
+            pattern = np.tile(np.arange(n_parties), n_rows // n_parties)
+            if np.array_equal(codes, pattern) and np.all(np.diff(trial[::n_parties]) > 0):
+                return values.reshape(-1, n_parties)
+        trial_numbers, trial_rows = np.unique(trial, return_inverse=True)
+        matrix = np.full((len(trial_numbers), n_parties), np.nan)
+        matrix[trial_rows, codes] = values
+        return matrix
+
+    # ------------------------------------------------------------------ files
+    def write(self, folder: str | os.PathLike, plots: bool = True) -> Path:
+        """Write the results folder atomically; return its path.
+
+        Everything goes into a temporary sibling folder ``.<name>.tmp-XXXX``
+        first; only a complete folder is swapped into place (the earlier one is
+        renamed aside, the new one renamed in, the old one deleted). On any
+        exception, including KeyboardInterrupt, the temporary folder is removed
+        and an earlier complete folder at ``folder`` is left untouched.
+        """
+        folder = Path(folder)
+        parent = folder.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=parent))
+        try:
+            # mkdtemp makes the folder private (0700); results are ordinary files.
+            os.chmod(staging, 0o777 & ~current_umask())
+            self._write_files(staging, plots)
+            swap_into_place(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self.folder = folder
+        return folder
+
+    def _write_files(self, folder: Path, plots: bool) -> None:
+        self.summary.to_csv(folder / "summary.csv", index=False)
+        self.trials.to_parquet(folder / "trials.parquet", index=False)
+        self.line_losses.to_parquet(folder / "line_losses.parquet", index=False)
+        self.ep.to_csv(folder / "ep.csv", index=False)
+        self.allocation.to_csv(folder / "allocation.csv", index=False)
+        (folder / "run.json").write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
+        if plots:
+            from . import plots as plotting
+            plotting.write_plots(self, folder / PLOTS_FOLDER)
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike) -> "Results":
+        """Load a results folder written by :meth:`write`."""
+        folder = Path(folder)
+        run_info = json.loads((folder / "run.json").read_text())
+        # Party names such as "NA" must stay strings; only empty fields are missing values.
+        csv_options = dict(keep_default_na=False, na_values=[""])
+        summary = pd.read_csv(folder / "summary.csv", **csv_options)
+        summary["role"] = summary["role"].fillna("").astype(str)
+        summary["party"] = summary["party"].astype(str)
+        allocation_path = folder / "allocation.csv"
+        allocation = (pd.read_csv(allocation_path, **csv_options) if allocation_path.exists()
+                      else pd.DataFrame(columns=["basis", "component_kind", "component", "contribution",
+                                                 "share_of_tvar"]))
+        return cls(
+            name=str(run_info.get("scenario", folder.name)),
+            run_info=run_info,
+            trials=pd.read_parquet(folder / "trials.parquet"),
+            line_losses=pd.read_parquet(folder / "line_losses.parquet"),
+            summary=summary,
+            ep=pd.read_csv(folder / "ep.csv", **csv_options),
+            allocation=allocation,
+            currency=str(run_info.get("currency", "CNY")),
+            folder=folder,
+        )
+
+    # ------------------------------------------------------------------ plots
+    def plot_solvency(self, path: str | os.PathLike | None = None):
+        """Solvency-ratio distribution of each member; returns the Figure (saved if ``path``)."""
+        from . import plots
+        return plots.save(plots.plot_solvency(self), path)
+
+    def plot_loss_ratio(self, path: str | os.PathLike | None = None):
+        from . import plots
+        return plots.save(plots.plot_loss_ratio(self), path)
+
+    def plot_ep_curve(self, path: str | os.PathLike | None = None):
+        from . import plots
+        return plots.save(plots.plot_ep_curve(self), path)
+
+    def plot_who_pays(self, path: str | os.PathLike | None = None):
+        from . import plots
+        return plots.save(plots.plot_who_pays(self), path)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def swap_into_place(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` by the complete ``staging`` folder, keeping the old one until the end."""
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    if not folder.is_dir():
+        raise FileExistsError(f"{folder} exists and is not a folder; choose another --out")
+    aside = folder.parent / f".{folder.name}.old-{secrets.token_hex(4)}"
+    os.replace(folder, aside)
+    try:
+        os.replace(staging, folder)
+    except BaseException:
+        os.replace(aside, folder)       # put the earlier complete folder back
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _json_safe(value):
+    """run_info as JSON: numpy scalars to Python, paths to text, non-finite floats to text."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------- building
+def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
+    """run.json content: the runner's ``run_info`` with the contract's keys filled in.
+
+    Keys: scenario (the scenario's name), sha256, seed, trials, years, version,
+    wall_seconds, threads, currency, regime (and whatever else the runner recorded,
+    ``name`` included).
+    """
+    record = dict(run_info)
+    record["scenario"] = record.get("scenario") or record.get("name") or scenario.name
+    record.setdefault("sha256", scenario.sha256)
+    record.setdefault("seed", scenario.simulation.seed)
+    record.setdefault("trials", scenario.simulation.trials)
+    record.setdefault("years", scenario.simulation.years)
+    record.setdefault("version", package_version())
+    record.setdefault("wall_seconds", None)
+    record.setdefault("threads", None)
+    record.setdefault("currency", scenario.currency)
+    record.setdefault("regime", scenario.solvency.regime)
+    return record
+
+
+def trials_table(parties: Parties, arrays: dict[str, np.ndarray], outcome: solvency.SolvencyOutcome,
+                 year: int = 1) -> pd.DataFrame:
+    """trials.parquet as a DataFrame, built column-wise with numpy (no per-row Python).
+
+    Rows are trial-major: trial 0's parties in party order, then trial 1's, ...
+
+    Parameters
+    ----------
+    arrays : dict of (n_trials, n_parties)
+    outcome : the solvency of every party
+    """
+    n_trials, n_parties = arrays["net_loss"].shape
+    codes = np.tile(np.arange(n_parties, dtype=np.int32), n_trials)
+    columns: dict[str, Any] = {
+        "trial": np.repeat(np.arange(n_trials, dtype=np.int64), n_parties),
+        "year": np.full(n_trials * n_parties, year, dtype=np.int32),
+        "party": pd.Categorical.from_codes(codes, categories=list(parties.names)),
+        "share": np.tile(np.asarray(parties.share, dtype=np.float64), n_trials),
+    }
+    for key in ("gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium", "ceded_premium",
+                "reinstatement_premium", "commission", "expenses", "lead_fee"):
+        columns[key] = np.ascontiguousarray(arrays[key], dtype=np.float64).ravel()
+    columns["capital_end"] = outcome.capital_end.ravel()
+    columns["minimum_capital"] = outcome.minimum_capital.ravel()
+    columns["solvency_ratio"] = outcome.solvency_ratio.ravel()
+    return pd.DataFrame(columns, columns=list(TRIAL_COLUMNS))
+
+
+def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray, year: int = 1) -> pd.DataFrame:
+    """line_losses.parquet as a DataFrame; ``line_loss``, ``line_claims`` are ``(n_trials, n_lines)``."""
+    n_trials, n_lines = line_loss.shape
+    return pd.DataFrame({
+        "trial": np.repeat(np.arange(n_trials, dtype=np.int64), n_lines),
+        "year": np.full(n_trials * n_lines, year, dtype=np.int32),
+        "line": pd.Categorical.from_codes(np.tile(np.arange(n_lines, dtype=np.int32), n_trials),
+                                          categories=list(line_names)),
+        "claims": np.ascontiguousarray(line_claims, dtype=np.int64).ravel(),
+        "gross_loss": np.ascontiguousarray(line_loss, dtype=np.float64).ravel(),
+    }, columns=list(LINE_COLUMNS))
+
+
+def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
+                  line_loss: np.ndarray, line_claims: np.ndarray, run_info: dict[str, Any]) -> Results:
+    """Turn a one-year run's arrays into :class:`Results`.
+
+    Parameters
+    ----------
+    scenario : the scenario run
+    parties : Parties (party 0 the pool, then members, then reinsurers)
+    arrays : dict of (n_trials, n_parties) float64, every key of ``PARTY_COLUMNS``
+    line_loss : (n_trials, n_lines) float64 gross loss by line
+    line_claims : (n_trials, n_lines) int64 policy losses by line
+    run_info : name, sha256, seed, trials, years, version, wall_seconds, threads, ...
+    """
+    if len(set(parties.names)) != len(parties.names):
+        repeated = sorted({name for name in parties.names if parties.names.count(name) > 1})
+        raise ValueError(f"party names must be unique across the pool, members and reinsurers; "
+                         f"repeated: {repeated}. Rename the member or the reinsurer.")
+    line_names = [line.name for line in scenario.lines]
+    outcome = solvency.assess(scenario, parties, arrays)
+    summary = metrics.summary(parties, arrays, outcome.capital_start, outcome.capital_end,
+                              outcome.solvency_ratio, outcome.minimum_capital)
+    return Results(
+        name=scenario.name,
+        run_info=run_record(scenario, run_info),
+        trials=trials_table(parties, arrays, outcome),
+        line_losses=line_losses_table(line_names, line_loss, line_claims),
+        summary=summary,
+        ep=metrics.ep_table(parties, arrays),
+        allocation=metrics.allocation(parties, arrays, line_loss, line_names),
+        currency=scenario.currency,
+    )

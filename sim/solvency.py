@@ -1,0 +1,414 @@
+"""Capital at the end of the year, minimum capital and the solvency ratio of every party.
+
+Pure functions on arrays; :func:`assess` wires them to a scenario. Arrays are
+float64 with the party layout of :mod:`sim.parties` (``(n_trials, n_parties)``)
+unless a docstring says ``n_members``: then only the members' columns, in
+member order. Capital classes are in the order of
+:data:`sim.model.CAPITAL_CLASSES` (property, liability, special, other).
+
+Capital at the end of the year
+------------------------------
+* member: capital_start + gross premium − ceded premium − reinstatement premium
+  + commission − expenses + lead fee − net loss (the lead fee is negative for
+  followers);
+* reinsurer with finite capital: capital + premium received − commission paid
+  − losses paid; NaN where its capital is unlimited;
+* pool: the sum over members (so is its capital at the start).
+
+Minimum capital, regime ``c-ross`` (domain.md 4.2-4.3)
+------------------------------------------------------
+Per member and trial:
+
+1. Premium risk per capital class: retained premium of the class
+   (line gross premium − line proportional ceded premium, summed over the
+   lines of the class) × RF0 × (1 + K), K clipped to [−0.25, 0.25], where
+   K = combined-ratio term (the member's combined ratio *in that trial*,
+   see :func:`sim.metrics.combined_ratio`; one ratio for all classes because
+   the member's net loss is not split by line) + non-proportional cession term
+   (the member's XL and stop-loss premium over its total retained premium;
+   again one ratio for all classes because that premium is not split by line).
+   A trial with no positive net premium takes the worst combined-ratio term.
+2. Reserve risk: net outstanding claims × RF0 reserve, no K (the K terms
+   published in domain.md are for premium risk). Zero in one-year runs.
+3. Premium with reserve within a class (correlation 0.5), then across classes
+   with :data:`sim.regulation.CLASS_CORRELATION`.
+4. Catastrophe risk: see :func:`catastrophe_risk`.
+5. Non-life = √(PR² + 0.5·PR·Cat + Cat²); credit = the member's
+   ``credit_exposure`` (recoverables already weighted by their credit factors);
+   market = 0; company = √(v M vᵀ) with v = (non-life, market, credit).
+6. × TECHNOLOGY_FACTOR (0.9), + ``other_minimum_capital`` (the member's
+   business outside the pool, not technology business of the pool).
+
+Minimum capital, regime ``var`` (Solvency II style)
+---------------------------------------------------
+The member's 99.5% VaR over trials of the loss of its net result,
+−(capital_end − capital_start), floored at :data:`MINIMUM_CAPITAL_FLOOR`, plus
+``other_minimum_capital``. One figure per member, the same in every trial.
+
+Ratios
+------
+Comprehensive solvency ratio = capital_end / minimum capital. The pool's ratio
+is Σ members' capital_end / Σ members' minimum capital in the trial: the ratio
+of the members taken together, with no diversification credit between them
+(each member is supervised on its own). Reinsurers: NaN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import regulation
+from .metrics import (VAR_LEVEL, combined_ratio, empirical_quantiles, net_premium,
+                      order_statistic_index, safe_divide)
+from .model import CAPITAL_CLASSES, Scenario
+from .parties import Parties
+
+# Half-width of the window of trials (as a share of all trials, on each side of
+# the VaR's rank) whose cat XL recoveries are averaged for the catastrophe risk.
+CAT_WINDOW = 0.001
+# A member that cannot lose money at the 99.5% level still needs a denominator:
+# one unit of currency, negligible beside any real capital.
+MINIMUM_CAPITAL_FLOOR = 1.0
+
+# Upper bounds (inclusive) of the combined-ratio bands and the K term of each band,
+# the last band being "above 105%". Terms come from the published scalar rule.
+COMBINED_RATIO_BOUNDS = (0.95, 1.00, 1.05)
+COMBINED_RATIO_TERMS = tuple(regulation.combined_ratio_adjustment(bound) for bound in COMBINED_RATIO_BOUNDS) \
+    + (regulation.combined_ratio_adjustment(np.inf),)
+# Non-proportional cession bands: [2.5%, 5%) and >= 5% of retained premium.
+NONPROPORTIONAL_BOUNDS = (0.025, 0.05)
+
+
+@dataclass(frozen=True)
+class SolvencyOutcome:
+    """Capital and solvency of every party. Arrays ``(n_trials, n_parties)`` unless noted."""
+
+    capital_start: np.ndarray      # (n_parties,) pool = Σ members, inf where unlimited
+    net_result: np.ndarray         # result of the year; capital_end − capital_start where finite
+    capital_end: np.ndarray        # NaN where capital is unlimited
+    minimum_capital: np.ndarray    # NaN for reinsurers; pool = Σ members
+    solvency_ratio: np.ndarray     # NaN for reinsurers; pool = Σ capital_end / Σ minimum capital
+
+
+@dataclass(frozen=True)
+class MinimumCapitalParts:
+    """C-ROSS minimum capital of each member and its parts, ``(n_trials, n_members)``."""
+
+    premium_reserve: np.ndarray    # premium and reserve risk, classes aggregated
+    catastrophe: np.ndarray        # (n_members,) the same in every trial
+    non_life: np.ndarray
+    credit: np.ndarray
+    company: np.ndarray            # before the technology factor
+    total: np.ndarray              # company × 0.9 + other minimum capital
+
+
+# --------------------------------------------------------------------------- capital
+def member_net_result(gross_premium, ceded_premium, reinstatement_premium, commission,
+                      expenses, lead_fee, net_loss) -> np.ndarray:
+    """A member's result of the year; any matching shapes, e.g. ``(n_trials, n_members)``."""
+    return (net_premium(gross_premium, ceded_premium, reinstatement_premium) + commission
+            - expenses + lead_fee - net_loss)
+
+
+def reinsurer_net_result(premium_received, commission_paid, losses_paid) -> np.ndarray:
+    """A reinsurer's result of the year; any matching shapes."""
+    return np.asarray(premium_received) - commission_paid - losses_paid
+
+
+def party_capital_start(parties: Parties) -> np.ndarray:
+    """Capital at the start, ``(n_parties,)``: the pool's is the members' sum."""
+    capital = np.asarray(parties.capital_start, dtype=np.float64).copy()
+    members = parties.indices("member")
+    capital[parties.indices("pool")] = capital[members].sum()
+    return capital
+
+
+def party_net_result(parties: Parties, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Result of the year of every party, ``(n_trials, n_parties)``; the pool's is Σ members."""
+    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
+    result = np.zeros_like(arrays["net_loss"])
+    result[:, members] = member_net_result(*(arrays[key][:, members] for key in (
+        "gross_premium", "ceded_premium", "reinstatement_premium", "commission",
+        "expenses", "lead_fee", "net_loss")))
+    result[:, reinsurers] = reinsurer_net_result(arrays["gross_premium"][:, reinsurers],
+                                                 arrays["commission"][:, reinsurers],
+                                                 arrays["net_loss"][:, reinsurers])
+    result[:, parties.indices("pool")] = result[:, members].sum(axis=1, keepdims=True)
+    return result
+
+
+def capital_end(capital_start: np.ndarray, net_result: np.ndarray) -> np.ndarray:
+    """``capital_start + net_result``, NaN where the capital is unlimited.
+
+    Parameters
+    ----------
+    capital_start : (n_parties,)
+    net_result : (n_trials, n_parties)
+    """
+    capital_start = np.asarray(capital_start, dtype=np.float64)
+    finite = np.isfinite(capital_start)
+    return np.where(finite, np.where(finite, capital_start, 0.0) + net_result, np.nan)
+
+
+# --------------------------------------------------------------------------- C-ROSS pieces
+def class_matrix(line_classes) -> np.ndarray:
+    """One-hot ``(n_lines, n_classes)`` matrix mapping lines to capital classes."""
+    matrix = np.zeros((len(line_classes), len(CAPITAL_CLASSES)))
+    for line, name in enumerate(line_classes):
+        matrix[line, CAPITAL_CLASSES.index(name)] = 1.0
+    return matrix
+
+
+def class_correlation_matrix() -> np.ndarray:
+    """``(n_classes, n_classes)`` correlation of premium-and-reserve risk across classes."""
+    n = len(CAPITAL_CLASSES)
+    matrix = np.eye(n)
+    for i, a in enumerate(CAPITAL_CLASSES):
+        for j, b in enumerate(CAPITAL_CLASSES):
+            if i != j:
+                matrix[i, j] = regulation.CLASS_CORRELATION.get(frozenset((a, b)), 0.0)
+    return matrix
+
+
+def retained_premium_by_class(line_gross_premium: np.ndarray, line_proportional_ceded_premium: np.ndarray,
+                              line_classes) -> np.ndarray:
+    """Retained premium per capital class.
+
+    Parameters
+    ----------
+    line_gross_premium, line_proportional_ceded_premium : (n_members, n_lines)
+    line_classes : (n_lines,) capital class names
+
+    Returns
+    -------
+    (n_members, n_classes)
+    """
+    retained = np.asarray(line_gross_premium) - np.asarray(line_proportional_ceded_premium)
+    return retained @ class_matrix(line_classes)
+
+
+def combined_ratio_band(combined: np.ndarray) -> np.ndarray:
+    """Band index 0..3 of :data:`COMBINED_RATIO_TERMS`; NaN falls in the worst band."""
+    band = np.searchsorted(np.asarray(COMBINED_RATIO_BOUNDS), combined, side="left")
+    return np.where(np.isnan(combined), len(COMBINED_RATIO_BOUNDS), band)
+
+
+def combined_ratio_term(combined: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`sim.regulation.combined_ratio_adjustment`; any shape."""
+    return np.asarray(COMBINED_RATIO_TERMS)[combined_ratio_band(np.asarray(combined, dtype=np.float64))]
+
+
+def nonproportional_term(nonproportional_premium: np.ndarray, retained_premium: np.ndarray) -> np.ndarray:
+    """K term for non-proportional cession, per member and class.
+
+    Parameters
+    ----------
+    nonproportional_premium : (n_members,) XL and stop-loss premiums paid
+    retained_premium : (n_members,) total retained premium
+
+    Returns
+    -------
+    (n_members, n_classes); 0 where the retained premium is not positive.
+    """
+    ratio = safe_divide(nonproportional_premium, np.where(np.asarray(retained_premium) > 0, retained_premium, 0.0))
+    band = np.searchsorted(np.asarray(NONPROPORTIONAL_BOUNDS), np.nan_to_num(ratio, nan=0.0), side="right")
+    table = np.array([[0.0, *regulation.NON_PROPORTIONAL_ADJUSTMENT[name]] for name in CAPITAL_CLASSES])
+    return table.T[band]        # (n_classes, 3) -> rows by band -> (n_members, n_classes)
+
+
+def premium_reserve_risk_by_band(retained_by_class: np.ndarray, nonproportional: np.ndarray,
+                                 outstanding_reserves: np.ndarray | None = None) -> np.ndarray:
+    """Premium-and-reserve risk of each member for each combined-ratio band.
+
+    The combined-ratio term is the only part of K that changes from trial to
+    trial and it takes four values, so the risk is computed once per band and
+    looked up per trial (no ``(n_trials, n_members, n_classes)`` array).
+
+    Parameters
+    ----------
+    retained_by_class : (n_members, n_classes)
+    nonproportional : (n_members, n_classes) non-proportional K term
+    outstanding_reserves : (n_members, n_classes) net outstanding claims, default 0
+
+    Returns
+    -------
+    (n_bands, n_members)
+    """
+    premium_factor = np.array([regulation.RF0[name][0] for name in CAPITAL_CLASSES])
+    reserve_factor = np.array([regulation.RF0[name][1] for name in CAPITAL_CLASSES])
+    reserve = (np.zeros_like(retained_by_class) if outstanding_reserves is None
+               else np.asarray(outstanding_reserves, dtype=np.float64)) * reserve_factor
+    correlation = class_correlation_matrix()
+    rho = regulation.PREMIUM_RESERVE_CORRELATION
+    by_band = []
+    for term in COMBINED_RATIO_TERMS:
+        k = np.clip(term + nonproportional, *regulation.K_BOUNDS)
+        premium = retained_by_class * premium_factor * (1.0 + k)
+        per_class = np.sqrt(premium**2 + 2.0 * rho * premium * reserve + reserve**2)
+        by_band.append(np.sqrt(np.einsum("mi,ij,mj->m", per_class, correlation, per_class)))
+    return np.stack(by_band)
+
+
+def catastrophe_risk(cat_loss: np.ndarray, cat_recovery: np.ndarray, level: float = VAR_LEVEL,
+                     window: float = CAT_WINDOW) -> np.ndarray:
+    """C-ROSS catastrophe risk: VaR of the cat loss less the cat XL recovery at that loss.
+
+    Estimator: VaR is the empirical ``level`` quantile (``inverted_cdf``) of the
+    catastrophe loss after proportional cover. The recovery "at that loss" is
+    the mean cat XL recovery of the trials whose cat loss ranks within
+    ``round(window · n_trials)`` places of the VaR's rank (ties broken arbitrarily) (the VaR's own trial
+    alone for small runs); with the default 0.1% that is the trials between
+    about the 99.4% and 99.6% quantiles. The result is floored at 0.
+
+    Parameters
+    ----------
+    cat_loss, cat_recovery : (n_trials, n_members)
+
+    Returns
+    -------
+    (n_members,)
+    """
+    cat_loss = np.asarray(cat_loss, dtype=np.float64)
+    cat_recovery = np.asarray(cat_recovery, dtype=np.float64)
+    n_trials = cat_loss.shape[0]
+    rank = int(order_statistic_index(n_trials, level))     # the VaR's rank, as in np.quantile
+    half_width = int(round(window * n_trials))
+    low, high = max(rank - half_width, 0), min(rank + half_width, n_trials - 1)
+    # After partitioning at `low` and `high`, positions low..high hold exactly the trials
+    # ranked low..high (and position `rank` the VaR): no full sort needed.
+    order = np.argpartition(cat_loss, sorted({low, rank, high}), axis=0)
+    var = np.take_along_axis(cat_loss, order[rank:rank + 1], axis=0)[0]
+    recovery = np.take_along_axis(cat_recovery, order[low:high + 1], axis=0).mean(axis=0)
+    return np.maximum(var - recovery, 0.0)
+
+
+def non_life_risk(premium_reserve: np.ndarray, catastrophe: np.ndarray) -> np.ndarray:
+    """√(PR² + 2ρ·PR·Cat + Cat²), ρ = 0.25; any broadcastable shapes."""
+    rho = regulation.PREMIUM_RESERVE_CAT_CORRELATION
+    return np.sqrt(premium_reserve**2 + 2.0 * rho * premium_reserve * catastrophe + catastrophe**2)
+
+
+def company_risk(non_life: np.ndarray, market: np.ndarray | float, credit: np.ndarray) -> np.ndarray:
+    """√(v M vᵀ) with v = (non-life, market, credit); any broadcastable shapes."""
+    return np.sqrt(non_life**2 + market**2 + credit**2
+                   + 2.0 * regulation.NON_LIFE_MARKET * non_life * market
+                   + 2.0 * regulation.NON_LIFE_CREDIT * non_life * credit
+                   + 2.0 * regulation.MARKET_CREDIT * market * credit)
+
+
+def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_premium: np.ndarray,
+                          combined: np.ndarray, cat_loss: np.ndarray, cat_recovery: np.ndarray,
+                          credit_exposure: np.ndarray, other_minimum_capital: np.ndarray,
+                          outstanding_reserves: np.ndarray | None = None,
+                          market_risk: float = 0.0) -> MinimumCapitalParts:
+    """C-ROSS II minimum capital of each member in each trial.
+
+    Parameters
+    ----------
+    retained_by_class : (n_members, n_classes)
+    nonproportional_premium : (n_members,)
+    combined : (n_trials, n_members) the member's combined ratio in each trial
+    cat_loss, cat_recovery : (n_trials, n_members) catastrophe loss after
+        proportional cover, and cat XL recoveries
+    credit_exposure : (n_trials, n_members) recoverables × credit factor
+    other_minimum_capital : (n_members,)
+    outstanding_reserves : (n_members, n_classes), optional (multi-year runs)
+    market_risk : market-risk minimum capital (0: the pool holds no assets here)
+    """
+    retained_by_class = np.asarray(retained_by_class, dtype=np.float64)
+    nonproportional = nonproportional_term(nonproportional_premium, retained_by_class.sum(axis=1))
+    by_band = premium_reserve_risk_by_band(retained_by_class, nonproportional, outstanding_reserves)
+    band = combined_ratio_band(np.asarray(combined, dtype=np.float64))
+    premium_reserve = np.take_along_axis(by_band, band, axis=0)
+    catastrophe = catastrophe_risk(cat_loss, cat_recovery)
+    non_life = non_life_risk(premium_reserve, catastrophe)
+    credit = np.asarray(credit_exposure, dtype=np.float64)
+    company = company_risk(non_life, market_risk, credit)
+    total = company * regulation.TECHNOLOGY_FACTOR + np.asarray(other_minimum_capital, dtype=np.float64)
+    return MinimumCapitalParts(premium_reserve, catastrophe, non_life, credit, company, total)
+
+
+def var_minimum_capital(net_result: np.ndarray, other_minimum_capital: np.ndarray,
+                        level: float = VAR_LEVEL) -> np.ndarray:
+    """Solvency II style minimum capital: VaR of −net result, floored, + other minimum capital.
+
+    Parameters
+    ----------
+    net_result : (n_trials, n_members)
+    other_minimum_capital : (n_members,)
+
+    Returns
+    -------
+    (n_members,)
+    """
+    var = empirical_quantiles(-np.asarray(net_result, dtype=np.float64), level)
+    return np.maximum(var, MINIMUM_CAPITAL_FLOOR) + np.asarray(other_minimum_capital, dtype=np.float64)
+
+
+def solvency_ratio(capital: np.ndarray, minimum_capital: np.ndarray) -> np.ndarray:
+    """capital / minimum capital; +inf where the minimum capital is 0 and capital positive."""
+    capital = np.asarray(capital, dtype=np.float64)
+    minimum_capital = np.asarray(minimum_capital, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return capital / minimum_capital
+
+
+# --------------------------------------------------------------------------- wiring
+def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
+           outstanding_reserves: np.ndarray | None = None) -> SolvencyOutcome:
+    """Capital, minimum capital and solvency ratio of every party in every trial.
+
+    Parameters
+    ----------
+    scenario : the run's scenario (regime, line capital classes, other minimum capital)
+    parties : Parties
+    arrays : dict of (n_trials, n_parties), every key of ``PARTY_COLUMNS``
+    outstanding_reserves : (n_members, n_classes) net outstanding claims, optional
+    """
+    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
+    pool = parties.indices("pool")
+    start = party_capital_start(parties)
+    result = party_net_result(parties, arrays)
+    end = capital_end(start, result)
+
+    by_name = {member.name: member for member in scenario.pool.members}
+    other = np.array([by_name[parties.names[i]].other_minimum_capital for i in members], dtype=np.float64)
+
+    n_trials = result.shape[0]
+    minimum = np.full_like(result, np.nan)
+    if scenario.solvency.regime == "var":
+        minimum[:, members] = np.broadcast_to(var_minimum_capital(result[:, members], other),
+                                              (n_trials, len(members)))
+    else:
+        member_arrays = {key: arrays[key][:, members] for key in (
+            "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
+            "reinstatement_premium", "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")}
+        combined = combined_ratio(
+            member_arrays["net_loss"], member_arrays["expenses"], member_arrays["commission"],
+            member_arrays["lead_fee"],
+            net_premium(member_arrays["gross_premium"], member_arrays["ceded_premium"],
+                        member_arrays["reinstatement_premium"]))
+        # A trial with no positive net premium has no meaningful combined ratio: worst band.
+        combined = np.where(combined_denominator_positive(member_arrays), combined, np.nan)
+        retained = retained_premium_by_class(parties.line_gross_premium[members],
+                                             parties.line_proportional_ceded_premium[members],
+                                             [line.capital_class for line in scenario.lines])
+        parts = cross_minimum_capital(
+            retained, np.asarray(parties.nonproportional_premium)[members], combined,
+            member_arrays["cat_loss_after_proportional"], member_arrays["cat_xl_recovery"],
+            member_arrays["credit_exposure"], other, outstanding_reserves)
+        minimum[:, members] = parts.total
+    minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
+
+    ratio = np.full_like(result, np.nan)
+    ratio[:, members] = solvency_ratio(end[:, members], minimum[:, members])
+    ratio[:, pool] = solvency_ratio(end[:, pool], minimum[:, pool])
+    ratio[:, reinsurers] = np.nan
+    return SolvencyOutcome(start, result, end, minimum, ratio)
+
+
+def combined_denominator_positive(member_arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Where the members' net premium is positive, ``(n_trials, n_members)`` bool."""
+    return net_premium(member_arrays["gross_premium"], member_arrays["ceded_premium"],
+                       member_arrays["reinstatement_premium"]) > 0.0

@@ -1,0 +1,180 @@
+"""Risk metrics against direct computations on small, hand-checked cases."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays as numpy_arrays
+
+from sim import metrics, solvency
+from sim.parties import PARTY_COLUMNS, Parties
+
+from synthetic_results import make_run
+
+
+def test_var_and_tvar_on_a_known_vector():
+    # Losses 1..1000: the 99.5% quantile (smallest x with F(x) >= 0.995) is 995; the
+    # losses at or above it are 995..1000, mean 997.5.
+    losses = np.random.default_rng(1).permutation(np.arange(1.0, 1001.0))
+    assert metrics.value_at_risk(losses) == 995.0
+    assert metrics.tail_value_at_risk(losses) == 997.5
+    # Per column, and with ties at the VaR: all tied values count in the tail.
+    tied = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [5.0, 1.0]])
+    assert metrics.value_at_risk(tied).tolist() == [5.0, 1.0]
+    assert metrics.tail_value_at_risk(tied).tolist() == [5.0, 1.0]
+
+
+def test_batch_standard_error():
+    values = np.arange(40.0)    # batches of 2: means 0.5, 2.5, ..., 38.5, sd = 2 * sd(0..19)
+    expected = 2.0 * np.std(np.arange(20.0), ddof=1) / np.sqrt(20)
+    assert metrics.batch_standard_error(values, np.mean) == pytest.approx(expected)
+    assert np.isnan(metrics.batch_standard_error(np.arange(30.0), np.mean))   # too few trials
+
+
+def small_parties(n_lines: int = 1) -> Parties:
+    """pool, two members (70/30), one reinsurer."""
+    return Parties(
+        names=("pool", "Lead", "Follower", "Re"), kinds=("pool", "member", "member", "reinsurer"),
+        roles=("", "lead", "follower", ""), share=np.array([1.0, 0.7, 0.3, 0.0]),
+        capital_start=np.array([0.0, 100.0, 50.0, np.inf]),
+        line_gross_premium=np.zeros((4, n_lines)), line_proportional_ceded_premium=np.zeros((4, n_lines)),
+        nonproportional_premium=np.zeros(4))
+
+
+def small_arrays(n_trials: int) -> dict[str, np.ndarray]:
+    return {key: np.zeros((n_trials, 4)) for key in PARTY_COLUMNS}
+
+
+def test_loss_ratios_combined_ratio_and_probabilities_by_hand():
+    # Four trials. Lead: premium 100, ceded 20, reinstatement 0/0/0/10, commission 5,
+    # expenses 25, lead fee +2; net losses 40, 60, 80, 100; gross losses 50, 80, 100, 150.
+    parties = small_parties()
+    arrays = small_arrays(4)
+    lead = 1
+    arrays["gross_premium"][:, lead] = 100.0
+    arrays["ceded_premium"][:, lead] = 20.0
+    arrays["reinstatement_premium"][:, lead] = [0.0, 0.0, 0.0, 10.0]
+    arrays["commission"][:, lead] = 5.0
+    arrays["expenses"][:, lead] = 25.0
+    arrays["lead_fee"][:, lead] = 2.0
+    arrays["gross_loss"][:, lead] = [50.0, 80.0, 100.0, 150.0]
+    arrays["net_loss"][:, lead] = [40.0, 60.0, 80.0, 100.0]
+    arrays["ceded_loss"][:, lead] = [10.0, 20.0, 20.0, 60.0]
+    arrays["default_loss"][:, lead] = [0.0, 0.0, 0.0, 10.0]
+    capital_end = np.full((4, 4), np.nan)
+    capital_end[:, lead] = [30.0, 10.0, -5.0, -20.0]
+    ratio = np.full((4, 4), np.nan)
+    ratio[:, lead] = [1.5, 0.99, 1.0, -0.2]
+    table = metrics.summary(parties, arrays, parties.capital_start, capital_end, ratio)
+    row = table.set_index("party").loc["Lead"]
+    # net premium = 100 − 20 − mean(0, 0, 0, 10) = 77.5
+    assert row["net_premium"] == 77.5
+    assert row["expected_gross_loss"] == 95.0 and row["expected_net_loss"] == 70.0
+    assert row["gross_loss_ratio"] == 0.95
+    assert row["net_loss_ratio"] == pytest.approx(70.0 / 77.5)
+    # combined = (70 + 25 − 5 − 2) / 77.5
+    assert row["combined_ratio"] == pytest.approx(88.0 / 77.5)
+    assert row["prob_ruin"] == 0.5                      # −5 and −20 are below 0
+    assert row["prob_ruin_se"] == pytest.approx(np.sqrt(0.25 / 4))
+    assert row["prob_solvency_below_100"] == 0.5        # 0.99 and −0.2; exactly 1.0 is not below
+    assert row["mean_solvency_ratio"] == pytest.approx((1.5 + 0.99 + 1.0 - 0.2) / 4)
+    assert row["solvency_ratio_p01"] == -0.2
+    assert row["expected_recovery"] == (10 + 20 + 20 + 50) / 4     # ceded − default
+    assert row["expected_default_loss"] == 2.5
+    assert row["mean_capital_end"] == pytest.approx(3.75)
+    assert row["var_995_net_loss"] == 100.0 and row["tvar_995_net_loss"] == 100.0
+    assert row["expected_net_loss_se"] == pytest.approx(np.std([40, 60, 80, 100], ddof=1) / 2)
+    assert set(metrics.SUMMARY_COLUMNS) <= set(table.columns)
+
+
+def test_reinsurer_rows_use_owed_paid_and_commission_paid():
+    parties = small_parties()
+    arrays = small_arrays(2)
+    re = 3
+    arrays["gross_premium"][:, re] = 40.0
+    arrays["commission"][:, re] = 10.0
+    arrays["gross_loss"][:, re] = [10.0, 50.0]      # owed
+    arrays["default_loss"][:, re] = [0.0, 25.0]
+    arrays["net_loss"][:, re] = [10.0, 25.0]        # paid
+    arrays["defaulted"][:, re] = [0.0, 1.0]
+    table = metrics.summary(parties, arrays, parties.capital_start, np.full((2, 4), np.nan),
+                            np.full((2, 4), np.nan)).set_index("party")
+    row = table.loc["Re"]
+    assert row["net_premium"] == 40.0
+    assert row["combined_ratio"] == pytest.approx((17.5 + 10.0) / 40.0)
+    assert row["expected_recovery"] == 17.5          # what it paid
+    assert row["prob_default"] == 0.5
+    assert np.isnan(row["prob_ruin"]) and np.isnan(row["mean_solvency_ratio"])   # unlimited capital
+
+
+def test_ep_table_on_a_known_vector():
+    # Pool AEP gross 1..1000 shuffled: the loss at return period T is the (1000 − 1000/T)-th value.
+    parties = small_parties()
+    arrays = small_arrays(1000)
+    arrays["gross_loss"][:, 0] = np.random.default_rng(5).permutation(np.arange(1.0, 1001.0))
+    table = metrics.ep_table(parties, arrays)
+    curve = table[(table.party == "pool") & (table.basis == "gross") & (table.metric == "AEP")]
+    expected = {2: 500.0, 5: 800.0, 10: 900.0, 20: 950.0, 50: 980.0, 100: 990.0, 200: 995.0,
+                250: 996.0, 500: 998.0, 1000: 999.0}
+    assert dict(zip(curve.return_period.astype(int), curve.loss)) == expected
+    assert set(table.columns) == {"party", "basis", "metric", "return_period", "loss"}
+    assert len(table) == 4 * 2 * 2 * len(metrics.RETURN_PERIODS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(numpy_arrays(np.float64, (50, 4), elements=st.floats(0, 1e9, allow_nan=False)))
+def test_ep_curves_never_fall_as_the_return_period_grows(values):
+    parties = small_parties()
+    arrays = small_arrays(50)
+    for column in ("gross_loss", "net_loss", "max_occurrence_gross", "max_occurrence_net"):
+        arrays[column] = values
+    table = metrics.ep_table(parties, arrays)
+    for _, group in table.groupby(["party", "basis", "metric"]):
+        assert (np.diff(group.sort_values("return_period")["loss"].to_numpy()) >= 0).all()
+
+
+def test_allocation_sums_to_the_pool_tvar():
+    scenario, parties, arrays, line_loss, *_ = make_run(n_trials=3000)
+    table = metrics.allocation(parties, arrays, line_loss, [line.name for line in scenario.lines])
+    members = parties.indices("member")
+    pool_net = arrays["net_loss"][:, members].sum(axis=1)
+    net = table[table.basis == "net"]
+    assert net.contribution.sum() == pytest.approx(metrics.tail_value_at_risk(pool_net), rel=1e-12)
+    assert net.share_of_tvar.sum() == pytest.approx(1.0, rel=1e-12)
+    # Direct: E[member net | pool net >= VaR].
+    tail = pool_net >= metrics.value_at_risk(pool_net)
+    np.testing.assert_allclose(net.contribution, arrays["net_loss"][tail][:, members].mean(axis=0))
+    gross = table[table.basis == "gross"]
+    assert gross.contribution.sum() == pytest.approx(metrics.tail_value_at_risk(line_loss.sum(axis=1)),
+                                                     rel=1e-12)
+    assert list(gross.component) == ["ai_liability", "robot_property"]
+    assert set(table.component_kind) == {"member", "line"}
+
+
+def test_summary_means_equal_trial_means_and_every_contract_column_is_there():
+    scenario, parties, arrays, *_ = make_run(n_trials=1500)
+    outcome = solvency.assess(scenario, parties, arrays)
+    table = metrics.summary(parties, arrays, outcome.capital_start, outcome.capital_end,
+                            outcome.solvency_ratio, outcome.minimum_capital)
+    assert list(table.columns[:3]) == ["party", "kind", "role"]
+    assert set(metrics.SUMMARY_COLUMNS) <= set(table.columns)
+    np.testing.assert_array_equal(table.expected_net_loss, arrays["net_loss"].mean(axis=0))
+    np.testing.assert_array_equal(table.expected_gross_loss, arrays["gross_loss"].mean(axis=0))
+    np.testing.assert_allclose(table.mean_capital_end[:4], outcome.capital_end[:, :4].mean(axis=0))
+    # Pool net premium is the members' total; pool combined ratio combines theirs.
+    members = parties.indices("member")
+    assert table.net_premium[0] == pytest.approx(table.net_premium[members].sum())
+    assert table.expected_lead_fee[0] == pytest.approx(0.0, abs=1e-6)
+    for column in ("var_995_net_loss_se", "tvar_995_net_loss_se", "expected_net_loss_se", "prob_ruin_se"):
+        assert column in table.columns
+    assert (table.loc[members, "var_995_net_loss_se"] > 0).all()
+    assert isinstance(table, pd.DataFrame)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3000), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5), st.integers(0, 2**31))
+def test_empirical_quantiles_pick_the_same_value_as_numpy_inverted_cdf(n_trials, levels, seed):
+    values = np.random.default_rng(seed).normal(size=(n_trials, 2)).round(1)     # with ties
+    levels = np.array(levels + list(metrics.exceedance_levels(metrics.RETURN_PERIODS)))
+    np.testing.assert_array_equal(metrics.empirical_quantiles(values, levels),
+                                  np.quantile(values, levels, axis=0, method="inverted_cdf"))

@@ -1,0 +1,83 @@
+"""Plots: PNG files, redrawn from the saved tables, legible with many members."""
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from sim import plots
+from sim.results import Results, build_results
+
+from synthetic_results import make_run
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    results = build_results(*make_run(n_trials=3000))
+    return results.write(tmp_path_factory.mktemp("plots") / "run")
+
+
+def test_every_plot_is_a_png(written):
+    for name in plots.PLOT_FILES:
+        assert (written / "plots" / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_plot_results_redraws_from_the_saved_tables(written, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(written, copy)
+    shutil.rmtree(copy / "plots")
+    paths = plots.plot_results(copy)
+    assert sorted(path.name for path in paths) == sorted(plots.PLOT_FILES)
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG_MAGIC
+    assert not [path for path in (copy / "plots").iterdir() if path.name.startswith(".")]
+
+
+def test_plot_methods_return_titled_figures_with_the_scenario_name(written, tmp_path):
+    results = Results.read(written)
+    for method in (results.plot_solvency, results.plot_loss_ratio, results.plot_ep_curve, results.plot_who_pays):
+        figure = method(tmp_path / f"{method.__name__}.png")
+        assert isinstance(figure, Figure)
+        axes = figure.axes[0]
+        assert results.name in axes.get_title()
+        assert axes.get_xlabel() and axes.get_ylabel() or axes.get_yticklabels()
+        assert (tmp_path / f"{method.__name__}.png").read_bytes()[:8] == PNG_MAGIC
+    ep_axes = results.plot_ep_curve().axes[0]
+    assert ep_axes.get_xscale() == "log" and "CNY" in ep_axes.get_ylabel()
+
+
+def test_who_pays_splits_the_gross_loss_exactly(written):
+    results = Results.read(written)
+    labels, amounts, gross = plots.who_pays(results)
+    assert amounts.shape == (3, len(labels))
+    np.testing.assert_allclose(amounts.sum(axis=1), gross, rtol=1e-12)
+    assert gross[0] <= gross[1] <= gross[2]
+
+
+def test_trials_near_return_period():
+    loss = np.random.default_rng(0).permutation(np.arange(1000.0))
+    selected = loss[plots.trials_near_return_period(loss, 10)]
+    # exceedance 1/10 ± 10%: ranks 890..909
+    assert sorted(selected) == list(np.arange(890.0, 910.0))
+    assert len(plots.trials_near_return_period(loss[:50], 250)) == 1
+
+
+def test_money_scale():
+    assert plots.money_scale(2.5e9) == (1e9, "bn")
+    assert plots.money_scale(3e7) == (1e6, "m")
+    assert plots.money_scale(12.0) == (1.0, "")
+
+
+def test_twenty_members_plot_without_warnings(tmp_path):
+    results = build_results(*make_run(n_trials=500, n_members=20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        folder = results.write(tmp_path / "twenty")
+    figure = results.plot_solvency()
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert len(labels) == 21 and labels[0] == "Lead P&C"
+    assert figure.get_size_inches()[1] >= 0.4 * 21       # a row of height for every member
+    assert (folder / "plots" / "solvency.png").read_bytes()[:8] == PNG_MAGIC

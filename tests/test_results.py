@@ -1,0 +1,197 @@
+"""Results tables and the results folder: contract checker, round trip, atomic writes, compare."""
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import results as results_module
+from sim.results import Results, build_results
+
+from synthetic_results import make_run
+
+CHECKER = Path("/work/shared/checks/check_results.py")
+
+
+def build(n_trials=600, **options) -> Results:
+    return build_results(*make_run(n_trials=n_trials, **options))
+
+
+def test_synthetic_run_conserves_money():
+    scenario, parties, arrays, line_loss, *_ = make_run(n_trials=500)
+    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
+    total = arrays["net_loss"][:, members].sum(axis=1) + arrays["net_loss"][:, reinsurers].sum(axis=1)
+    np.testing.assert_allclose(total, arrays["gross_loss"][:, 0], rtol=1e-12)
+    np.testing.assert_allclose(line_loss.sum(axis=1), arrays["gross_loss"][:, 0], rtol=1e-12)
+
+
+def test_trials_table_layout():
+    scenario, parties, arrays, line_loss, line_claims, run_info = make_run(n_trials=7)
+    results = build_results(scenario, parties, arrays, line_loss, line_claims, run_info)
+    trials = results.trials
+    contract = ["trial", "year", "party", "share", "gross_loss", "ceded_loss", "default_loss", "net_loss",
+                "gross_premium", "ceded_premium", "reinstatement_premium", "commission", "capital_end",
+                "solvency_ratio"]
+    assert [column for column in trials.columns if column in contract] == contract
+    for column in ("capital_end", "solvency_ratio", "expenses", "lead_fee", "minimum_capital"):
+        assert column in trials.columns
+    assert len(trials) == 7 * parties.n_parties
+    assert isinstance(trials["party"].dtype, pd.CategoricalDtype)
+    assert (trials["year"] == 1).all()
+    # Trial-major rows: row trial * n_parties + party.
+    row = 3 * parties.n_parties + 2
+    assert trials["trial"].iloc[row] == 3 and trials["party"].iloc[row] == parties.names[2]
+    assert trials["net_loss"].iloc[row] == arrays["net_loss"][3, 2]
+    np.testing.assert_array_equal(results.party_matrix("net_loss"), arrays["net_loss"])
+    lines = results.line_losses
+    assert list(lines.columns) == ["trial", "year", "line", "claims", "gross_loss"]
+    assert lines["claims"].dtype == np.int64
+    np.testing.assert_allclose(lines.groupby("trial")["gross_loss"].sum(), arrays["gross_loss"][:, 0])
+
+
+def test_run_json_has_the_contract_keys(tmp_path):
+    folder = build().write(tmp_path / "run", plots=False)
+    run = json.loads((folder / "run.json").read_text())
+    for key in ("scenario", "sha256", "seed", "trials", "years", "version", "wall_seconds", "threads"):
+        assert key in run
+    assert run["scenario"] == "Synthetic AI pool" and run["trials"] == 600 and run["years"] == 1
+
+
+def test_written_folder_passes_the_contract_checker(tmp_path):
+    folder = build(n_trials=2000).write(tmp_path / "synthetic")
+    completed = subprocess.run([sys.executable, str(CHECKER), str(folder)], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert (folder / "allocation.csv").exists()
+
+
+def test_read_round_trip(tmp_path):
+    original = build()
+    folder = original.write(tmp_path / "round", plots=False)
+    loaded = Results.read(folder)
+    assert loaded.name == original.name and loaded.currency == "CNY"
+    pd.testing.assert_frame_equal(loaded.summary, original.summary, check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.ep, original.ep, check_dtype=False)
+    np.testing.assert_array_equal(loaded.party_matrix("capital_end"), original.party_matrix("capital_end"))
+    assert list(loaded.trials["party"].cat.categories) == list(original.summary["party"])
+    # summary means equal the trials' means, as saved.
+    for party in loaded.names_of("member"):
+        mean = loaded.trials.loc[loaded.trials["party"] == party, "net_loss"].mean()
+        expected = loaded.summary.set_index("party").loc[party, "expected_net_loss"]
+        assert mean == pytest.approx(expected, rel=1e-12)
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(path.name for path in parent.iterdir() if path.name.startswith("."))
+
+
+def test_failed_write_keeps_the_earlier_folder_and_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    def fail_mid_write(self, staging, plots):
+        self.summary.to_csv(staging / "summary.csv", index=False)      # half written ...
+        raise RuntimeError("disk full")                                  # ... then it fails
+
+    monkeypatch.setattr(Results, "_write_files", fail_mid_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(n_trials=500, seed=99).write(folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupted_first_write_leaves_nothing(tmp_path, monkeypatch):
+    def interrupted(self, staging, plots):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Results, "_write_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(n_trials=100).write(tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_successful_rewrite_replaces_the_folder(tmp_path):
+    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
+    (folder / "stale.txt").write_text("from an earlier version")
+    build(n_trials=400).write(folder, plots=False)
+    assert not (folder / "stale.txt").exists()
+    assert json.loads((folder / "run.json").read_text())["trials"] == 400
+    assert leftovers(tmp_path) == []
+
+
+def test_repeated_party_names_are_refused():
+    scenario, parties, arrays, line_loss, line_claims, run_info = make_run(n_trials=10)
+    import dataclasses
+    clash = dataclasses.replace(parties, names=parties.names[:-1] + ("Lead P&C",))
+    with pytest.raises(ValueError, match="Lead P&C"):
+        build_results(scenario, clash, arrays, line_loss, line_claims, run_info)
+
+
+# --------------------------------------------------------------------------- compare
+def fake_runner(monkeypatch, gross_seeds: dict[str, int]):
+    """Stand in for sim.runner.run: each stem maps to a synthetic run; records the seeds asked for."""
+    calls = []
+
+    def run(path, trials=None, seed=None, out=None, threads=None, plots=True, progress=True):
+        stem = Path(path).stem
+        calls.append((stem, seed))
+        scenario, parties, arrays, line_loss, line_claims, run_info = make_run(
+            n_trials=trials or 400, seed=seed if seed is not None else 2026, name=f"Structure {stem}",
+            gross_seed=gross_seeds[stem])
+        results = build_results(scenario, parties, arrays, line_loss, line_claims, run_info)
+        results.write(out, plots=plots)
+        return results
+
+    module = types.ModuleType("sim.runner")
+    module.run = run
+    monkeypatch.setitem(sys.modules, "sim.runner", module)
+    import sim
+    monkeypatch.setattr(sim, "runner", module, raising=False)
+    return calls
+
+
+def test_compare_writes_table_plots_and_flags_shared_gross_losses(tmp_path, monkeypatch, capsys):
+    from sim.compare import compare
+    calls = fake_runner(monkeypatch, {"a": 1, "b": 1, "c": 2})
+    out = tmp_path / "cmp"
+    comparison = compare(["a.toml", "b.toml", "c.toml"], out=out, trials=300, progress=False)
+    # The first scenario's seed is used for all.
+    assert [seed for _, seed in calls] == [None, 2026, 2026]
+    assert comparison.gross_losses_identical == [True, True, False]
+    table = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
+    assert len(table) == 3 * 6
+    assert {"scenario", "party", "kind", "role", "gross_losses_identical_to_first",
+            "expected_net_loss"} <= set(table.columns)
+    record = json.loads((out / "comparison.json").read_text())
+    assert [s["gross_losses_identical_to_first"] for s in record["scenarios"]] == [True, True, False]
+    for name in ("compare_solvency.png", "compare_net_ep.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for stem in "abc":
+        completed = subprocess.run([sys.executable, str(CHECKER), str(out / stem)], capture_output=True)
+        assert completed.returncode == 0
+    printed = capsys.readouterr().out
+    assert "b.toml: same gross losses as a.toml" in printed
+    assert "c.toml: gross losses differ" in printed
+    assert leftovers(tmp_path) == []
+
+
+def test_compare_failure_keeps_earlier_comparison(tmp_path, monkeypatch):
+    from sim.compare import compare
+    fake_runner(monkeypatch, {"a": 1, "b": 1})
+    out = tmp_path / "cmp"
+    compare(["a.toml", "b.toml"], out=out, trials=200, progress=False)
+    before = (out / "comparison.csv").read_bytes()
+    fake_runner(monkeypatch, {"a": 1})       # "b" is now unknown: the second run fails
+    with pytest.raises(KeyError):
+        compare(["a.toml", "b.toml"], out=out, trials=250, progress=False)
+    assert (out / "comparison.csv").read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_default_compare_folder():
+    from sim.compare import default_folder
+    assert default_folder(["scenarios/x.toml", "y.toml"]) == Path("results/compare-x-y")
+    assert results_module.FILES[0] == "summary.csv"
