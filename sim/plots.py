@@ -15,6 +15,7 @@ Files written into ``plots/`` by :func:`write_plots`:
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -351,7 +352,7 @@ def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> F
     _percent_axis(axes.xaxis)
     axes.set_yticks(centres, rows)
     axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
-    axes.set_title("Solvency ratio by member across structures\n" + " vs ".join(labels))
+    axes.set_title("Solvency ratio by member across structures\n" + _wrapped_labels(labels))
     axes.grid(axis="x", alpha=0.3)
     handles = [Patch(facecolor=colour, alpha=0.6, label=label) for label, colour in zip(labels, colours)]
     handles += axes.get_legend_handles_labels()[0]
@@ -379,7 +380,7 @@ def plot_compare_net_ep(runs: Sequence["Results"], labels: Sequence[str]) -> Fig
                       marker="o" if metric == "AEP" else "s", markersize=3, label=f"{label}: net {metric}")
     _return_period_axis(axes)
     axes.set_ylabel(f"Pool net loss ({money_label(runs[0].currency, suffix)})")
-    axes.set_title("Pool net exceedance-probability curves across structures\n" + " vs ".join(labels))
+    axes.set_title("Pool net exceedance-probability curves across structures\n" + _wrapped_labels(labels))
     axes.grid(which="both", alpha=0.3)
     axes.legend(fontsize=8)
     return figure
@@ -419,3 +420,8 @@ def plot_results(folder: str | os.PathLike) -> list[Path]:
     from .results import PLOTS_FOLDER, Results
     results = Results.read(folder)
     return write_plots(results, Path(folder) / PLOTS_FOLDER)
+
+
+def _wrapped_labels(labels) -> str:
+    """Scenario names joined with "vs", wrapped so a long comparison title stays inside the figure."""
+    return textwrap.fill(" vs ".join(labels), width=90)
