@@ -14,7 +14,6 @@ give the same numbers.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from pathlib import Path
 
@@ -87,12 +86,11 @@ def with_overrides(scenario: Scenario, trials: int | None = None, seed: int | No
     return dataclasses.replace(scenario, simulation=simulation)
 
 
-def _load(scenario) -> tuple[Scenario, str]:
+def _load(scenario) -> Scenario:
     if isinstance(scenario, Scenario):
-        stem = Path(scenario.source).stem if scenario.source else "scenario"
-        return scenario, stem
+        return scenario
     from .scenario import load
-    return load(scenario), Path(scenario).stem
+    return load(scenario)
 
 
 class _Collector:
@@ -126,7 +124,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     from .results import build_results
 
     started = time.perf_counter()
-    scenario, stem = _load(scenario)
+    scenario = _load(scenario)
     scenario = with_overrides(scenario, trials, seed)
     if scenario.simulation.years > 1:
         raise ScenarioError([f"{scenario.source or scenario.name}: simulation.years = {scenario.simulation.years}: "
@@ -168,19 +166,12 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         "scheduler": scheduler,
         "chunk_trials": chunk_trials,
         "currency": scenario.currency,
-        "wall_seconds": time.perf_counter() - started,
     }
     results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
                             collector.line_claims, run_info)
+    # Simulation and tables; writing the folder is not counted.
+    results.run_info["wall_seconds"] = time.perf_counter() - started
     if out is not None:
         results.write(Path(out), plots=plots)
     return results
 
-
-def default_out(scenario_path) -> Path:
-    """``results/<scenario file stem>/``, as the contract says."""
-    return Path("results") / Path(scenario_path).stem
-
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1
