@@ -66,11 +66,16 @@ _T_GRID = np.linspace(-np.arcsinh(1e7), np.arcsinh(1e7), 20_001)
 @functools.lru_cache(maxsize=64)
 def _level_table(uncertainty: float, is_t: bool, df: float) -> np.ndarray:
     shape = 1.0 / uncertainty ** 2
-    if is_t:
-        uniforms = special.stdtr(df, np.sinh(_T_GRID))
-    else:
-        uniforms = special.ndtr(_NORMAL_GRID)
-    return special.gammaincinv(shape, uniforms) / shape
+    scores = np.sinh(_T_GRID) if is_t else _NORMAL_GRID
+
+    def cdf(x):
+        return special.stdtr(df, x) if is_t else special.ndtr(x)
+
+    # The upper half works from the upper tail: ndtr(z) is exactly 1.0 beyond z = 8.3, and
+    # gammaincinv(shape, 1.0) is inf, which would make an infinite risk level.
+    lower = special.gammaincinv(shape, cdf(np.minimum(scores, 0.0)))
+    upper = special.gammainccinv(shape, cdf(-np.maximum(scores, 0.0)))
+    return np.where(scores < 0.0, lower, upper) / shape
 
 
 def copula_scores(scenario: Scenario, first_trial: int, n_trials: int) -> np.ndarray:
