@@ -7,8 +7,8 @@ streams (see :mod:`sim.rng`):
    often, how many catastrophe events, which policies each event hits) to
    size every trial's slice;
 2. **fill**: replay it again, now also drawing from the *amounts* stream
-   (claim sizes and days), write each trial's occurrences into its slice and
-   sort them by day.
+   (claim sizes and days), simulate each trial into per-block scratch and
+   copy its occurrences to its slice in day order.
 
 A prefix sum between the passes turns counts into CSR offsets
 (:class:`sim.occurrences.LossChunk`). Nothing here knows about pools or
@@ -29,7 +29,8 @@ from .jit import jit, parallel_jit, prange
 from .model import Scenario
 from .occurrences import ATTRITIONAL, Exposure, LossChunk
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, seed_state, uniform
-from .sampling import claim_probability, next_hit, poisson, positive_claim_count, sample
+from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_given, sample,
+                       zero_claim_probability)
 
 DAYS_IN_YEAR = 365.0
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
@@ -96,11 +97,12 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
         seed_state(counts, seed, STREAM_COUNTS, trial, j)
         if fill:
             seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
-        probability = claim_probability(line_frequency[j], levels[j])
+        log_q = log_miss(claim_probability(line_frequency[j], levels[j]))   # once per line, not per hit
+        p_zero = zero_claim_probability(line_frequency[j], levels[j])
         end = line_start[j + 1]
-        policy = next_hit(counts, line_start[j] - 1, probability)
+        policy = next_hit_log(counts, line_start[j] - 1, log_q)
         while policy < end:
-            n_claims = positive_claim_count(counts, line_frequency[j], levels[j])
+            n_claims = positive_claim_count_given(counts, line_frequency[j], levels[j], p_zero)
             if fill:
                 for _ in range(n_claims):
                     loss = _claim_loss(amounts, line_damage[j], line_damage_is_ratio[j],
@@ -120,18 +122,19 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
             else:
                 n_occ += n_claims
                 n_risk += n_claims
-            policy = next_hit(counts, policy, probability)
+            policy = next_hit_log(counts, policy, log_q)
     for c in range(cat_rate.shape[0]):
         seed_state(counts, seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
         if fill:
             seed_state(amounts, seed, STREAM_AMOUNTS, trial, CATASTROPHE_KEY + c)
         for _ in range(poisson(counts, cat_rate[c])):
             share = min(max(sample(counts, cat_share[c]), 0.0), 1.0)
+            log_q = log_miss(share)   # once per event, not per hit
             hits = 0
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
                 end = line_start[j + 1]
-                policy = next_hit(counts, line_start[j] - 1, share)
+                policy = next_hit_log(counts, line_start[j] - 1, log_q)
                 while policy < end:
                     if fill:
                         loss = _claim_loss(amounts, cat_damage[c], cat_damage_is_ratio[c],
@@ -143,7 +146,7 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
                         line_loss[j] += loss
                         line_claims[j] += 1
                     hits += 1
-                    policy = next_hit(counts, policy, share)
+                    policy = next_hit_log(counts, policy, log_q)
             if fill:
                 o = occ_start + n_occ
                 occ_day[o] = DAYS_IN_YEAR * uniform(amounts)
@@ -165,62 +168,63 @@ def _count(seed, first_trial, levels, model_arrays, exposure_arrays, n_occ, n_ri
 
 
 @jit
-def _day_order(days):
-    """Indices that sort ``days`` (all in [0, DAYS_IN_YEAR)), ties kept in their original order.
+def _day_order(days, order, bucket, bucket_start):
+    """Write into ``order[:n]`` the indices that sort ``days`` (all in [0, DAYS_IN_YEAR)), ties kept in order.
 
     A bucket sort with one bucket per occurrence: days are uniform over the
     year, so buckets hold about one element and the sort is linear, where a
-    comparison sort was a large share of the engine's time.
+    comparison sort was a large share of the engine's time. ``order`` and
+    ``bucket`` (length >= n) and ``bucket_start`` (>= n + 1) are the caller's
+    scratch, so nothing is allocated per trial.
     """
     n = days.shape[0]
     scale = n / DAYS_IN_YEAR
-    bucket_start = np.zeros(n + 1, dtype=np.int64)
-    for k in range(n):
-        bucket_start[min(int(days[k] * scale), n - 1) + 1] += 1
-    for b in range(n):
-        bucket_start[b + 1] += bucket_start[b]
-    order = np.empty(n, dtype=np.int64)
-    filled = bucket_start[:n].copy()
+    bucket_start[:n + 1] = 0
     for k in range(n):
         b = min(int(days[k] * scale), n - 1)
-        order[filled[b]] = k
-        filled[b] += 1
-    for b in range(n):   # insertion sort inside each (tiny) bucket; stable
-        for i in range(bucket_start[b] + 1, bucket_start[b + 1]):
+        bucket[k] = b           # kept: the scatter below needs it again
+        bucket_start[b + 1] += 1
+    for b in range(n):
+        bucket_start[b + 1] += bucket_start[b]
+    for k in range(n):          # stable scatter; bucket_start[b] ends as the end of bucket b
+        b = bucket[k]
+        order[bucket_start[b]] = k
+        bucket_start[b] += 1
+    begin = 0
+    for b in range(n):          # insertion sort inside each (tiny) bucket; stable
+        end = bucket_start[b]
+        for i in range(begin + 1, end):
             current = order[i]
             j = i - 1
-            while j >= bucket_start[b] and days[order[j]] > days[current]:
+            while j >= begin and days[order[j]] > days[current]:
                 order[j + 1] = order[j]
                 j -= 1
             order[j + 1] = current
-    return order
+        begin = end
 
 
 @jit
-def _sort_trial_by_day(o0, o1, r0, occ_day, occ_event, occ_size, risk_offsets,
-                       risk_policy, risk_line, risk_loss):
-    """Reorder one trial's occurrences (and their risk losses) by day; set their risk offsets."""
-    n = o1 - o0
-    day = occ_day[o0:o1].copy()
-    order = _day_order(day)
-    event = occ_event[o0:o1].copy()
-    size = occ_size[o0:o1].copy()
-    unsorted_start = np.empty(n, dtype=np.int64)
+def _write_by_day(n, o0, r0, day, event, size, policy, line, loss, order, bucket, bucket_start, risk_start,
+                  occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss):
+    """Copy one trial's occurrences from the scratch arrays (``day`` ... ``loss``, as
+    :func:`_simulate_trial` wrote them at offset 0) to its slices ``occ_*[o0:]`` and
+    ``risk_*[r0:]``, ordered by day, and set their risk offsets.
+
+    ``order``, ``bucket``, ``bucket_start`` and ``risk_start`` are more scratch (length
+    >= n, ``bucket_start`` n + 1).
+    """
+    _day_order(day[:n], order, bucket, bucket_start)
     position = 0
     for k in range(n):
-        unsorted_start[k] = position
+        risk_start[k] = position
         position += size[k]
-    r1 = r0 + position
-    policy = risk_policy[r0:r1].copy()
-    line = risk_line[r0:r1].copy()
-    loss = risk_loss[r0:r1].copy()
     position = r0
     for k in range(n):
         source = order[k]
         occ_day[o0 + k] = day[source]
         occ_event[o0 + k] = event[source]
         risk_offsets[o0 + k] = position
-        start = unsorted_start[source]
+        start = risk_start[source]
         for q in range(size[source]):
             risk_policy[position + q] = policy[start + q]
             risk_line[position + q] = line[start + q]
@@ -228,18 +232,43 @@ def _sort_trial_by_day(o0, o1, r0, occ_day, occ_event, occ_size, risk_offsets,
         position += size[source]
 
 
+# Trials per parallel work item of the fill pass. Each item allocates its
+# scratch once, sized to its largest trial, instead of ~10 arrays per trial.
+# Output does not depend on it: each trial writes only its own slices.
+TRIALS_PER_BLOCK = 64
+
+
 @parallel_jit
 def _fill(seed, first_trial, levels, model_arrays, exposure_arrays, occ_offsets, trial_risk_offsets,
-          occ_day, occ_event, occ_size, risk_offsets, risk_policy, risk_line, risk_loss,
+          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
           line_loss, line_claims):
-    for t in prange(levels.shape[0]):
-        o0 = occ_offsets[t]
-        r0 = trial_risk_offsets[t]
-        _simulate_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays, True,
-                        occ_day, occ_event, occ_size, risk_policy, risk_line, risk_loss,
-                        o0, r0, line_loss[t], line_claims[t])
-        _sort_trial_by_day(o0, occ_offsets[t + 1], r0, occ_day, occ_event, occ_size, risk_offsets,
-                           risk_policy, risk_line, risk_loss)
+    n_trials = levels.shape[0]
+    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
+    for block in prange(n_blocks):
+        t0 = block * TRIALS_PER_BLOCK
+        t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
+        max_occ = 0
+        max_risk = 0
+        for t in range(t0, t1):
+            max_occ = max(max_occ, occ_offsets[t + 1] - occ_offsets[t])
+            max_risk = max(max_risk, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
+        # A trial is simulated unsorted into these, then written to its slices in day order.
+        day = np.empty(max_occ, dtype=np.float64)
+        event = np.empty(max_occ, dtype=np.int64)
+        size = np.empty(max_occ, dtype=np.int64)
+        policy = np.empty(max_risk, dtype=np.int64)
+        line = np.empty(max_risk, dtype=np.int64)
+        loss = np.empty(max_risk, dtype=np.float64)
+        order = np.empty(max_occ, dtype=np.int64)
+        bucket = np.empty(max_occ, dtype=np.int64)
+        bucket_start = np.empty(max_occ + 1, dtype=np.int64)
+        risk_start = np.empty(max_occ, dtype=np.int64)
+        for t in range(t0, t1):
+            n, _ = _simulate_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays, True,
+                                   day, event, size, policy, line, loss, 0, 0, line_loss[t], line_claims[t])
+            _write_by_day(n, occ_offsets[t], trial_risk_offsets[t], day, event, size, policy, line, loss,
+                          order, bucket, bucket_start, risk_start,
+                          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
@@ -272,7 +301,6 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     total_occ, total_risk = int(occ_offsets[-1]), int(trial_risk_offsets[-1])
     occ_day = np.empty(total_occ, dtype=np.float64)
     occ_event = np.empty(total_occ, dtype=np.int64)
-    occ_size = np.empty(total_occ, dtype=np.int64)
     risk_offsets = np.empty(total_occ + 1, dtype=np.int64)
     risk_offsets[total_occ] = total_risk
     risk_policy = np.empty(total_risk, dtype=np.int64)
@@ -282,7 +310,7 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     line_loss = np.zeros((n_trials, n_lines), dtype=np.float64)
     line_claims = np.zeros((n_trials, n_lines), dtype=np.int64)
     _fill(seed, first, levels, model_arrays, exposure_arrays, occ_offsets, trial_risk_offsets,
-          occ_day, occ_event, occ_size, risk_offsets, risk_policy, risk_line, risk_loss,
+          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
           line_loss, line_claims)
     return LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,
                      risk_offsets=risk_offsets, risk_policy=risk_policy, risk_line=risk_line,
