@@ -27,12 +27,11 @@ import numpy as np
 from .copula import risk_levels
 from .jit import jit, parallel_jit, prange
 from .model import Scenario
-from .occurrences import ATTRITIONAL, Exposure, LossChunk
+from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, seed_state, uniform
 from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_given, sample,
                        zero_claim_probability)
 
-DAYS_IN_YEAR = 365.0
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
 
@@ -68,12 +67,22 @@ class LossModel:
 
 
 @jit
-def _claim_loss(state, damage, is_ratio, sum_insured, deductible, limit):
-    """One policy's loss from one claim: ground-up, then the deductible and limit of the policy."""
-    ground_up = sample(state, damage)
+def _record_claim(amounts, damage, is_ratio, policy, line, sum_insured, deductible, limit,
+                  r, risk_policy, risk_line, risk_loss, line_loss, line_claims):
+    """Draw one policy's loss from one claim and record it as risk loss ``r``.
+
+    Ground-up from ``damage`` (money, or a share of the sum insured when
+    ``is_ratio``), then the policy's deductible and limit.
+    """
+    ground_up = sample(amounts, damage)
     if is_ratio:
-        ground_up *= sum_insured
-    return min(max(ground_up - deductible, 0.0), limit)
+        ground_up *= sum_insured[policy]
+    loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
+    risk_policy[r] = policy
+    risk_line[r] = line
+    risk_loss[r] = loss
+    line_loss[line] += loss
+    line_claims[line] += 1
 
 
 @jit
@@ -105,18 +114,13 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
             n_claims = positive_claim_count_given(counts, line_frequency[j], levels[j], p_zero)
             if fill:
                 for _ in range(n_claims):
-                    loss = _claim_loss(amounts, line_damage[j], line_damage_is_ratio[j],
-                                       sum_insured[policy], deductible[policy], limit[policy])
+                    _record_claim(amounts, line_damage[j], line_damage_is_ratio[j], policy, j,
+                                  sum_insured, deductible, limit, risk_start + n_risk,
+                                  risk_policy, risk_line, risk_loss, line_loss, line_claims)
                     o = occ_start + n_occ
-                    r = risk_start + n_risk
                     occ_day[o] = DAYS_IN_YEAR * uniform(amounts)
                     occ_event[o] = ATTRITIONAL
                     occ_size[o] = 1
-                    risk_policy[r] = policy
-                    risk_line[r] = j
-                    risk_loss[r] = loss
-                    line_loss[j] += loss
-                    line_claims[j] += 1
                     n_occ += 1
                     n_risk += 1
             else:
@@ -137,14 +141,9 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
                 policy = next_hit_log(counts, line_start[j] - 1, log_q)
                 while policy < end:
                     if fill:
-                        loss = _claim_loss(amounts, cat_damage[c], cat_damage_is_ratio[c],
-                                           sum_insured[policy], deductible[policy], limit[policy])
-                        r = risk_start + n_risk + hits
-                        risk_policy[r] = policy
-                        risk_line[r] = j
-                        risk_loss[r] = loss
-                        line_loss[j] += loss
-                        line_claims[j] += 1
+                        _record_claim(amounts, cat_damage[c], cat_damage_is_ratio[c], policy, j,
+                                      sum_insured, deductible, limit, risk_start + n_risk + hits,
+                                      risk_policy, risk_line, risk_loss, line_loss, line_claims)
                     hits += 1
                     policy = next_hit_log(counts, policy, log_q)
             if fill:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ATTRITIONAL = -1   # occ_event of an attritional claim; otherwise the catastrophe's index
+DAYS_IN_YEAR = 365.0   # occurrence days lie in [0, DAYS_IN_YEAR)
 
 
 @dataclass(frozen=True)

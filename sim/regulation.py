@@ -58,22 +58,11 @@ K_BOUNDS = (-0.25, 0.25)
 CREDIT_FACTOR_BY_RATING = {"AAA": 0.046, "AA": 0.046, "A": 0.087, "BBB": 0.167}
 CREDIT_FACTOR_UNRATED = 0.167
 
-# Domestic reinsurers by their own comprehensive solvency ratio (published).
-def domestic_credit_factor(solvency_ratio: float) -> float:
-    if solvency_ratio >= 2.0:
-        return 0.008
-    if solvency_ratio >= 1.5:
-        return 0.013
-    return 0.047
-
-
 # Solvency II one-year default probability by credit quality step (published).
 DEFAULT_PROBABILITY_BY_RATING = {
     "AAA": 0.00002, "AA": 0.0001, "A": 0.0005, "BBB": 0.0024, "BB": 0.012, "B": 0.042,
     "CCC": 0.042, "CC": 0.042, "C": 0.042, "D": 1.0,
 }
-
-LOSS_GIVEN_DEFAULT = 0.5
 
 
 def credit_factor(rating: str | None) -> float:

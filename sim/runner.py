@@ -27,6 +27,7 @@ from .exposure import build_exposure
 from .model import Scenario
 from .occurrences import Exposure
 from .parties import PARTY_COLUMNS, Parties
+from .pool import allocate_chunk, parties as build_parties
 
 # About this many risk losses per chunk: big enough to keep both cores busy,
 # small enough that a chunk's occurrence table stays well under 100 MB.
@@ -45,7 +46,6 @@ class Prepared:
 
 
 def prepare(scenario: Scenario) -> Prepared:
-    from .pool import parties as build_parties
     exposure = build_exposure(scenario)
     return Prepared(scenario, exposure, LossModel.from_scenario(scenario), build_parties(scenario, exposure))
 
@@ -56,7 +56,6 @@ def simulate_chunk(prepared: Prepared, first_trial: int, n_trials: int):
     Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
     :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``.
     """
-    from .pool import allocate_chunk
     scenario = prepared.scenario
     losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
     arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed)

@@ -268,11 +268,4 @@ def next_hit(state, index, probability):
     policies, so 20,000 policies with 0.5% claim probability cost 100 draws.
     May return a value past the caller's end; the caller stops there.
     """
-    if probability >= 1.0:
-        return index + 1
-    if probability <= 0.0:
-        return 2 ** 62
-    gap = math.floor(math.log(uniform(state)) / math.log1p(-probability))
-    if gap > 2.0 ** 62:
-        return 2 ** 62
-    return index + 1 + int(gap)
+    return next_hit_log(state, index, log_miss(probability))

@@ -899,6 +899,7 @@ class Reader:
         if not items:
             return None
         self.unique_names(items, "pool.members", "member")
+        self.party_names(items)
         built = [self.member(item, f"pool.members[{index}]") for index, item in enumerate(items)]
         shares = [item.get("share") for item in items]
         if all(_is_number(share) and 0 <= share <= 1 for share in shares):   # else already reported
@@ -911,6 +912,18 @@ class Reader:
             self.problem("pool", f"pool.members: {roles.count('lead')} members have role = \"lead\"; "
                                  'exactly one member must be the lead, the others "follower"')
         return tuple(built) if all(built) else None
+
+    def party_names(self, items: list[dict]) -> None:
+        """Results name every party once: no member may be called "pool" or share a reinsurer's name."""
+        for index, item in enumerate(items):
+            name = item.get("name")
+            path = f"pool.members[{index}].name"
+            if name == "pool":
+                self.bad_value(path, name, 'is reserved for the pool as a whole in the results; '
+                                           'choose another member name')
+            elif isinstance(name, str) and self.reinsurer_names and name in self.reinsurer_names:
+                self.bad_value(path, name, "is also the name of a reinsurer; the results name every "
+                                           "party once, so members and reinsurers need different names")
 
     def member(self, raw: dict, path: str) -> model.Member | None:
         before = len(self.problems)

@@ -384,13 +384,13 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
         member_arrays = {key: arrays[key][:, members] for key in (
             "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
             "reinstatement_premium", "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")}
+        member_net_premium = net_premium(member_arrays["gross_premium"], member_arrays["ceded_premium"],
+                                         member_arrays["reinstatement_premium"])
         combined = combined_ratio(
             member_arrays["net_loss"], member_arrays["expenses"], member_arrays["commission"],
-            member_arrays["lead_fee"],
-            net_premium(member_arrays["gross_premium"], member_arrays["ceded_premium"],
-                        member_arrays["reinstatement_premium"]))
+            member_arrays["lead_fee"], member_net_premium)
         # A trial with no positive net premium has no meaningful combined ratio: worst band.
-        combined = np.where(combined_denominator_positive(member_arrays), combined, np.nan)
+        combined = np.where(member_net_premium > 0.0, combined, np.nan)
         retained = retained_premium_by_class(parties.line_gross_premium[members],
                                              parties.line_proportional_ceded_premium[members],
                                              [line.capital_class for line in scenario.lines])
@@ -407,8 +407,3 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
     ratio[:, reinsurers] = np.nan
     return SolvencyOutcome(start, result, end, minimum, ratio)
 
-
-def combined_denominator_positive(member_arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """Where the members' net premium is positive, ``(n_trials, n_members)`` bool."""
-    return net_premium(member_arrays["gross_premium"], member_arrays["ceded_premium"],
-                       member_arrays["reinstatement_premium"]) > 0.0

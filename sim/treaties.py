@@ -31,8 +31,7 @@ import math
 import numpy as np
 
 from .jit import jit, parallel_jit, prange
-
-DAYS_IN_YEAR = 365.0
+from .occurrences import DAYS_IN_YEAR
 
 
 # ---------------------------------------------------------------------------
@@ -65,6 +64,20 @@ def time_factor(day, pro_rata_time):
     if pro_rata_time:
         return max(DAYS_IN_YEAR - day, 0.0) / DAYS_IN_YEAR
     return 1.0
+
+
+@jit
+def _reinstate(recovery, reinstated, premium, reinstatable, reinstatement_rate, day, pro_rata_time):
+    """Reinstate the limit a recovery used, up to what is still reinstatable; charge for it.
+
+    Returns the updated ``(reinstated, premium)``: the limit reinstated so far
+    in the year and the reinstatement premium due so far.
+    """
+    if recovery > 0.0:
+        reinstatement = min(recovery, reinstatable - reinstated)
+        reinstated += reinstatement
+        premium += reinstatement_rate * reinstatement * time_factor(day, pro_rata_time)
+    return reinstated, premium
 
 
 # ---------------------------------------------------------------------------
@@ -149,10 +162,8 @@ def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
                                net[r])
                 total += to_layer
                 ceded[r] = recovery
-                if recovery > 0.0:
-                    reinstatement = min(recovery, reinstatable - reinstated)
-                    reinstated += reinstatement
-                    premium += reinstatement_rate * reinstatement * time_factor(occ_day[k], pro_rata_time)
+                reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
+                                                 reinstatement_rate, occ_day[k], pro_rata_time)
         reinstatement_premium[t] = premium
 
 
@@ -184,10 +195,8 @@ def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
             ceded_share = min(recovery / occurrence_loss, 1.0) if occurrence_loss > 0.0 else 0.0
             for r in range(risk_offsets[k], risk_offsets[k + 1]):
                 ceded[r] = ceded_share * net[r] if covered[r] else 0.0
-            if recovery > 0.0:
-                reinstatement = min(recovery, reinstatable - reinstated)
-                reinstated += reinstatement
-                premium += reinstatement_rate * reinstatement * time_factor(occ_day[k], pro_rata_time)
+            reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
+                                             reinstatement_rate, occ_day[k], pro_rata_time)
         reinstatement_premium[t] = premium
 
 

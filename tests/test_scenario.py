@@ -226,6 +226,10 @@ CASES = [
     ('regime = "c-ross"', 'regime = "c-ross"\n[dynamics]\nreallocation = "equal"',
      ['dynamics.reallocation = "equal" must be one of "pro_rata", "lead"']),
     # structure
+    ('name = "Follower P&C"', 'name = "Swiss Re"',
+     ['pool.members[1].name = "Swiss Re" is also the name of a reinsurer']),
+    ('name = "Follower P&C"', 'name = "pool"',
+     ['pool.members[1].name = "pool" is reserved for the pool as a whole']),
 ]
 
 
