@@ -7,15 +7,19 @@ streams (see :mod:`sim.rng`):
    often, how many catastrophe events, which policies each event hits) to
    size every trial's slice;
 2. **fill**: replay it again, now also drawing from the *amounts* stream
-   (claim sizes and days), simulate each trial into per-block scratch and
-   copy its occurrences to its slice in day order.
+   (claim sizes, catastrophe days, and the sorted attritional days with their
+   random order: see :func:`_fill_trial`), writing each trial's occurrences
+   straight to its slice in day order; only the few catastrophe events' hits
+   pass through scratch.
 
 A prefix sum between the passes turns counts into CSR offsets
 (:class:`sim.occurrences.LossChunk`). Nothing here knows about pools or
 treaties, so two pool structures run on one seed see identical gross losses.
 
-Streams are keyed by line (attritional claims) and by catastrophe type, so
-adding a catastrophe to a scenario leaves the attritional losses unchanged.
+Streams are keyed by line (attritional claims), by catastrophe type, and
+``ORDER_KEY`` for the attritional days, which depend only on the number of
+attritional claims; so adding a catastrophe to a scenario leaves the
+attritional losses and days unchanged.
 """
 from __future__ import annotations
 
@@ -28,9 +32,9 @@ from .copula import risk_levels
 from .jit import jit, parallel_jit, prange
 from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
-from .rng import STREAM_AMOUNTS, STREAM_COUNTS, seed_state, uniform
-from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_given, sample,
-                       zero_claim_probability)
+from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_uint64, seed_state, uniform
+from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_params,
+                       sample_params, zero_claim_probability)
 
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
@@ -66,173 +70,260 @@ class LossModel:
         )
 
 
-@jit
-def _record_claim(amounts, damage, is_ratio, policy, line, sum_insured, deductible, limit,
-                  r, risk_policy, risk_line, risk_loss, line_loss, line_claims):
-    """Draw one policy's loss from one claim and record it as risk loss ``r``.
-
-    Ground-up from ``damage`` (money, or a share of the sum insured when
-    ``is_ratio``), then the policy's deductible and limit.
-    """
-    ground_up = sample(amounts, damage)
-    if is_ratio:
-        ground_up *= sum_insured[policy]
-    loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
-    risk_policy[r] = policy
-    risk_line[r] = line
-    risk_loss[r] = loss
-    line_loss[line] += loss
-    line_claims[line] += 1
+# Stream key, in the amounts stream, of a trial's attritional days and their order (see _fill_trial).
+ORDER_KEY = 1 << 21
 
 
 @jit
-def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, fill,
-                    occ_day, occ_event, occ_size, risk_policy, risk_line, risk_loss,
-                    occ_start, risk_start, line_loss, line_claims):
-    """Count (``fill`` False) or write (``fill`` True) one trial's occurrences, unsorted.
+def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
+    """``(n_occurrences, n_risk_losses)`` of one trial, replaying only the counts stream.
 
-    Returns ``(n_occurrences, n_risk_losses)`` of the trial. In fill mode the
-    occurrences go to ``occ_*[occ_start:]`` with their number of risk losses
-    in ``occ_size``, and the risk losses to ``risk_*[risk_start:]``.
+    Makes exactly the counts-stream draws of :func:`_fill_trial`, in the same order.
+    ``counts`` is a (4,) uint64 scratch state.
     """
     (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
      cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
-    line_start, sum_insured, deductible, limit = exposure_arrays
-    counts = np.empty(4, dtype=np.uint64)
-    amounts = np.empty(4, dtype=np.uint64)
+    line_start = exposure_arrays[0]
     n_occ = 0
     n_risk = 0
     for j in range(line_frequency.shape[0]):
         seed_state(counts, seed, STREAM_COUNTS, trial, j)
-        if fill:
-            seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
-        log_q = log_miss(claim_probability(line_frequency[j], levels[j]))   # once per line, not per hit
-        p_zero = zero_claim_probability(line_frequency[j], levels[j])
+        level = levels[j]
+        code = int(line_frequency[j, 0])
+        mean = line_frequency[j, 1] * level
+        dispersion = line_frequency[j, 2]
+        cap = line_frequency[j, 4]
+        log_q = log_miss(claim_probability(line_frequency[j], level))   # once per line, not per hit
+        p_zero = zero_claim_probability(line_frequency[j], level)
         end = line_start[j + 1]
         policy = next_hit_log(counts, line_start[j] - 1, log_q)
         while policy < end:
-            n_claims = positive_claim_count_given(counts, line_frequency[j], levels[j], p_zero)
-            if fill:
-                for _ in range(n_claims):
-                    _record_claim(amounts, line_damage[j], line_damage_is_ratio[j], policy, j,
-                                  sum_insured, deductible, limit, risk_start + n_risk,
-                                  risk_policy, risk_line, risk_loss, line_loss, line_claims)
-                    o = occ_start + n_occ
-                    occ_day[o] = DAYS_IN_YEAR * uniform(amounts)
-                    occ_event[o] = ATTRITIONAL
-                    occ_size[o] = 1
-                    n_occ += 1
-                    n_risk += 1
-            else:
-                n_occ += n_claims
-                n_risk += n_claims
+            n_risk += positive_claim_count_params(counts, code, mean, dispersion, cap, p_zero)
             policy = next_hit_log(counts, policy, log_q)
+    n_occ = n_risk      # one occurrence per attritional claim
     for c in range(cat_rate.shape[0]):
         seed_state(counts, seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
-        if fill:
-            seed_state(amounts, seed, STREAM_AMOUNTS, trial, CATASTROPHE_KEY + c)
+        share_code = int(cat_share[c, 0])
         for _ in range(poisson(counts, cat_rate[c])):
-            share = min(max(sample(counts, cat_share[c]), 0.0), 1.0)
+            share = min(max(sample_params(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
+                                          cat_share[c, 4]), 0.0), 1.0)
             log_q = log_miss(share)   # once per event, not per hit
-            hits = 0
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
                 end = line_start[j + 1]
                 policy = next_hit_log(counts, line_start[j] - 1, log_q)
                 while policy < end:
-                    if fill:
-                        _record_claim(amounts, cat_damage[c], cat_damage_is_ratio[c], policy, j,
-                                      sum_insured, deductible, limit, risk_start + n_risk + hits,
-                                      risk_policy, risk_line, risk_loss, line_loss, line_claims)
-                    hits += 1
+                    n_risk += 1
                     policy = next_hit_log(counts, policy, log_q)
-            if fill:
-                o = occ_start + n_occ
-                occ_day[o] = DAYS_IN_YEAR * uniform(amounts)
-                occ_event[o] = c
-                occ_size[o] = hits
             n_occ += 1
-            n_risk += hits
     return n_occ, n_risk
 
 
 @parallel_jit
 def _count(seed, first_trial, levels, model_arrays, exposure_arrays, n_occ, n_risk):
-    empty_f = np.empty(0, dtype=np.float64)
-    empty_i = np.empty(0, dtype=np.int64)
     for t in prange(levels.shape[0]):
-        n_occ[t], n_risk[t] = _simulate_trial(
-            seed, first_trial + t, levels[t], model_arrays, exposure_arrays, False,
-            empty_f, empty_i, empty_i, empty_i, empty_i, empty_f, 0, 0, empty_f, empty_i)
+        counts = np.empty(4, dtype=np.uint64)
+        n_occ[t], n_risk[t] = _count_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays,
+                                           counts)
 
 
 @jit
-def _day_order(days, order, bucket, bucket_start):
-    """Write into ``order[:n]`` the indices that sort ``days`` (all in [0, DAYS_IN_YEAR)), ties kept in order.
+def _below(state, n):
+    """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``: Lemire's (2019) multiply-shift with
+    rejection ("Fast random integer generation in an interval", ACM TOMS 29(1)), exact."""
+    m = (next_uint64(state) >> np.uint64(32)) * np.uint64(n)
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < np.uint64(n):
+        threshold = np.uint64((1 << 32) % n)    # 2**32 mod n: the low values that would bias the result
+        while low < threshold:
+            m = (next_uint64(state) >> np.uint64(32)) * np.uint64(n)
+            low = m & np.uint64(0xFFFFFFFF)
+    return int(m >> np.uint64(32))
 
-    A bucket sort with one bucket per occurrence: days are uniform over the
-    year, so buckets hold about one element and the sort is linear, where a
-    comparison sort was a large share of the engine's time. ``order`` and
-    ``bucket`` (length >= n) and ``bucket_start`` (>= n + 1) are the caller's
-    scratch, so nothing is allocated per trial.
+
+@jit
+def _sorted_uniforms(state, n, draws, bucket_start, out):
+    """``out[:n]`` = n iid uniforms on (0, 1) from ``state``, sorted ascending.
+
+    Bucket sort: n buckets of width 1/n hold about one value each, so a
+    counting scatter followed by one insertion-sort pass (which only undoes
+    the order inside buckets) takes expected linear time. ``draws`` (>= n)
+    and ``bucket_start`` (>= n + 1) are the caller's scratch.
     """
-    n = days.shape[0]
-    scale = n / DAYS_IN_YEAR
     bucket_start[:n + 1] = 0
     for k in range(n):
-        b = min(int(days[k] * scale), n - 1)
-        bucket[k] = b           # kept: the scatter below needs it again
-        bucket_start[b + 1] += 1
+        u = uniform(state)
+        draws[k] = u
+        bucket_start[int(u * n) + 1] += 1     # u < 1, so the bucket is < n
     for b in range(n):
         bucket_start[b + 1] += bucket_start[b]
-    for k in range(n):          # stable scatter; bucket_start[b] ends as the end of bucket b
-        b = bucket[k]
-        order[bucket_start[b]] = k
+    for k in range(n):
+        u = draws[k]
+        b = int(u * n)
+        out[bucket_start[b]] = u
         bucket_start[b] += 1
-    begin = 0
-    for b in range(n):          # insertion sort inside each (tiny) bucket; stable
-        end = bucket_start[b]
-        for i in range(begin + 1, end):
-            current = order[i]
-            j = i - 1
-            while j >= begin and days[order[j]] > days[current]:
-                order[j + 1] = order[j]
-                j -= 1
-            order[j + 1] = current
-        begin = end
+    for i in range(1, n):
+        u = out[i]
+        k = i - 1
+        while k >= 0 and out[k] > u:
+            out[k + 1] = out[k]
+            k -= 1
+        out[k + 1] = u
 
 
 @jit
-def _write_by_day(n, o0, r0, day, event, size, policy, line, loss, order, bucket, bucket_start, risk_start,
-                  occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss):
-    """Copy one trial's occurrences from the scratch arrays (``day`` ... ``loss``, as
-    :func:`_simulate_trial` wrote them at offset 0) to its slices ``occ_*[o0:]`` and
-    ``risk_*[r0:]``, ordered by day, and set their risk offsets.
+def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r0,
+                counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+                cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss, line_loss, line_claims):
+    """Simulate one trial and write its ``n_occ`` occurrences to ``occ_*[o0:]`` and its risk
+    losses to ``risk_*[r0:]``, in day order, without sorting them afterwards.
 
-    ``order``, ``bucket``, ``bucket_start`` and ``risk_start`` are more scratch (length
-    >= n, ``bucket_start`` n + 1).
+    Attritional claims are exchangeable in time: their days are iid uniform and
+    independent of everything else. So instead of drawing a day per claim and
+    sorting, the trial draws its attritional days as one sorted sample (the
+    order statistics, :func:`_sorted_uniforms`) and gives the claims a
+    uniformly random permutation of those slots (Durstenfeld's inside-out
+    Fisher-Yates shuffle, with :func:`_below`): the same joint law of (claim,
+    day). Both come from the trial's own ``ORDER_KEY`` stream, which depends
+    only on the number of attritional claims. The few catastrophe events (each
+    with its own day) are simulated first into scratch, then merged in by day;
+    with the slots' positions then known, each attritional claim is written
+    once, straight to its final place.
+
+    Every other argument after ``o0, r0`` up to ``occ_day`` is scratch.
     """
-    _day_order(day[:n], order, bucket, bucket_start)
-    position = 0
-    for k in range(n):
-        risk_start[k] = position
-        position += size[k]
-    position = r0
-    for k in range(n):
-        source = order[k]
-        occ_day[o0 + k] = day[source]
-        occ_event[o0 + k] = event[source]
-        risk_offsets[o0 + k] = position
-        start = risk_start[source]
-        for q in range(size[source]):
-            risk_policy[position + q] = policy[start + q]
-            risk_line[position + q] = line[start + q]
-            risk_loss[position + q] = loss[start + q]
-        position += size[source]
+    (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
+     cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
+    line_start, sum_insured, deductible, limit = exposure_arrays
+
+    # 1. catastrophe events, in scratch: their hits follow the event's day, not yet known in order
+    n_events = 0
+    hits_total = 0
+    for c in range(cat_rate.shape[0]):
+        seed_state(counts, seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
+        seed_state(amounts, seed, STREAM_AMOUNTS, trial, CATASTROPHE_KEY + c)
+        share_code = int(cat_share[c, 0])
+        code = int(cat_damage[c, 0])
+        a, b, p2, cap = cat_damage[c, 1], cat_damage[c, 2], cat_damage[c, 3], cat_damage[c, 4]
+        is_ratio = cat_damage_is_ratio[c]
+        for _ in range(poisson(counts, cat_rate[c])):
+            share = min(max(sample_params(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
+                                          cat_share[c, 4]), 0.0), 1.0)
+            log_q = log_miss(share)   # once per event, not per hit
+            first = hits_total
+            for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
+                j = cat_lines[k]
+                end = line_start[j + 1]
+                policy = next_hit_log(counts, line_start[j] - 1, log_q)
+                total = 0.0
+                while policy < end:
+                    ground_up = sample_params(amounts, code, a, b, p2, cap)
+                    if is_ratio:
+                        ground_up *= sum_insured[policy]
+                    loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
+                    cat_policy[hits_total] = policy
+                    cat_line[hits_total] = j
+                    cat_loss[hits_total] = loss
+                    total += loss
+                    hits_total += 1
+                    policy = next_hit_log(counts, policy, log_q)
+                line_loss[j] += total
+            for h in range(first, hits_total):
+                line_claims[cat_line[h]] += 1
+            ev_day[n_events] = DAYS_IN_YEAR * uniform(amounts)
+            ev_cat[n_events] = c
+            ev_size[n_events] = hits_total - first
+            ev_first[n_events] = first
+            n_events += 1
+
+    # 2. the attritional days, sorted, and the events in day order (few: insertion sort, stable)
+    n_att = n_occ - n_events
+    seed_state(order_state, seed, STREAM_AMOUNTS, trial, ORDER_KEY)
+    _sorted_uniforms(order_state, n_att, draws, bucket_start, att_u)
+    for e in range(n_events):
+        k = e
+        while k > 0 and ev_day[ev_order[k - 1]] > ev_day[e]:
+            ev_order[k] = ev_order[k - 1]
+            k -= 1
+        ev_order[k] = e
+
+    # 3. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i]
+    o = o0
+    r = r0
+    i = 0
+    e = 0
+    while i < n_att or e < n_events:
+        if e < n_events and (i == n_att or ev_day[ev_order[e]] < DAYS_IN_YEAR * att_u[i]):
+            source = ev_order[e]
+            occ_day[o] = ev_day[source]
+            occ_event[o] = ev_cat[source]
+            risk_offsets[o] = r
+            h0 = ev_first[source]
+            for q in range(ev_size[source]):
+                risk_policy[r + q] = cat_policy[h0 + q]
+                risk_line[r + q] = cat_line[h0 + q]
+                risk_loss[r + q] = cat_loss[h0 + q]
+            r += ev_size[source]
+            e += 1
+        else:
+            occ_day[o] = DAYS_IN_YEAR * att_u[i]
+            occ_event[o] = ATTRITIONAL
+            risk_offsets[o] = r
+            position[i] = r
+            r += 1
+            i += 1
+        o += 1
+
+    # 4. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
+    for k in range(n_att):
+        swap = _below(order_state, k + 1)
+        dest[k] = dest[swap]
+        dest[swap] = position[k]
+
+    # 5. attritional claims, each written once to its slot. The line's rows are unpacked
+    # into scalars so the per-claim loop takes no array views.
+    k = 0
+    for j in range(line_frequency.shape[0]):
+        seed_state(counts, seed, STREAM_COUNTS, trial, j)
+        seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
+        level = levels[j]
+        freq_code = int(line_frequency[j, 0])
+        mean = line_frequency[j, 1] * level
+        dispersion = line_frequency[j, 2]
+        freq_cap = line_frequency[j, 4]
+        log_q = log_miss(claim_probability(line_frequency[j], level))   # once per line, not per hit
+        p_zero = zero_claim_probability(line_frequency[j], level)
+        code = int(line_damage[j, 0])
+        a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
+        is_ratio = line_damage_is_ratio[j]
+        end = line_start[j + 1]
+        total = 0.0
+        k0 = k
+        policy = next_hit_log(counts, line_start[j] - 1, log_q)
+        while policy < end:
+            n_claims = positive_claim_count_params(counts, freq_code, mean, dispersion, freq_cap, p_zero)
+            insured = sum_insured[policy]
+            retention = deductible[policy]
+            cover = limit[policy]
+            for _ in range(n_claims):
+                ground_up = sample_params(amounts, code, a, b, p2, cap)
+                if is_ratio:
+                    ground_up *= insured
+                loss = min(max(ground_up - retention, 0.0), cover)
+                slot = dest[k]
+                risk_policy[slot] = policy
+                risk_line[slot] = j
+                risk_loss[slot] = loss
+                total += loss
+                k += 1
+            policy = next_hit_log(counts, policy, log_q)
+        line_loss[j] += total
+        line_claims[j] += k - k0
 
 
 # Trials per parallel work item of the fill pass. Each item allocates its
-# scratch once, sized to its largest trial, instead of ~10 arrays per trial.
+# scratch once, sized to its largest trial, instead of ~20 arrays per trial.
 # Output does not depend on it: each trial writes only its own slices.
 TRIALS_PER_BLOCK = 64
 
@@ -251,23 +342,29 @@ def _fill(seed, first_trial, levels, model_arrays, exposure_arrays, occ_offsets,
         for t in range(t0, t1):
             max_occ = max(max_occ, occ_offsets[t + 1] - occ_offsets[t])
             max_risk = max(max_risk, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
-        # A trial is simulated unsorted into these, then written to its slices in day order.
-        day = np.empty(max_occ, dtype=np.float64)
-        event = np.empty(max_occ, dtype=np.int64)
-        size = np.empty(max_occ, dtype=np.int64)
-        policy = np.empty(max_risk, dtype=np.int64)
-        line = np.empty(max_risk, dtype=np.int64)
-        loss = np.empty(max_risk, dtype=np.float64)
-        order = np.empty(max_occ, dtype=np.int64)
-        bucket = np.empty(max_occ, dtype=np.int64)
+        counts = np.empty(4, dtype=np.uint64)
+        amounts = np.empty(4, dtype=np.uint64)
+        order_state = np.empty(4, dtype=np.uint64)
+        ev_day = np.empty(max_occ, dtype=np.float64)
+        ev_cat = np.empty(max_occ, dtype=np.int64)
+        ev_size = np.empty(max_occ, dtype=np.int64)
+        ev_first = np.empty(max_occ, dtype=np.int64)
+        ev_order = np.empty(max_occ, dtype=np.int64)
+        cat_policy = np.empty(max_risk, dtype=np.int64)
+        cat_line = np.empty(max_risk, dtype=np.int64)
+        cat_loss = np.empty(max_risk, dtype=np.float64)
+        draws = np.empty(max_occ, dtype=np.float64)
         bucket_start = np.empty(max_occ + 1, dtype=np.int64)
-        risk_start = np.empty(max_occ, dtype=np.int64)
+        att_u = np.empty(max_occ, dtype=np.float64)
+        position = np.empty(max_occ, dtype=np.int64)
+        dest = np.empty(max_occ, dtype=np.int64)
         for t in range(t0, t1):
-            n, _ = _simulate_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays, True,
-                                   day, event, size, policy, line, loss, 0, 0, line_loss[t], line_claims[t])
-            _write_by_day(n, occ_offsets[t], trial_risk_offsets[t], day, event, size, policy, line, loss,
-                          order, bucket, bucket_start, risk_start,
-                          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
+            _fill_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays,
+                        occ_offsets[t + 1] - occ_offsets[t], occ_offsets[t], trial_risk_offsets[t],
+                        counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+                        cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                        occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
+                        line_loss[t], line_claims[t])
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
