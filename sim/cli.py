@@ -141,12 +141,22 @@ def validate_command(arguments: argparse.Namespace) -> int:
     return EXIT_OK if all_valid else EXIT_BAD_INPUT
 
 
+def _announce_compilation(quiet: bool) -> None:
+    """Say why the first run on a machine is silent for half a minute: numba compiles the kernels."""
+    from .jit import cache_is_warm
+
+    if not quiet and not cache_is_warm():
+        print("poolsim: compiling the simulation kernels for this machine "
+              "(first run of this version only, about half a minute)", file=sys.stderr, flush=True)
+
+
 def run_command(arguments: argparse.Namespace) -> int:
     from .scenario import load
 
     # Checked here first so that a bad scenario exits 2 in a fraction of a second,
     # before the engine (and its numba compilation) is imported.
     load(arguments.scenario)
+    _announce_compilation(arguments.no_progress)
     from .runner import run
 
     out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
@@ -174,6 +184,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
             problems.extend(error.problems)
     if problems:
         raise ScenarioError(problems)
+    _announce_compilation(arguments.no_progress)
     from .compare import compare
 
     result = compare(arguments.scenarios, out=arguments.out, trials=arguments.trials, seed=arguments.seed,

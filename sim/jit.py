@@ -35,6 +35,12 @@ def _cache_root() -> Path:
 
 numba.config.CACHE_DIR = str(_cache_root() / f"numba-{_source_fingerprint()}")
 
+
+def cache_is_warm() -> bool:
+    """Whether this version's kernels were compiled and cached on this machine before."""
+    folder = Path(numba.config.CACHE_DIR)
+    return folder.is_dir() and any(folder.rglob("*.nbi"))
+
 jit = functools.partial(numba.njit, cache=True, nogil=True)
 parallel_jit = functools.partial(numba.njit, cache=True, nogil=True, parallel=True)
 prange = numba.prange
