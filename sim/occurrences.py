@@ -76,3 +76,38 @@ class LossChunk:
     def trial_loss(self) -> np.ndarray:
         """Gross loss of each trial, shape ``(n_trials,)``."""
         return self.line_loss.sum(axis=1)
+
+
+def _concatenated_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, e) for s, e in zip(starts, ends)])`` without a Python loop."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + (np.arange(total, dtype=np.int64) - offsets)
+
+
+def _offsets_of(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
+
+
+def subset_chunk(chunk: LossChunk, rows: np.ndarray) -> LossChunk:
+    """The trials ``rows`` (chunk-local indices, ascending) of ``chunk`` as a chunk of their own.
+
+    Used by the multi-year dynamics to run the pool machinery on the paths
+    that share one set of members. ``first_trial`` keeps the chunk's; the
+    trials are not contiguous, so callers pass their own default draws.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    occ = _concatenated_ranges(chunk.occ_offsets[rows], chunk.occ_offsets[rows + 1])
+    risk = _concatenated_ranges(chunk.risk_offsets[occ], chunk.risk_offsets[occ + 1])
+    return LossChunk(
+        first_trial=chunk.first_trial,
+        occ_offsets=_offsets_of(chunk.occ_offsets[rows + 1] - chunk.occ_offsets[rows]),
+        occ_day=chunk.occ_day[occ], occ_event=chunk.occ_event[occ],
+        risk_offsets=_offsets_of(chunk.risk_offsets[occ + 1] - chunk.risk_offsets[occ]),
+        risk_policy=chunk.risk_policy[risk], risk_line=chunk.risk_line[risk], risk_loss=chunk.risk_loss[risk],
+        line_loss=chunk.line_loss[rows], line_claims=chunk.line_claims[rows], risk_level=chunk.risk_level[rows])

@@ -11,6 +11,14 @@ Files written into ``plots/`` by :func:`write_plots`:
 * ``loss_ratio.png`` gross vs net loss ratio distributions, members and pool
 * ``ep_curve.png``   the pool's AEP / OEP, gross vs net
 * ``who_pays.png``   who pays the pool's 1-in-10, 1-in-100 and 1-in-250 gross losses
+
+Multi-year runs (``years > 1``) also get, over the years:
+
+* ``solvency_fan.png`` each member's year-end solvency ratio: median, 50% and 90% bands
+* ``capital_fan.png``  each member's year-end capital: median, 50% and 90% bands
+* ``exits.png``        the share of paths in which each member has left (and the pool has ended)
+
+and the four plots above show the last year.
 """
 from __future__ import annotations
 
@@ -83,6 +91,9 @@ def box_statistics(values: np.ndarray, label: str) -> dict:
 
 def _title(results: "Results", what: str) -> str:
     n_trials = len(np.unique(results.trials["trial"].to_numpy()))
+    years = results.years
+    if years > 1:
+        return f"{results.name}\n{what}\n{n_trials:,} simulated paths of {years} years"
     return f"{results.name}\n{what}\n{n_trials:,} simulated years"
 
 
@@ -386,6 +397,96 @@ def plot_compare_net_ep(runs: Sequence["Results"], labels: Sequence[str]) -> Fig
     return figure
 
 
+# --------------------------------------------------------------------------- multi-year
+FAN_BANDS = ((5.0, 95.0, 0.18, "90% band"), (25.0, 75.0, 0.38, "50% band"))
+
+
+def year_matrix(results: "Results", column: str, party: str) -> np.ndarray:
+    """``column`` of one party as ``(n_trials, n_years)``; inf counts as missing."""
+    table = results.trials[results.trials["party"] == party].sort_values(["trial", "year"], kind="stable")
+    values = table[column].to_numpy(dtype=np.float64).reshape(-1, results.years)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, thresholds=()) -> Figure:
+    members = results.names_of("member")
+    n_columns = min(len(members), 3)
+    n_rows = int(np.ceil(len(members) / n_columns))
+    figure = _new_figure(4.2 * n_columns, 3.2 * n_rows + 0.9)
+    years = np.arange(1, results.years + 1)
+    for index, name in enumerate(members):
+        axes = figure.add_subplot(n_rows, n_columns, index + 1)
+        values = year_matrix(results, column, name) * scale
+        with np.errstate(all="ignore"):
+            for low, high, alpha, label in FAN_BANDS:
+                band = np.nanpercentile(values, [low, high], axis=0) if np.isfinite(values).any() else None
+                if band is not None:
+                    axes.fill_between(years, band[0], band[1], color="#1f77b4", alpha=alpha, linewidth=0,
+                                      label=label)
+            median = np.nanmedian(values, axis=0) if np.isfinite(values).any() else np.full(len(years), np.nan)
+        axes.plot(years, median, color="#0b3d66", marker="o", markersize=3, label="median")
+        for value, label, colour, style in thresholds:
+            axes.axhline(value, color=colour, linestyle=style, linewidth=1.0, label=label)
+        axes.set_title(name, fontsize=10)
+        axes.set_xticks(years)
+        axes.set_xlabel("year")
+        axes.set_ylabel(unit)
+        axes.grid(alpha=0.3)
+        if index == 0:
+            handles, labels = axes.get_legend_handles_labels()
+    figure.suptitle(_title(results, what))
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
+    return figure
+
+
+def plot_solvency_fan(results: "Results") -> Figure:
+    """Fan chart of each member's year-end solvency ratio over the years (run-off included)."""
+    figure = _fan_figure(results, "solvency_ratio", "Solvency ratio by year: median, 50% and 90% of paths",
+                         100.0, "solvency ratio (%)", THRESHOLDS)
+    for axes in figure.axes:
+        _percent_axis(axes.yaxis)
+    return figure
+
+
+def plot_capital_fan(results: "Results") -> Figure:
+    """Fan chart of each member's year-end capital over the years."""
+    largest = np.nanmax(np.abs(results.trials.loc[results.trials["party"].isin(results.names_of("member")),
+                                                  "capital_end"].to_numpy(dtype=np.float64)))
+    divisor, suffix = money_scale(largest)
+    return _fan_figure(results, "capital_end", "Capital at year end: median, 50% and 90% of paths",
+                       1.0 / divisor, f"capital ({money_label(results.currency, suffix)})",
+                       ((0.0, "ruin (capital 0)", "#c0392b", "-"),))
+
+
+def plot_exits(results: "Results") -> Figure:
+    """Share of paths in which each member has left the pool by each year, and the pool has ended."""
+    figure = _new_figure(9.0, 5.0)
+    axes = figure.add_subplot()
+    years = np.arange(1, results.years + 1)
+    for name in results.names_of("member"):
+        left = 1.0 - year_matrix(results, "active", name).mean(axis=0)
+        axes.plot(years, left * 100.0, marker="o", markersize=4, label=name)
+    ended = 1.0 - year_matrix(results, "active", results.names_of("pool")[0]).mean(axis=0)
+    axes.plot(years, ended * 100.0, color="black", linestyle="--", label="pool ended (no member left)")
+    axes.set_xticks(years)
+    axes.set_xlabel("year (a member that breaches at a year end has left by the next year)")
+    axes.set_ylabel("paths in which it has left (%)")
+    _percent_axis(axes.yaxis)
+    highest = max([line.get_ydata().max() for line in axes.get_lines()] + [0.0])
+    axes.set_ylim(0.0, max(5.0, 1.1 * highest))      # keep a readable scale when nobody leaves
+    axes.set_title(_title(results, "Members that have left the pool"))
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return figure
+
+
+MULTI_YEAR_DRAWERS = {
+    "solvency_fan.png": plot_solvency_fan,
+    "capital_fan.png": plot_capital_fan,
+    "exits.png": plot_exits,
+}
+
+
 # --------------------------------------------------------------------------- files
 DRAWERS = {
     "solvency.png": plot_solvency,
@@ -400,7 +501,10 @@ def write_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in DRAWERS.items():
+    drawers = dict(DRAWERS)
+    if results.years > 1:
+        drawers.update(MULTI_YEAR_DRAWERS)
+    for name, draw in drawers.items():
         written.append(save_atomically(draw(results), folder / name))
     return written
 

@@ -271,6 +271,35 @@ def _occurrence_totals(occ_offsets, risk_offsets, values, occ_total, trial_total
 
 
 @parallel_jit
+def _members_occurrence_totals(occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
+                               occ_net_total, trial_max):
+    """Every member's occurrence net loss in one pass; add them, in member order, to ``occ_net_total``.
+
+    A member ``m`` with ``own_index[m] < 0`` has no programme of its own: its
+    occurrence is the sum of ``shares[m] * pool_net`` over the occurrence's risk
+    losses (the very operations of scaling then summing, so the same bits);
+    the others' occurrence totals are given in ``own_total[own_index[m]]`` (n_own, n_occ).
+    ``trial_max`` (n_trials, n_members) gets each member's largest occurrence.
+    """
+    n_trials = len(occ_offsets) - 1
+    n_members = len(shares)
+    for t in prange(n_trials):
+        for m in range(n_members):
+            trial_max[t, m] = 0.0
+        for k in range(occ_offsets[t], occ_offsets[t + 1]):
+            for m in range(n_members):
+                if own_index[m] >= 0:
+                    occurrence = own_total[own_index[m], k]
+                else:
+                    occurrence = 0.0
+                    if shares[m] != 0.0:
+                        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                            occurrence += shares[m] * pool_net[r]
+                occ_net_total[k] += occurrence
+                trial_max[t, m] = max(trial_max[t, m], occurrence)
+
+
+@parallel_jit
 def _largest_occurrence(occ_offsets, occ_values, trial_max):
     """Largest of ``occ_values`` (n_occ,) in each trial (0 without occurrences), ``(n_trials,)``."""
     n_trials = len(occ_offsets) - 1
@@ -344,7 +373,9 @@ def _apply(placed: PlacedTreaty, chunk: LossChunk, covered: np.ndarray, net: np.
 
 
 def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chunk: LossChunk,
-                   seed: int) -> dict[str, np.ndarray]:
+                   seed: int, reinsurer_capital: np.ndarray | None = None,
+                   default_draws: np.ndarray | None = None,
+                   collectible: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Every party's money in every trial of ``chunk``.
 
     Parameters
@@ -358,6 +389,15 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     seed
         The run's seed; reinsurer defaults use stream ``STREAM_DEFAULT`` of
         each trial, so they do not depend on the chunking.
+    reinsurer_capital : float64 (n_trials, n_reinsurers), optional
+        Each reinsurer's capital in each trial (multi-year runs carry it from
+        year to year); owing more than it is a default. Default: the scenario's.
+    default_draws : float64 (n_trials, n_reinsurers), optional
+        The uniforms of the default test, for a chunk whose trials are not a
+        contiguous range (multi-year runs). Default: stream ``STREAM_DEFAULT``.
+    collectible : float64 (n_trials, n_members, n_reinsurers), optional output
+        Filled with what each reinsurer will actually pay each member (owed
+        less the part lost to its default).
 
     Returns
     -------
@@ -394,27 +434,46 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     pool_net = chunk.risk_loss.copy()
     outcomes = [_apply(placed, chunk, covered(placed), pool_net, scratch) for placed in programmes.pool]
 
-    # Each member: its share of the pool's net, then its own programme.
+    # Each member: its share of the pool's net, then its own programme. A member with no
+    # programme of its own needs no copy of the losses: one pass below does them all.
     occ_net_total = np.zeros(n_occ)
     member_net = np.empty(chunk.n_risk_losses)
+    own_index = np.full(n_members, -1, dtype=np.int64)
+    own_members = [m for m in range(n_members) if programmes.members[m]]
+    own_index[own_members] = np.arange(len(own_members))
+    own_total = np.zeros((len(own_members), n_occ))
     trial_total = np.empty(n_trials)
     trial_max = np.empty(n_trials)
     cat_loss = np.empty(n_trials)
+    pool_cat_loss = None     # the pool's, for the members with no own programme (scaled by share)
     for m, member in enumerate(members):
-        _scaled(pool_net, member.share, member_net)
-        for placed in programmes.members[m]:
-            outcomes.append(_apply(placed, chunk, covered(placed), member_net, scratch))
-        _occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, member_net,
-                           occ_net_total, trial_total, trial_max)
-        out["max_occurrence_net"][:, 1 + m] = trial_max
-        _catastrophe_loss(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_event, chunk.risk_loss,
-                          chunk.risk_policy, programmes.pool_retained * programmes.member_retained[m],
-                          member.share, cat_loss)
-        out["cat_loss_after_proportional"][:, 1 + m] = cat_loss
+        if programmes.members[m]:
+            _scaled(pool_net, member.share, member_net)
+            for placed in programmes.members[m]:
+                outcomes.append(_apply(placed, chunk, covered(placed), member_net, scratch))
+            _occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, member_net,
+                               own_total[own_index[m]], trial_total, trial_max)
+            _catastrophe_loss(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_event, chunk.risk_loss,
+                              chunk.risk_policy, programmes.pool_retained * programmes.member_retained[m],
+                              member.share, cat_loss)
+            out["cat_loss_after_proportional"][:, 1 + m] = cat_loss
+        elif member.share != 0.0:     # a member that left the pool (share 0) holds nothing
+            if pool_cat_loss is None:
+                pool_cat_loss = np.empty(n_trials)
+                _catastrophe_loss(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_event, chunk.risk_loss,
+                                  chunk.risk_policy, programmes.pool_retained * programmes.member_retained[m],
+                                  1.0, pool_cat_loss)
+            out["cat_loss_after_proportional"][:, 1 + m] = member.share * pool_cat_loss
+    member_max = np.empty((n_trials, n_members))
+    _members_occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, pool_net, shares, own_index, own_total,
+                               occ_net_total, member_max)
+    out["max_occurrence_net"][:, 1:1 + n_members] = member_max
 
     # What each reinsurer owes and receives; each member's recoveries and premiums.
     credit = np.array([regulation.credit_factor(r.rating) for r in reinsurers], dtype=np.float64)
     owed = np.zeros((n_trials, n_reinsurers))
+    if collectible is not None:
+        collectible[...] = 0.0
     for outcome in outcomes:
         placed = outcome.placed
         portion = _portions(placed, shares)
@@ -427,17 +486,23 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
         if placed.treaty.type == "cat_xl":
             out["cat_xl_recovery"][:, member_cols] += np.outer(outcome.cat_ceded, portion)
         owed += np.outer(outcome.ceded, placed.panel)
+        if collectible is not None:
+            collectible += (outcome.ceded[:, None, None] * portion[None, :, None]) * placed.panel[None, None, :]
         out["gross_premium"][:, reinsurer_cols] += np.outer(
             placed.ceded_premium + outcome.reinstatement_premium, placed.panel)
         out["commission"][:, reinsurer_cols] += placed.commission * placed.panel[None, :]
 
     # Defaults: a draw below the default probability, or owing more than its capital.
-    draws = uniform_table(seed, STREAM_DEFAULT, chunk.first_trial, n_trials, n_reinsurers)
+    draws = (uniform_table(seed, STREAM_DEFAULT, chunk.first_trial, n_trials, n_reinsurers)
+             if default_draws is None else default_draws)
     default_probability = np.array([r.default_probability for r in reinsurers], dtype=np.float64)
-    capital = np.array([r.capital for r in reinsurers], dtype=np.float64)
+    capital = (np.array([r.capital for r in reinsurers], dtype=np.float64)[None, :]
+               if reinsurer_capital is None else reinsurer_capital)
     recovery_rate = np.array([r.recovery_rate for r in reinsurers], dtype=np.float64)
-    defaulted = (draws < default_probability[None, :]) | (owed > capital[None, :])
+    defaulted = (draws < default_probability[None, :]) | (owed > capital)
     unpaid_share = np.where(defaulted, 1.0 - recovery_rate[None, :], 0.0)   # (n_trials, n_reinsurers)
+    if collectible is not None:
+        collectible *= 1.0 - unpaid_share[:, None, :]
     unpaid = owed * unpaid_share
     out["gross_loss"][:, reinsurer_cols] = owed
     out["default_loss"][:, reinsurer_cols] = unpaid

@@ -17,6 +17,7 @@ can be replayed; ``year`` is 1-based.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -70,12 +71,21 @@ class Results:
 
     # ------------------------------------------------------------------ parties
     @property
+    def _party_rows(self) -> pd.DataFrame:
+        # A multi-year summary has a row per party and year: the first row of each party.
+        return self.summary.drop_duplicates("party")
+
+    @property
     def party_names(self) -> list[str]:
-        return list(self.summary["party"])
+        return list(self._party_rows["party"])
 
     @property
     def party_kinds(self) -> list[str]:
-        return list(self.summary["kind"])
+        return list(self._party_rows["kind"])
+
+    @property
+    def years(self) -> int:
+        return int(self.trials["year"].max()) if len(self.trials) else 1
 
     def names_of(self, kind: str) -> list[str]:
         """Names of the parties of one kind (pool | member | reinsurer), in party order."""
@@ -318,5 +328,113 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
         summary=summary,
         ep=metrics.ep_table(parties, arrays),
         allocation=metrics.allocation(parties, arrays, line_loss, line_names),
+        currency=scenario.currency,
+    )
+
+
+# --------------------------------------------------------------------------- multi-year
+# Extra trials.parquet columns of multi-year runs (sim.dynamics).
+MULTI_YEAR_TRIAL_COLUMNS = ("active", "paid_loss", "outstanding_loss", "recoverable", "member_default_loss",
+                            "capital_start")
+
+
+def multi_year_trials_table(parties: Parties, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """trials.parquet of a multi-year run: rows by trial, then year, then party.
+
+    ``arrays`` are ``(n_trials, n_years, n_parties)``; ``share`` is each member's share that year.
+    """
+    n_trials, n_years, n_parties = arrays["net_loss"].shape
+    n_rows = n_trials * n_years * n_parties
+    codes = np.tile(np.arange(n_parties, dtype=np.int32), n_trials * n_years)
+    columns: dict[str, Any] = {
+        "trial": np.repeat(np.arange(n_trials, dtype=np.int64), n_years * n_parties),
+        "year": np.tile(np.repeat(np.arange(1, n_years + 1, dtype=np.int32), n_parties), n_trials),
+        "party": pd.Categorical.from_codes(codes, categories=list(parties.names)),
+    }
+    for key in TRIAL_COLUMNS[3:] + MULTI_YEAR_TRIAL_COLUMNS:
+        columns[key] = np.ascontiguousarray(arrays[key], dtype=np.float64).reshape(n_rows)
+    columns["active"] = columns["active"].astype(np.bool_)
+    return pd.DataFrame(columns, columns=list(TRIAL_COLUMNS + MULTI_YEAR_TRIAL_COLUMNS))
+
+
+def _year_summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.ndarray,
+                  capital_end: np.ndarray, ratio: np.ndarray, minimum: np.ndarray, share: np.ndarray,
+                  extra: dict[str, np.ndarray]) -> pd.DataFrame:
+    table = metrics.summary(dataclasses.replace(parties, share=share), arrays, capital_start, capital_end,
+                            ratio, minimum)
+    for key, values in extra.items():
+        table[key] = values
+    return table
+
+
+def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
+                             line_loss: np.ndarray, line_claims: np.ndarray,
+                             run_info: dict[str, Any]) -> Results:
+    """:class:`Results` of a multi-year run (arrays ``(n_trials, n_years, n_parties)``).
+
+    ``summary.csv`` holds, first, one row per party for the whole horizon (``year``
+    empty): loss and premium figures over every path-year (the yearly averages;
+    VaR/TVaR of the yearly net loss across path-years), capital and solvency at
+    the horizon's end, ``prob_ruin`` = P(capital < 0 at some year end),
+    ``prob_exit`` = P(the member has left by the end); then one row per party and
+    year. ``ep.csv`` and ``allocation.csv`` use every path-year.
+    """
+    n_trials, n_years, n_parties = arrays["net_loss"].shape
+    line_names = [line.name for line in scenario.lines]
+
+    def stacked(values: np.ndarray) -> np.ndarray:
+        return values.reshape(n_trials * n_years, *values.shape[2:])
+
+    year_rows = []
+    for y in range(n_years):
+        year_arrays = {key: values[:, y] for key, values in arrays.items()}
+        extra = {
+            "expected_paid_loss": year_arrays["paid_loss"].mean(axis=0),
+            "mean_outstanding_loss": year_arrays["outstanding_loss"].mean(axis=0),
+            "mean_recoverable": year_arrays["recoverable"].mean(axis=0),
+            "expected_member_default_loss": year_arrays["member_default_loss"].mean(axis=0),
+            "prob_active": year_arrays["active"].mean(axis=0),
+        }
+        table = _year_summary(parties, year_arrays, metrics.nan_mean(year_arrays["capital_start"]),
+                              year_arrays["capital_end"], year_arrays["solvency_ratio"],
+                              year_arrays["minimum_capital"], year_arrays["share"].mean(axis=0), extra)
+        table.insert(0, "year", y + 1)
+        year_rows.append(table)
+
+    all_years = {key: stacked(values) for key, values in arrays.items()}
+    last = {key: values[:, -1] for key, values in arrays.items()}
+    extra = {
+        "expected_paid_loss": all_years["paid_loss"].mean(axis=0),
+        "mean_outstanding_loss": last["outstanding_loss"].mean(axis=0),
+        "mean_recoverable": last["recoverable"].mean(axis=0),
+        "expected_member_default_loss": all_years["member_default_loss"].mean(axis=0),
+        "prob_active": last["active"].mean(axis=0),
+    }
+    horizon = metrics.summary(dataclasses.replace(parties, share=arrays["share"][:, 0].mean(axis=0)),
+                              all_years, solvency.party_capital_start(parties), last["capital_end"],
+                              last["solvency_ratio"], last["minimum_capital"])
+    for key, values in extra.items():
+        horizon[key] = values
+    ever_ruined = (arrays["capital_end"] < 0.0).any(axis=1)
+    known = ~np.all(np.isnan(last["capital_end"]), axis=0)
+    horizon["prob_ruin"] = np.where(known, ever_ruined.mean(axis=0), np.nan)
+    horizon["prob_exit"] = np.where(np.array(parties.kinds) == "member", 1.0 - last["active"].mean(axis=0), np.nan)
+    horizon["prob_pool_ended"] = np.where(np.array(parties.kinds) == "pool", 1.0 - last["active"][:, 0].mean(),
+                                          np.nan)
+    horizon.insert(0, "year", pd.NA)
+    summary = pd.concat([horizon] + year_rows, ignore_index=True)
+    summary["year"] = summary["year"].astype("Int64")
+
+    line_table = line_losses_table(line_names, stacked(line_loss), stacked(line_claims))
+    line_table["trial"] = np.repeat(np.arange(n_trials, dtype=np.int64), n_years * len(line_names))
+    line_table["year"] = np.tile(np.repeat(np.arange(1, n_years + 1, dtype=np.int32), len(line_names)), n_trials)
+    return Results(
+        name=scenario.name,
+        run_info=run_record(scenario, run_info),
+        trials=multi_year_trials_table(parties, arrays),
+        line_losses=line_table,
+        summary=summary,
+        ep=metrics.ep_table(parties, all_years),
+        allocation=metrics.allocation(parties, all_years, stacked(line_loss), line_names),
         currency=scenario.currency,
     )

@@ -22,10 +22,12 @@ import numpy as np
 from . import __version__
 from .engine import LossModel, expected_risk_losses
 from .engine import simulate_chunk as simulate_losses
+from .dynamics import DynamicsPrepared, prepare_dynamics, simulate_paths
 from .errors import ScenarioError
 from .exposure import build_exposure
 from .model import Scenario
 from .occurrences import Exposure
+from .dynamics import DYNAMIC_COLUMNS
 from .parties import PARTY_COLUMNS, Parties
 from .pool import allocate_chunk, parties as build_parties
 
@@ -50,12 +52,16 @@ def prepare(scenario: Scenario) -> Prepared:
     return Prepared(scenario, exposure, LossModel.from_scenario(scenario), build_parties(scenario, exposure))
 
 
-def simulate_chunk(prepared: Prepared, first_trial: int, n_trials: int):
+def simulate_chunk(prepared, first_trial: int, n_trials: int):
     """Gross losses and their split among the parties for one range of trials.
 
     Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
     :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``.
+    A multi-year ``prepared`` (:class:`sim.dynamics.DynamicsPrepared`) gives
+    :func:`sim.dynamics.simulate_paths`' arrays, with a year axis.
     """
+    if isinstance(prepared, DynamicsPrepared):
+        return simulate_paths(prepared, first_trial, n_trials)
     scenario = prepared.scenario
     losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
     arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed)
@@ -67,8 +73,10 @@ def chunk_ranges(n_trials: int, chunk_trials: int) -> list[tuple[int, int]]:
     return [(first, min(chunk_trials, n_trials - first)) for first in range(0, n_trials, chunk_trials)]
 
 
-def default_chunk_trials(prepared: Prepared) -> int:
-    per_trial = max(expected_risk_losses(prepared.scenario, prepared.exposure), 1.0)
+def default_chunk_trials(prepared) -> int:
+    # Multi-year: sized on the largest (last) year's exposure.
+    exposure = prepared.exposures[-1] if isinstance(prepared, DynamicsPrepared) else prepared.exposure
+    per_trial = max(expected_risk_losses(prepared.scenario, exposure), 1.0)
     return int(np.clip(RISK_LOSSES_PER_CHUNK / per_trial, MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS))
 
 
@@ -95,15 +103,18 @@ def _load(scenario) -> Scenario:
 class _Collector:
     """Preallocated full-run arrays that chunks are copied into as they arrive."""
 
-    def __init__(self, n_trials: int, n_parties: int, n_lines: int):
-        self.arrays = {name: np.empty((n_trials, n_parties)) for name in PARTY_COLUMNS}
-        self.line_loss = np.empty((n_trials, n_lines))
-        self.line_claims = np.empty((n_trials, n_lines), dtype=np.int64)
+    def __init__(self, n_trials: int, n_parties: int, n_lines: int, years: int = 1):
+        # One-year runs keep their (n_trials, ...) arrays; multi-year ones add a year axis.
+        per_trial = () if years == 1 else (years,)
+        names = PARTY_COLUMNS if years == 1 else PARTY_COLUMNS + DYNAMIC_COLUMNS
+        self.arrays = {name: np.empty((n_trials, *per_trial, n_parties)) for name in names}
+        self.line_loss = np.empty((n_trials, *per_trial, n_lines))
+        self.line_claims = np.empty((n_trials, *per_trial, n_lines), dtype=np.int64)
 
     def add(self, first_trial: int, result) -> None:
         arrays, line_loss, line_claims = result
         rows = slice(first_trial, first_trial + len(line_loss))
-        for name in PARTY_COLUMNS:
+        for name in self.arrays:
             self.arrays[name][rows] = arrays[name]
         self.line_loss[rows] = line_loss
         self.line_claims[rows] = line_claims
@@ -125,9 +136,6 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     started = time.perf_counter()
     scenario = _load(scenario)
     scenario = with_overrides(scenario, trials, seed)
-    if scenario.simulation.years > 1:
-        raise ScenarioError([f"{scenario.source or scenario.name}: simulation.years = {scenario.simulation.years}: "
-                             "multi-year dynamics are not available yet; use years = 1"])
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ScenarioError([f"--threads = {threads} must be within [1, {numba.config.NUMBA_NUM_THREADS}]"])
@@ -135,11 +143,12 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     if chunk_trials is not None and chunk_trials < 1:
         raise ScenarioError([f"--chunk-trials = {chunk_trials} must be a whole number >= 1"])
 
-    prepared = prepare(scenario)
+    years = scenario.simulation.years
+    prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario)
     n_trials = scenario.simulation.trials
     chunk_trials = chunk_trials or default_chunk_trials(prepared)
     ranges = chunk_ranges(n_trials, chunk_trials)
-    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines))
+    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines), years)
 
     if workers is not None or scheduler is not None:
         from .distributed import run_chunks
@@ -166,8 +175,13 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         "chunk_trials": chunk_trials,
         "currency": scenario.currency,
     }
-    results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                            collector.line_claims, run_info)
+    if years == 1:
+        results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
+                                collector.line_claims, run_info)
+    else:
+        from .results import build_multi_year_results
+        results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
+                                           collector.line_claims, run_info)
     # Simulation and tables; writing the folder is not counted.
     results.run_info["wall_seconds"] = time.perf_counter() - started
     if out is not None:

@@ -1,0 +1,311 @@
+"""Multi-year dynamics (sim.dynamics): money over the horizon, payments, exits, reinsurer defaults, growth."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.dynamics import YEAR_STRIDE, pattern_shares, prepare_dynamics, simulate_paths
+from sim.occurrences import subset_chunk
+from sim.parties import PARTY_COLUMNS
+from sim.scenario import load
+
+# Every policy has exactly one claim of CNY 1m a year (less no deductible): the
+# pool's gross loss is 200 x 1m = 200m every year, its premium 200 x 0.5m = 100m.
+DETERMINISTIC = """
+name = "deterministic pool"
+[simulation]
+trials = {trials}
+seed = 11
+years = {years}
+
+[[lines]]
+name = "robots"
+policies = 200
+sum_insured = 1e7
+premium_rate = 0.05
+frequency = {{ dist = "bernoulli", p = 1.0 }}
+severity = 1e6
+capital_class = "liability"
+
+[pool]
+name = "pool"
+
+[[pool.members]]
+name = "Lead"
+role = "lead"
+share = 0.5
+capital = 1e10
+
+[[pool.members]]
+name = "Big Follower"
+role = "follower"
+share = 0.3
+capital = 1e10
+
+[[pool.members]]
+name = "Thin Follower"
+role = "follower"
+share = 0.2
+capital = {thin_capital}
+{extra}
+[dynamics]
+exposure_growth = {growth}
+payment_pattern = [0.6, 0.3, 0.1]
+recovery_delay_days = {delay}
+exit_below_solvency = {exit}
+reallocation = "{reallocation}"
+"""
+GROSS = 200 * 1e6
+PREMIUM = 200 * 0.05 * 1e7
+
+QUOTA_SHARE = """
+[[pool.reinsurance]]
+type = "quota_share"
+cession = 0.5
+panel = {{ "Fragile Re" = 1.0 }}
+
+[[reinsurers]]
+name = "Fragile Re"
+recovery_rate = 0.4
+capital = {reinsurer_capital}
+"""
+
+
+def deterministic(write_scenario, trials=8, years=4, thin_capital=1e10, growth=0.0, delay=0.0, exit=0.0,
+                  reallocation="pro_rata", extra=""):
+    text = DETERMINISTIC.format(trials=trials, years=years, thin_capital=thin_capital, growth=growth, delay=delay,
+                                exit=exit, reallocation=reallocation, extra=extra)
+    return load(write_scenario(text))
+
+
+def paths(scenario, trials=None):
+    prepared = prepare_dynamics(scenario)
+    arrays, line_loss, _ = simulate_paths(prepared, 0, trials or scenario.simulation.trials)
+    return prepared.parties, arrays, line_loss
+
+
+def column(parties, name):
+    return list(parties.names).index(name)
+
+
+# --------------------------------------------------------------------------- payment pattern
+def test_paid_to_date_follows_the_payment_pattern_exactly(write_scenario):
+    scenario = deterministic(write_scenario, years=4)
+    parties, arrays, _ = paths(scenario)
+    lead = column(parties, "Lead")
+    share = 0.5 * GROSS
+    # Accident years of equal size: paid in year y is sum over the open accident years.
+    expected_paid = share * np.array([0.6, 0.9, 1.0, 1.0])
+    expected_outstanding = share * np.array([0.4, 0.5, 0.5, 0.5])
+    np.testing.assert_allclose(arrays["paid_loss"][:, :, lead], np.broadcast_to(expected_paid, (8, 4)), rtol=1e-12)
+    np.testing.assert_allclose(arrays["outstanding_loss"][:, :, lead],
+                               np.broadcast_to(expected_outstanding, (8, 4)), rtol=1e-12)
+    # Paid to date of the whole portfolio after three years: every year-1 claim, 90% of year 2's, 60% of year 3's.
+    assert np.allclose(arrays["paid_loss"][:, :3, lead].sum(axis=1), share * (1.0 + 0.9 + 0.6), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- money over the horizon
+def assert_money_conserved(parties, arrays):
+    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
+    # Every year: the contract's identity.
+    pool_gross = arrays["gross_loss"][:, :, 0]
+    yearly = arrays["net_loss"][:, :, members].sum(axis=2) + arrays["net_loss"][:, :, reinsurers].sum(axis=2)
+    np.testing.assert_allclose(yearly, pool_gross, rtol=1e-9, atol=1e-3)
+    # Over the horizon: paid, defaulted (members' shortfalls) and still outstanding, separated.
+    member_paid = arrays["paid_loss"][:, :, members].sum(axis=(1, 2))
+    member_shortfall = arrays["member_default_loss"][:, :, members].sum(axis=(1, 2))
+    member_outstanding = (arrays["outstanding_loss"][:, -1, members] - arrays["recoverable"][:, -1, members]).sum(axis=1)
+    reinsurer_paid = arrays["paid_loss"][:, :, reinsurers].sum(axis=(1, 2))
+    reinsurer_outstanding = arrays["outstanding_loss"][:, -1, reinsurers].sum(axis=1)
+    total = member_paid + member_shortfall + member_outstanding + reinsurer_paid + reinsurer_outstanding
+    np.testing.assert_allclose(total, pool_gross.sum(axis=1), rtol=1e-9, atol=1e-3)
+    # Capital moves by the year's result plus the claims a ruined member could not pay.
+    result = (arrays["gross_premium"] - arrays["ceded_premium"] - arrays["reinstatement_premium"]
+              + arrays["commission"] - arrays["expenses"] + arrays["lead_fee"] - arrays["net_loss"])
+    np.testing.assert_allclose(arrays["capital_end"][:, :, members],
+                               (arrays["capital_start"] + result + arrays["member_default_loss"])[:, :, members],
+                               rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(arrays["capital_start"][:, 1:, members], arrays["capital_end"][:, :-1, members],
+                               rtol=0, atol=0)
+
+
+def test_money_is_conserved_over_the_horizon_with_defaults_ruin_and_exits(write_scenario):
+    # Thin follower is ruined in year 1 (defaults on its claims) and leaves; the reinsurer
+    # runs out of capital; recoveries arrive a quarter late.
+    scenario = deterministic(write_scenario, trials=16, years=5, thin_capital=2e6, delay=90.0, exit=1.0,
+                             growth=0.1, extra=QUOTA_SHARE.format(reinsurer_capital=1.2e8))
+    parties, arrays, line_loss = paths(scenario)
+    assert_money_conserved(parties, arrays)
+    thin = column(parties, "Thin Follower")
+    assert arrays["member_default_loss"][:, :, thin].sum() > 0           # the ruin shortfall is reported
+    assert (arrays["default_loss"][:, :, parties.indices("reinsurer")] > 0).any()
+    np.testing.assert_allclose(line_loss.sum(axis=2), arrays["gross_loss"][:, :, 0], rtol=1e-12)
+
+
+def test_money_is_conserved_on_the_example_scenario():
+    scenario = load(sim.__path__[0] + "/../scenarios/ai_cyber_five_years.toml")
+    parties, arrays, _ = paths(scenario, trials=300)
+    assert_money_conserved(parties, arrays)
+
+
+def test_a_ruined_member_pays_a_constant_dividend_and_ends_its_run_off_at_zero(write_scenario):
+    # No business after year 1 for anyone (thin capital, everybody leaves), so the run-off is visible.
+    scenario = deterministic(write_scenario, trials=4, years=4, thin_capital=2e6, exit=1.0)
+    parties, arrays, _ = paths(scenario)
+    thin = column(parties, "Thin Follower")
+    assert (arrays["active"][:, 1:, thin] == 0).all()
+    due = 0.2 * GROSS * np.array([0.6, 0.3, 0.1])         # its year-1 claims, paid over three years
+    shortfall = arrays["member_default_loss"][:, :3, thin]
+    paid = arrays["paid_loss"][:, :3, thin]
+    np.testing.assert_allclose(paid + shortfall, np.broadcast_to(due, (4, 3)), rtol=1e-12)
+    dividend = paid / (paid + shortfall)
+    # Ruined during year 1 (its losses hit capital as they occur): the payments before that
+    # are made in full, every later one at the same dividend.
+    assert (dividend[:, 0] > dividend[:, 1]).all() and (dividend[:, 1] < 1.0).all()
+    np.testing.assert_allclose(dividend[:, 2], dividend[:, 1], rtol=1e-9)
+    np.testing.assert_allclose(arrays["capital_end"][:, 2, thin], 0.0, atol=1e-3)  # run-off over: nothing left
+
+
+# --------------------------------------------------------------------------- exits and re-allocation
+@pytest.mark.parametrize("reallocation, expected", [
+    ("pro_rata", {"Lead": 0.5 / 0.8, "Big Follower": 0.3 / 0.8, "Thin Follower": 0.0}),
+    ("lead", {"Lead": 0.7, "Big Follower": 0.3, "Thin Follower": 0.0}),
+])
+def test_a_thin_follower_that_breaches_in_year_one_leaves_at_year_two(write_scenario, reallocation, expected):
+    scenario = deterministic(write_scenario, years=3, thin_capital=3e7, exit=1.2, reallocation=reallocation)
+    parties, arrays, _ = paths(scenario)
+    thin = column(parties, "Thin Follower")
+    assert (arrays["solvency_ratio"][:, 0, thin] < 1.2).all()
+    assert (arrays["active"][:, 0, thin] == 1).all() and (arrays["active"][:, 1:, thin] == 0).all()
+    for name, share in expected.items():
+        m = column(parties, name)
+        assert arrays["share"][:, 0, m] == pytest.approx({"Lead": 0.5, "Big Follower": 0.3,
+                                                          "Thin Follower": 0.2}[name])
+        np.testing.assert_allclose(arrays["share"][:, 1:, m], share, rtol=1e-12)
+        np.testing.assert_allclose(arrays["gross_loss"][:, 1, m], share * GROSS, rtol=1e-12)
+        np.testing.assert_allclose(arrays["gross_premium"][:, 1, m], share * PREMIUM, rtol=1e-12)
+    assert (arrays["active"][:, :, 0] == 1).all()      # the pool goes on
+
+
+def test_shares_of_the_members_left_sum_to_one():
+    scenario = load(sim.__path__[0] + "/../tests/data/tiny.toml")
+    for active in ([True, False], [False, True], [True, True]):
+        assert pattern_shares(scenario, np.array(active)).sum() == pytest.approx(1.0)
+    assert pattern_shares(scenario, np.array([False, False])).sum() == 0.0
+
+
+def test_a_pool_with_no_member_left_ends_the_path(write_scenario):
+    scenario = deterministic(write_scenario, years=3, thin_capital=3e7, exit=1e9)   # every member breaches
+    parties, arrays, line_loss = paths(scenario)
+    assert (arrays["active"][:, 0, 0] == 1).all() and (arrays["active"][:, 1:, 0] == 0).all()
+    assert (arrays["gross_loss"][:, 1:, 0] == 0).all() and (arrays["gross_premium"][:, 1:] == 0).all()
+    assert (line_loss[:, 1:] == 0).all()
+    assert (arrays["paid_loss"][:, 1, 1:4] > 0).all()     # the run-off of year 1 goes on
+
+
+# --------------------------------------------------------------------------- reinsurer capital carried
+def test_a_reinsurer_weakened_in_year_one_defaults_in_year_two(write_scenario):
+    # QS 50%: it owes 100m a year and receives 50m; with 120m of capital it pays year 1
+    # in full, ends it with 70m and cannot pay year 2's 100m.
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=1.2e8))
+    parties, arrays, _ = paths(scenario)
+    re = column(parties, "Fragile Re")
+    members = parties.indices("member")
+    owed = 0.5 * GROSS
+    assert (arrays["defaulted"][:, 0, re] == 0).all() and (arrays["default_loss"][:, 0, members] == 0).all()
+    np.testing.assert_allclose(arrays["capital_end"][:, 0, re], 1.2e8 + 0.5 * PREMIUM - owed, rtol=1e-12)
+    # Year 2: it pays 40% of the year's recoveries, and of year 1's not yet received
+    # (no delay: 40% of year 1's claims are still to be paid, so 40% of their recoveries).
+    receivable = arrays["recoverable"][:, 0, members].sum(axis=1)
+    np.testing.assert_allclose(receivable, 0.4 * owed, rtol=1e-12)
+    cedants_default = arrays["default_loss"][:, :, members].sum(axis=2)
+    np.testing.assert_allclose(cedants_default[:, 1], 0.6 * (owed + receivable), rtol=1e-12)
+    np.testing.assert_allclose(arrays["default_loss"][:, 1, re], cedants_default[:, 1], rtol=1e-12)
+    # Year 3: still in default; only recovery_rate of the year's recoveries.
+    assert (arrays["defaulted"][:, 2, re] == 1).all()
+    np.testing.assert_allclose(arrays["net_loss"][:, 2, re], 0.4 * owed, rtol=1e-12)
+    np.testing.assert_allclose(cedants_default[:, 2], 0.6 * owed, rtol=1e-12)
+    assert_money_conserved(parties, arrays)
+
+
+def test_a_reinsurer_exhausted_in_year_one_pays_only_its_recovery_rate_after(write_scenario):
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=5e7))
+    parties, arrays, _ = paths(scenario)
+    re = column(parties, "Fragile Re")
+    members = parties.indices("member")
+    assert (arrays["defaulted"][:, :, re] == 1).all()
+    np.testing.assert_allclose(arrays["net_loss"][:, :, re], 0.4 * 0.5 * GROSS, rtol=1e-12)
+    np.testing.assert_allclose(arrays["default_loss"][:, :, members].sum(axis=2), 0.6 * 0.5 * GROSS, rtol=1e-12)
+    # What it pays in cash each year follows the claims: 60%, then 90%, then 100% of a year's recoveries.
+    np.testing.assert_allclose(arrays["paid_loss"][:, :, re],
+                               np.broadcast_to(0.4 * 0.5 * GROSS * np.array([0.6, 0.9, 1.0]), (8, 3)), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- growth, streams, one year
+def test_exposure_growth_compounds_the_gross_premium(write_scenario):
+    scenario = deterministic(write_scenario, years=5, growth=0.2)
+    _, arrays, _ = paths(scenario)
+    premium = arrays["gross_premium"][0, :, 0]
+    np.testing.assert_allclose(premium / premium[0], 1.2 ** np.arange(5), rtol=2e-3)   # policies are whole
+
+
+def test_year_one_is_the_one_year_engine():
+    path = sim.__path__[0] + "/../scenarios/ai_cyber_five_years.toml"
+    scenario = load(path)
+    multi = sim.run(scenario, trials=400, progress=False, plots=False)
+    one_year = dataclasses.replace(scenario, simulation=dataclasses.replace(scenario.simulation, years=1))
+    single = sim.run(one_year, trials=400, progress=False, plots=False)
+    one = multi.trials[multi.trials["year"] == 1].reset_index(drop=True)
+    for key in ("gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium", "ceded_premium",
+                "reinstatement_premium", "commission"):
+        np.testing.assert_array_equal(one[key].to_numpy(), single.trials[key].to_numpy())
+
+
+def test_chunking_does_not_change_multi_year_results():
+    path = sim.__path__[0] + "/../scenarios/ai_cyber_five_years.toml"
+    a = sim.run(path, trials=300, chunk_trials=300, progress=False)
+    b = sim.run(path, trials=300, chunk_trials=70, progress=False)
+    pd.testing.assert_frame_equal(a.trials, b.trials)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+
+
+def test_subset_chunk_keeps_each_trials_occurrences(write_scenario):
+    from sim.engine import LossModel, simulate_chunk
+    from sim.exposure import build_exposure
+    scenario = load(sim.__path__[0] + "/../tests/data/tiny.toml")
+    exposure = build_exposure(scenario)
+    chunk = simulate_chunk(scenario, LossModel.from_scenario(scenario), exposure, YEAR_STRIDE, 50)
+    rows = np.array([0, 3, 4, 17, 49])
+    sub = subset_chunk(chunk, rows)
+    for i, t in enumerate(rows):
+        a, b = chunk.occ_offsets[t], chunk.occ_offsets[t + 1]
+        c, d = sub.occ_offsets[i], sub.occ_offsets[i + 1]
+        np.testing.assert_array_equal(chunk.occ_day[a:b], sub.occ_day[c:d])
+        np.testing.assert_array_equal(chunk.risk_loss[chunk.risk_offsets[a]:chunk.risk_offsets[b]],
+                                      sub.risk_loss[sub.risk_offsets[c]:sub.risk_offsets[d]])
+    np.testing.assert_array_equal(sub.line_loss, chunk.line_loss[rows])
+
+
+def test_multi_year_results_folder_follows_the_contract(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    path = sim.__path__[0] + "/../scenarios/ai_cyber_five_years.toml"
+    results = sim.run(path, trials=400, out=tmp_path / "five", progress=False)
+    checker = Path(sim.__path__[0]).parent.parent / "shared" / "checks" / "check_results.py"
+    if checker.exists():
+        done = subprocess.run([sys.executable, str(checker), str(tmp_path / "five")], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout
+    for name in ("solvency_fan.png", "capital_fan.png", "exits.png"):
+        assert (tmp_path / "five" / "plots" / name).exists()
+    trials = results.trials
+    assert sorted(trials["year"].unique()) == [1, 2, 3, 4, 5]
+    assert len(trials) == 400 * 5 * len(results.party_names)
+    assert set(results.summary["year"].dropna()) == {1, 2, 3, 4, 5}
+    again = sim.Results.read(tmp_path / "five") if hasattr(sim, "Results") else None
+    if again is not None:
+        assert again.party_names == results.party_names
