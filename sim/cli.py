@@ -28,7 +28,7 @@ SUMMARY_COLUMNS = (
     "party", "share", "gross_premium", "expected_net_loss", "net_loss_ratio", "combined_ratio",
     "var_995_net_loss", "mean_solvency_ratio", "prob_solvency_below_100", "prob_ruin",
 )
-PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_ratio",
+PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_ratio", "prob_exit",
                    "prob_solvency_below_100", "prob_ruin"}
 
 
@@ -208,8 +208,25 @@ def plot_command(arguments: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- printing
 def format_summary(summary) -> str:
-    """The summary DataFrame as a compact table: money with thousands separators, ratios in %."""
-    columns = [column for column in SUMMARY_COLUMNS if column in summary.columns]
+    """The summary DataFrame as a compact table: money with thousands separators, ratios in %.
+
+    A multi-year summary prints its whole-horizon rows, then each party's mean
+    solvency ratio year by year (every per-year figure is in summary.csv).
+    """
+    if "year" in summary.columns and summary["year"].notna().any():
+        horizon = _format_table(summary[summary["year"].isna()], SUMMARY_COLUMNS + ("prob_exit",))
+        by_year = summary[summary["year"].notna() & summary["mean_solvency_ratio"].notna()]
+        ratios = by_year.pivot(index="party", columns="year", values="mean_solvency_ratio")
+        ratios = ratios.reindex([p for p in summary["party"].drop_duplicates() if p in ratios.index])
+        ratios.columns = [f"year {int(year)}" for year in ratios.columns]
+        ratios = ratios.apply(lambda column: column.map(lambda value: _format(value, "{:.1%}")))
+        return (f"{horizon}\n\nmean solvency ratio by year\n"
+                f"{ratios.rename_axis(None).to_string()}")
+    return _format_table(summary, SUMMARY_COLUMNS)
+
+
+def _format_table(summary, wanted) -> str:
+    columns = [column for column in wanted if column in summary.columns]
     table = summary[columns].copy()
     for column in columns:
         if column == "party":
