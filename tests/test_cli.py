@@ -158,3 +158,22 @@ def test_run_calls_the_runner_with_every_option(monkeypatch, capsys, tiny_scenar
     printed = capsys.readouterr().out
     assert "1,500,000" in printed and "55.0%" in printed and "kind" not in printed
     assert f"results: {tmp_path / 'out'}" in printed
+
+
+def test_multi_year_summary_prints_the_horizon_then_solvency_by_year():
+    import pandas as pd
+
+    from sim.cli import format_summary
+    summary = pd.DataFrame({
+        "year": [None, None, 1, 1, 2, 2],
+        "party": ["pool", "Lead", "pool", "Lead", "pool", "Lead"],
+        "share": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        "mean_solvency_ratio": [2.0, 2.1, 2.2, 2.3, 1.8, 1.9],
+        "prob_exit": [None, 0.25, None, 0.0, None, 0.25],
+    })
+    text = format_summary(summary)
+    horizon, by_year = text.split("mean solvency ratio by year")
+    assert "25.0%" in horizon and "200.0%" in horizon and "220.0%" not in horizon
+    assert by_year.split("\n")[1].split() == ["year", "1", "year", "2"]
+    assert by_year.split("\n")[2].split() == ["pool", "220.0%", "180.0%"]
+    assert by_year.split("\n")[3].split() == ["Lead", "230.0%", "190.0%"]
