@@ -75,6 +75,18 @@ ORDER_KEY = 1 << 21
 
 
 @jit
+def _line_frequency_terms(line_frequency, j, level):
+    """Line ``j``'s claim-count terms at its risk level, worked out once per line and trial.
+
+    Returns ``(code, mean, dispersion, cap, log_miss, p_zero)``. The count and
+    fill passes both take them from here, so they replay the same draws.
+    """
+    row = line_frequency[j]
+    return (int(row[0]), row[1] * level, row[2], row[4],
+            log_miss(claim_probability(row, level)), zero_claim_probability(row, level))
+
+
+@jit
 def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
     """``(n_occurrences, n_risk_losses)`` of one trial, replaying only the counts stream.
 
@@ -88,13 +100,7 @@ def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
     n_risk = 0
     for j in range(line_frequency.shape[0]):
         seed_state(counts, seed, STREAM_COUNTS, trial, j)
-        level = levels[j]
-        code = int(line_frequency[j, 0])
-        mean = line_frequency[j, 1] * level
-        dispersion = line_frequency[j, 2]
-        cap = line_frequency[j, 4]
-        log_q = log_miss(claim_probability(line_frequency[j], level))   # once per line, not per hit
-        p_zero = zero_claim_probability(line_frequency[j], level)
+        code, mean, dispersion, cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
         end = line_start[j + 1]
         policy = next_hit_log(counts, line_start[j] - 1, log_q)
         while policy < end:
@@ -287,13 +293,7 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
     for j in range(line_frequency.shape[0]):
         seed_state(counts, seed, STREAM_COUNTS, trial, j)
         seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
-        level = levels[j]
-        freq_code = int(line_frequency[j, 0])
-        mean = line_frequency[j, 1] * level
-        dispersion = line_frequency[j, 2]
-        freq_cap = line_frequency[j, 4]
-        log_q = log_miss(claim_probability(line_frequency[j], level))   # once per line, not per hit
-        p_zero = zero_claim_probability(line_frequency[j], level)
+        freq_code, mean, dispersion, freq_cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
         code = int(line_damage[j, 0])
         a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
         is_ratio = line_damage_is_ratio[j]
