@@ -418,9 +418,10 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     ever_ruined = (arrays["capital_end"] < 0.0).any(axis=1)
     known = ~np.all(np.isnan(last["capital_end"]), axis=0)
     horizon["prob_ruin"] = np.where(known, ever_ruined.mean(axis=0), np.nan)
-    horizon["prob_exit"] = np.where(np.array(parties.kinds) == "member", 1.0 - last["active"].mean(axis=0), np.nan)
-    horizon["prob_pool_ended"] = np.where(np.array(parties.kinds) == "pool", 1.0 - last["active"][:, 0].mean(),
-                                          np.nan)
+    # The share of paths that left, counted directly: 1 - mean(active) would print 0.00039999999999995595.
+    left = last["active"] == 0.0
+    horizon["prob_exit"] = np.where(np.array(parties.kinds) == "member", left.mean(axis=0), np.nan)
+    horizon["prob_pool_ended"] = np.where(np.array(parties.kinds) == "pool", left[:, 0].mean(), np.nan)
     horizon.insert(0, "year", pd.NA)
     summary = pd.concat([horizon] + year_rows, ignore_index=True)
     summary["year"] = summary["year"].astype("Int64")
