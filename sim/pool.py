@@ -276,10 +276,10 @@ def _members_occurrence_totals(occ_offsets, risk_offsets, pool_net, shares, own_
     """Every member's occurrence net loss in one pass; add them, in member order, to ``occ_net_total``.
 
     A member ``m`` with ``own_index[m] < 0`` has no programme of its own: its
-    occurrence is the sum of ``shares[m] * pool_net`` over the occurrence's risk
-    losses (the very operations of scaling then summing, so the same bits);
-    the others' occurrence totals are given in ``own_total[own_index[m]]`` (n_own, n_occ).
-    ``trial_max`` (n_trials, n_members) gets each member's largest occurrence.
+    occurrence is ``shares[m]`` times the pool's net occurrence, which is
+    summed once for all of them; the others' occurrence totals are given in
+    ``own_total[own_index[m]]`` (n_own, n_occ). ``trial_max`` (n_trials,
+    n_members) gets each member's largest occurrence.
     """
     n_trials = len(occ_offsets) - 1
     n_members = len(shares)
@@ -287,14 +287,14 @@ def _members_occurrence_totals(occ_offsets, risk_offsets, pool_net, shares, own_
         for m in range(n_members):
             trial_max[t, m] = 0.0
         for k in range(occ_offsets[t], occ_offsets[t + 1]):
+            pool_occurrence = 0.0
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                pool_occurrence += pool_net[r]
             for m in range(n_members):
                 if own_index[m] >= 0:
                     occurrence = own_total[own_index[m], k]
                 else:
-                    occurrence = 0.0
-                    if shares[m] != 0.0:
-                        for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                            occurrence += shares[m] * pool_net[r]
+                    occurrence = shares[m] * pool_occurrence
                 occ_net_total[k] += occurrence
                 trial_max[t, m] = max(trial_max[t, m], occurrence)
 
