@@ -34,7 +34,7 @@ from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_uint64, seed_state, uniform
 from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_params,
-                       sample_params, zero_claim_probability)
+                       sample_many, sample_params, zero_claim_probability)
 
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
@@ -180,7 +180,7 @@ def _sorted_uniforms(state, n, draws, bucket_start, out):
 @jit
 def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r0,
                 counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
-                cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest, claim_policy, ground,
                 occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss, line_loss, line_claims):
     """Simulate one trial and write its ``n_occ`` occurrences to ``occ_*[o0:]`` and its risk
     losses to ``risk_*[r0:]``, in day order, without sorting them afterwards.
@@ -222,18 +222,23 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
                 j = cat_lines[k]
                 end = line_start[j + 1]
                 policy = next_hit_log(counts, line_start[j] - 1, log_q)
-                total = 0.0
+                line_first = hits_total
                 while policy < end:
-                    ground_up = sample_params(amounts, code, a, b, p2, cap)
+                    cat_policy[hits_total] = policy
+                    cat_line[hits_total] = j
+                    hits_total += 1
+                    policy = next_hit_log(counts, policy, log_q)
+                # the hits' ground-up losses in one batch: the same draws, in the same order
+                sample_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
+                total = 0.0
+                for h in range(line_first, hits_total):
+                    policy = cat_policy[h]
+                    ground_up = cat_loss[h]
                     if is_ratio:
                         ground_up *= sum_insured[policy]
                     loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
-                    cat_policy[hits_total] = policy
-                    cat_line[hits_total] = j
-                    cat_loss[hits_total] = loss
+                    cat_loss[h] = loss
                     total += loss
-                    hits_total += 1
-                    policy = next_hit_log(counts, policy, log_q)
                 line_loss[j] += total
             for h in range(first, hits_total):
                 line_claims[cat_line[h]] += 1
@@ -298,26 +303,28 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
         a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
         is_ratio = line_damage_is_ratio[j]
         end = line_start[j + 1]
-        total = 0.0
         k0 = k
         policy = next_hit_log(counts, line_start[j] - 1, log_q)
         while policy < end:
             n_claims = positive_claim_count_params(counts, freq_code, mean, dispersion, freq_cap, p_zero)
-            insured = sum_insured[policy]
-            retention = deductible[policy]
-            cover = limit[policy]
             for _ in range(n_claims):
-                ground_up = sample_params(amounts, code, a, b, p2, cap)
-                if is_ratio:
-                    ground_up *= insured
-                loss = min(max(ground_up - retention, 0.0), cover)
-                slot = dest[k]
-                risk_policy[slot] = policy
-                risk_line[slot] = j
-                risk_loss[slot] = loss
-                total += loss
+                claim_policy[k] = policy
                 k += 1
             policy = next_hit_log(counts, policy, log_q)
+        # the line's ground-up losses in one batch, claim by claim in the same order as above
+        sample_many(amounts, code, a, b, p2, cap, ground, k0, k)
+        total = 0.0
+        for q in range(k0, k):
+            policy = claim_policy[q]
+            ground_up = ground[q]
+            if is_ratio:
+                ground_up *= sum_insured[policy]
+            loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
+            slot = dest[q]
+            risk_policy[slot] = policy
+            risk_line[slot] = j
+            risk_loss[slot] = loss
+            total += loss
         line_loss[j] += total
         line_claims[j] += k - k0
 
@@ -358,12 +365,14 @@ def _fill(seed, first_trial, levels, model_arrays, exposure_arrays, occ_offsets,
         att_u = np.empty(max_occ, dtype=np.float64)
         position = np.empty(max_occ, dtype=np.int64)
         dest = np.empty(max_occ, dtype=np.int64)
+        claim_policy = np.empty(max_occ, dtype=np.int64)
+        ground = np.empty(max_occ, dtype=np.float64)
         for t in range(t0, t1):
             _fill_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays,
                         occ_offsets[t + 1] - occ_offsets[t], occ_offsets[t], trial_risk_offsets[t],
                         counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
                         cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
-                        occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
+                        claim_policy, ground, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
                         line_loss[t], line_claims[t])
 
 

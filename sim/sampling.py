@@ -60,6 +60,7 @@ def _ziggurat_tables():
 
 
 _ZIG_K, _ZIG_W, _ZIG_F = _ziggurat_tables()
+_ZIG_K_SIGNED = _ZIG_K.astype(np.int64)    # thresholds < 2**52: compared with the int64 abscissa
 _ZIG_INV_R = 1.0 / _ZIG_R
 _LOW8 = np.uint64(0xFF)
 _LOW52 = np.uint64((1 << 52) - 1)
@@ -77,20 +78,23 @@ def standard_normal(state):
     while True:
         bits = next_uint64(state)
         i = int(bits & _LOW8)
-        negative = (bits >> np.uint64(8)) & np.uint64(1)
-        j = (bits >> np.uint64(9)) & _LOW52
+        # The sign as +-1.0 times x rather than a branch: the branch is a coin flip that the
+        # CPU mispredicts half the time, which made the sampler almost twice as slow. The
+        # 52-bit abscissa goes through int64, whose conversion to float is one instruction.
+        sign = 1.0 - 2.0 * float(np.int64((bits >> np.uint64(8)) & np.uint64(1)))
+        j = np.int64((bits >> np.uint64(9)) & _LOW52)
         x = float(j) * _ZIG_W[i]
-        if j < _ZIG_K[i]:          # strictly inside the density: accept
-            return -x if negative else x
+        if j < _ZIG_K_SIGNED[i]:   # strictly inside the density: accept
+            return sign * x
         if i == 0:                 # base layer beyond r: sample the tail exactly
             while True:
                 xx = -math.log(uniform(state)) * _ZIG_INV_R
                 yy = -math.log(uniform(state))
                 if yy + yy > xx * xx:
-                    return -(_ZIG_R + xx) if negative else _ZIG_R + xx
+                    return sign * (_ZIG_R + xx)
         # wedge: accept (x, y) with y uniform over the layer's height iff under the density
         if _ZIG_F[i] + (_ZIG_F[i - 1] - _ZIG_F[i]) * uniform(state) < math.exp(-0.5 * x * x):
-            return -x if negative else x
+            return sign * x
 
 
 # Exponential ziggurat: same construction, for the density exp(-x) on [0, inf).
@@ -123,6 +127,7 @@ def _exponential_ziggurat_tables():
 
 
 _ZIGE_K, _ZIGE_W, _ZIGE_F = _exponential_ziggurat_tables()
+_ZIGE_K_SIGNED = _ZIGE_K.astype(np.int64)
 _SHIFT12 = np.uint64(12)
 
 
@@ -139,9 +144,9 @@ def standard_exponential(state):
     while True:
         bits = next_uint64(state)
         i = int(bits & _LOW8)
-        j = bits >> _SHIFT12
+        j = np.int64(bits >> _SHIFT12)      # int64 converts to float in one instruction
         x = float(j) * _ZIGE_W[i]
-        if j < _ZIGE_K[i]:
+        if j < _ZIGE_K_SIGNED[i]:
             return x
         if i == 0:
             return _ZIGE_R - math.log(uniform(state))
@@ -233,6 +238,33 @@ def sample_params(state, code, a, b, c, cap):
     else:
         x = np.nan
     return min(x, cap)
+
+
+@jit
+def sample_many(state, code, a, b, c, cap, out, start, stop):
+    """``out[start:stop]`` = successive draws of :func:`sample_params` with these arguments:
+    the same values, bit for bit, from the same draws of ``state``.
+
+    The law is chosen once for the batch rather than once per draw: for the
+    common severities the loop is then a sampler and an ``exp``, which runs
+    at about twice the speed of :func:`sample_params` called per draw.
+    """
+    if code == d.LOGNORMAL:
+        for i in range(start, stop):
+            out[i] = min(math.exp(a + b * standard_normal(state)), cap)
+    elif code == d.GPD and b != 0.0:
+        scale = a / b
+        for i in range(start, stop):
+            out[i] = min(c + scale * math.expm1(b * standard_exponential(state)), cap)
+    elif code == d.PARETO:
+        for i in range(start, stop):
+            out[i] = min(a * math.expm1(standard_exponential(state) / b), cap)
+    elif code == d.GAMMA:
+        for i in range(start, stop):
+            out[i] = min(b * standard_gamma(state, a), cap)
+    else:
+        for i in range(start, stop):
+            out[i] = sample_params(state, code, a, b, c, cap)
 
 
 @jit

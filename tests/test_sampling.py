@@ -10,7 +10,8 @@
   zero-truncated ``positive_claim_count``): mean, variance and the whole pmf against the
   poisson / negbin / bernoulli closed forms, at risk level 1 and 1.7;
 - ``next_hit`` gaps are geometric; ``poisson`` (catastrophe counts) mean and variance;
-- the count inversion at the largest uniform returns a count the model allows, and terminates.
+- the count inversion at the largest uniform returns a count the model allows, and terminates;
+- ``sample_many`` (the engine's batches) gives exactly the draws of ``sample`` one at a time.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from scipy import stats
 from engine_cases import (check, check_mean, check_variance, draw_gaps, draw_poisson, draw_policy_claims,
                           draw_severity, largest_output_state, layer_moments, scipy_distribution)
 from sim.distributions import make
-from sim.sampling import claim_probability, positive_claim_count
+from sim.rng import seed_state
+from sim.sampling import claim_probability, positive_claim_count, sample_many
 
 SEED = 777
 N = 200_000
@@ -64,6 +66,25 @@ def test_severity_moments_and_distribution(label):
         assert np.all((x >= 0.0) & (x <= 1.0))
     if kind == "gpd":
         assert np.all(x >= dist.p2)
+
+
+@pytest.mark.parametrize("label", list(SEVERITIES))
+@pytest.mark.parametrize("capped", [False, True])
+def test_sample_many_equals_sample_one_at_a_time(label, capped):
+    # The engine draws each line's severities as one batch; seeded results must not change.
+    kind, params = SEVERITIES[label]
+    if capped:
+        params = {**params, "max": float(make(kind, params).mean())}
+    row = make(kind, params).as_array()
+    one_at_a_time = draw_severity(SEED, 5, row, 2_000)
+    state = np.empty(4, dtype=np.uint64)
+    seed_state(state, SEED, 99, 0, 5)     # draw_severity's stream
+    batch = np.full(2_010, np.nan)
+    sample_many(state, int(row[0]), row[1], row[2], row[3], row[4], batch, 5, 2_005)
+    assert np.array_equal(batch[5:2_005], one_at_a_time)
+    assert np.isnan(batch[:5]).all() and np.isnan(batch[2_005:]).all()
+    if capped:
+        assert batch[5:2_005].max() == params["max"]
 
 
 def test_parameterisations_agree():
