@@ -14,7 +14,9 @@ import os
 def _chunk_task(prepared, first_trial: int, n_trials: int, threads: int):
     import numba
 
+    from .memory import keep_freed_memory
     from .runner import simulate_chunk
+    keep_freed_memory()
     # Several worker processes share the machine: keep each to its share of the cores.
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     return simulate_chunk(prepared, first_trial, n_trials)

@@ -25,6 +25,7 @@ from .engine import simulate_chunk as simulate_losses
 from .dynamics import DynamicsPrepared, prepare_dynamics, simulate_paths
 from .errors import ScenarioError
 from .exposure import build_exposure
+from .memory import keep_freed_memory
 from .model import Scenario
 from .occurrences import Exposure
 from .dynamics import DYNAMIC_COLUMNS
@@ -134,6 +135,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     from .results import build_results
 
     started = time.perf_counter()
+    keep_freed_memory()
     scenario = _load(scenario)
     scenario = with_overrides(scenario, trials, seed)
     if threads is not None:
