@@ -103,7 +103,9 @@ def one_numba(trials: int, threads: int, profile: bool) -> dict:
 
     from sim.engine import LossModel, simulate_chunk
     from sim.exposure import build_exposure
+    from sim.memory import keep_freed_memory
 
+    keep_freed_memory()        # as sim.run does; the NumPy row gets the same allocator
     numba.set_num_threads(threads)
     scenario = load_scenario()
     exposure = build_exposure(scenario)
@@ -167,6 +169,9 @@ def profile_engine(scenario, model, exposure, chunk: int, trials: int) -> dict:
 def one_numpy(trials: int) -> dict:
     from numpy_model import NumpyLossModel, chunk_rng
     from sim.exposure import build_exposure
+    from sim.memory import keep_freed_memory
+
+    keep_freed_memory()        # the same allocator settings as the engine's row
 
     scenario = load_scenario()
     exposure = build_exposure(scenario)       # the same portfolio as the engine's (setup, not timed)

@@ -65,6 +65,9 @@ def one_run(trials: int, threads: int | None, workers: int | None, plots: bool) 
 def one_numpy_full(trials: int) -> dict:
     from numpy_model import NumpyLossModel, NumpyProgramme, chunk_rng
     from sim.exposure import build_exposure
+    from sim.memory import keep_freed_memory
+
+    keep_freed_memory()        # the same allocator settings as sim.run's
 
     scenario = load_scenario()
     exposure = build_exposure(scenario)      # the same portfolio as the engine's (setup, not timed)
