@@ -61,3 +61,13 @@ class Parties:
 
     def indices(self, kind: str) -> np.ndarray:
         return np.array([i for i, k in enumerate(self.kinds) if k == kind], dtype=np.int64)
+
+    def columns(self, kind: str) -> slice:
+        """The parties of ``kind`` as a slice of the party axis (the pool, then members, then
+        reinsurers, each kind together): indexing with it gives views, not copies."""
+        found = self.indices(kind)
+        if len(found) == 0:
+            return slice(0, 0)
+        if not np.array_equal(found, np.arange(found[0], found[-1] + 1)):
+            raise ValueError(f"the {kind} parties are not adjacent: {list(found)}")
+        return slice(int(found[0]), int(found[-1]) + 1)

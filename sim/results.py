@@ -295,7 +295,9 @@ def trials_table(parties: Parties, arrays: dict[str, np.ndarray], outcome: solve
     columns["capital_end"] = outcome.capital_end.ravel()
     columns["minimum_capital"] = outcome.minimum_capital.ravel()
     columns["solvency_ratio"] = outcome.solvency_ratio.ravel()
-    return pd.DataFrame(columns, columns=list(TRIAL_COLUMNS))
+    # copy=False: the amount columns stay views of the run's arrays (ravel of a C-contiguous
+    # array), instead of pandas stacking them into a second copy: 0.9 GB at 1,000,000 trials.
+    return pd.DataFrame(columns, columns=list(TRIAL_COLUMNS), copy=False)
 
 
 def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray, year: int = 1) -> pd.DataFrame:
@@ -308,7 +310,7 @@ def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray
                                           categories=list(line_names)),
         "claims": np.ascontiguousarray(line_claims, dtype=np.int64).ravel(),
         "gross_loss": np.ascontiguousarray(line_loss, dtype=np.float64).ravel(),
-    }, columns=list(LINE_COLUMNS))
+    }, columns=list(LINE_COLUMNS), copy=False)
 
 
 def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],

@@ -320,6 +320,11 @@ def test_parties():
     np.testing.assert_allclose(p.nonproportional_premium[1:3], [0.75 * 0.35 + 1.0, 0.25 * 0.35])
     np.testing.assert_allclose(p.nonproportional_premium[0], 0.35 + 1.0)
     np.testing.assert_allclose(p.line_gross_premium[3].sum(), 3.5 + 0.35 + 1.0)
+    # columns(kind): the same parties as indices(kind), as a slice, so indexing gives a view
+    table = np.arange(8.0).reshape(2, 4)
+    for kind in ("pool", "member", "reinsurer"):
+        np.testing.assert_array_equal(table[:, p.columns(kind)], table[:, p.indices(kind)])
+    assert np.shares_memory(table[:, p.columns("member")], table)
 
 
 # ---------------------------------------------------------------------------
