@@ -178,6 +178,23 @@ def _sorted_uniforms(state, n, draws, bucket_start, out):
 
 
 @jit
+def _insured_losses(policies, losses, start, stop, is_ratio, sum_insured, deductible, limit):
+    """Turn ``losses[start:stop]``, the ground-up losses of ``policies[start:stop]`` (damage
+    ratios when ``is_ratio``), into insured losses in place: times the sum insured for a ratio,
+    less the policy's deductible, capped at its limit. Returns their sum, added in order."""
+    total = 0.0
+    for h in range(start, stop):
+        policy = policies[h]
+        ground_up = losses[h]
+        if is_ratio:
+            ground_up *= sum_insured[policy]
+        loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
+        losses[h] = loss
+        total += loss
+    return total
+
+
+@jit
 def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r0,
                 counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
                 cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest, claim_policy, ground,
@@ -230,16 +247,8 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
                     policy = next_hit_log(counts, policy, log_q)
                 # the hits' ground-up losses in one batch: the same draws, in the same order
                 sample_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
-                total = 0.0
-                for h in range(line_first, hits_total):
-                    policy = cat_policy[h]
-                    ground_up = cat_loss[h]
-                    if is_ratio:
-                        ground_up *= sum_insured[policy]
-                    loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
-                    cat_loss[h] = loss
-                    total += loss
-                line_loss[j] += total
+                line_loss[j] += _insured_losses(cat_policy, cat_loss, line_first, hits_total, is_ratio,
+                                                sum_insured, deductible, limit)
             for h in range(first, hits_total):
                 line_claims[cat_line[h]] += 1
             ev_day[n_events] = DAYS_IN_YEAR * uniform(amounts)
@@ -313,19 +322,12 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
             policy = next_hit_log(counts, policy, log_q)
         # the line's ground-up losses in one batch, claim by claim in the same order as above
         sample_many(amounts, code, a, b, p2, cap, ground, k0, k)
-        total = 0.0
+        line_loss[j] += _insured_losses(claim_policy, ground, k0, k, is_ratio, sum_insured, deductible, limit)
         for q in range(k0, k):
-            policy = claim_policy[q]
-            ground_up = ground[q]
-            if is_ratio:
-                ground_up *= sum_insured[policy]
-            loss = min(max(ground_up - deductible[policy], 0.0), limit[policy])
             slot = dest[q]
-            risk_policy[slot] = policy
+            risk_policy[slot] = claim_policy[q]
             risk_line[slot] = j
-            risk_loss[slot] = loss
-            total += loss
-        line_loss[j] += total
+            risk_loss[slot] = ground[q]
         line_claims[j] += k - k0
 
 
