@@ -60,7 +60,8 @@ def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
 def pool_gross_loss(results: Results) -> np.ndarray:
     """The pool's gross loss ordered by (trial, year), ``(n_trials * n_years,)``."""
     pool = results.names_of("pool")[0]
-    rows = results.trials[results.trials["party"] == pool]
+    trials = results.trials
+    rows = trials.loc[trials["party"] == pool, ["trial", "year", "gross_loss"]]
     return rows.sort_values(["trial", "year"])["gross_loss"].to_numpy(dtype=np.float64)
 
 

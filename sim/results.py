@@ -96,7 +96,8 @@ class Results:
 
         ``year`` defaults to the last year. Rows are trials in ascending order.
         """
-        table = self.trials
+        # Only the columns needed: selecting rows of the whole table copies every column.
+        table = self.trials[list(dict.fromkeys(["trial", "year", "party", column]))]
         years = table["year"].to_numpy()
         year = int(years.max()) if year is None else year
         if years.min() != years.max():
