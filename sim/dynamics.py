@@ -164,7 +164,11 @@ def _active_of_code(code: int, n_members: int) -> np.ndarray:
     return np.array([(code >> m) & 1 == 1 for m in range(n_members)])
 
 
-def prepare_dynamics(scenario: Scenario) -> DynamicsPrepared:
+def prepare_dynamics(scenario: Scenario, progress: bool = False) -> DynamicsPrepared:
+    """The grown exposures, year-1 parties and the per-year calibration (``progress``: a bar
+    for the calibration, which takes a few seconds whatever the number of paths)."""
+    from tqdm import tqdm
+
     years = scenario.simulation.years
     model = LossModel.from_scenario(scenario)
     exposures = tuple(grown_exposure(scenario, year) for year in range(1, years + 1))
@@ -172,7 +176,10 @@ def prepare_dynamics(scenario: Scenario) -> DynamicsPrepared:
     members = parties.indices("member")
     shares = np.array([m.share for m in scenario.pool.members], dtype=np.float64)
     per_share = np.zeros((years, len(members)))
-    for year, exposure in enumerate(exposures, start=1):
+    calibration = tqdm(list(enumerate(exposures, start=1)), unit="year", delay=2.0, leave=False,
+                       disable=not progress,
+                       desc=f"calibrating minimum capital ({CALIBRATION_TRIALS:,} trials a year)")
+    for year, exposure in calibration:
         year_parties = build_parties(scenario, exposure)
         losses = simulate_losses(scenario, model, exposure, (year - 1) * YEAR_STRIDE, CALIBRATION_TRIALS)
         arrays = allocate_chunk(scenario, exposure, year_parties, losses, scenario.simulation.seed)

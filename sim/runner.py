@@ -146,7 +146,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         raise ScenarioError([f"--chunk-trials = {chunk_trials} must be a whole number >= 1"])
 
     years = scenario.simulation.years
-    prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario)
+    prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario, progress=progress)
     n_trials = scenario.simulation.trials
     chunk_trials = chunk_trials or default_chunk_trials(prepared)
     ranges = chunk_ranges(n_trials, chunk_trials)
