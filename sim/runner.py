@@ -25,7 +25,7 @@ from .engine import simulate_chunk as simulate_losses
 from .dynamics import DynamicsPrepared, prepare_dynamics, simulate_paths
 from .errors import ScenarioError
 from .exposure import build_exposure
-from .memory import keep_freed_memory
+from .memory import keep_freed_memory, release_freed_memory
 from .model import Scenario
 from .occurrences import Exposure
 from .dynamics import DYNAMIC_COLUMNS
@@ -163,6 +163,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
                 collector.add(first, simulate_chunk(prepared, first, count))
                 bar.update(count)
 
+    release_freed_memory()      # the chunks' scratch, before the tables need memory of their own
     run_info = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.source) if scenario.source else None,
