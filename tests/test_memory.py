@@ -1,13 +1,46 @@
-"""sim.memory: glibc's malloc keeps freed blocks for the next chunk (see the module docstring)."""
+"""sim.memory: glibc's malloc keeps freed blocks for the next chunk, and hands them back after."""
 import ctypes
 import ctypes.util
+import json
 import platform
+import subprocess
+import sys
 
-import numpy as np
 import pytest
 
 from sim import memory
 from sim.memory import keep_freed_memory, release_freed_memory
+
+# Run in a fresh interpreter: in this one, earlier tests leave free space in the heap, and
+# malloc serves a block from there whatever its thresholds say.
+_PROBE = """
+import ctypes, ctypes.util, json
+import numpy as np
+from sim.memory import keep_freed_memory, release_freed_memory
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+        "keepcost")]
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.mallinfo2.restype = MallInfo2
+
+def own_mmap_bytes():
+    # a 16 MB array, the size of one of a chunk's per-risk-loss columns: bytes of it in its own mmap
+    before = libc.mallinfo2().hblkhd
+    block = np.ones(2_000_000)
+    grown = libc.mallinfo2().hblkhd - before
+    del block
+    return grown
+
+report = {"default": own_mmap_bytes()}
+report["keep_applied"] = keep_freed_memory()
+report["kept"] = own_mmap_bytes()
+report["release_applied"] = release_freed_memory()
+report["released"] = own_mmap_bytes()
+print(json.dumps(report))
+"""
 
 
 def _is_glibc() -> bool:
@@ -15,31 +48,15 @@ def _is_glibc() -> bool:
 
 
 @pytest.mark.skipif(not _is_glibc(), reason="mallopt tuning applies to glibc only")
-def test_applies_on_glibc_and_keeps_a_freed_chunk_sized_block():
-    assert keep_freed_memory() is True
-    assert keep_freed_memory() is True       # calling again is harmless
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-            "keepcost")]
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    if not hasattr(libc, "mallinfo2"):
+def test_keep_serves_chunk_sized_blocks_from_the_heap_and_release_restores_the_default():
+    if not hasattr(ctypes.CDLL(ctypes.util.find_library("c")), "mallinfo2"):
         pytest.skip("glibc older than 2.33 has no mallinfo2")
-    libc.mallinfo2.restype = MallInfo2
-    # A 16 MB array, the size of one of a chunk's per-risk-loss columns: with glibc's defaults
-    # it is its own mmap (counted in hblkhd) and goes back to the kernel when freed.
-    before = libc.mallinfo2().hblkhd
-    block = np.ones(2_000_000)
-    during = libc.mallinfo2().hblkhd
-    del block
-    assert during == before                  # served from the heap, not by its own mmap
-    # After release_freed_memory, glibc's defaults again: a block that size is its own mmap.
-    assert release_freed_memory() is True
-    block = np.ones(2_000_000)
-    assert libc.mallinfo2().hblkhd - before >= 16_000_000
-    del block
+    completed = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True)
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["keep_applied"] and report["release_applied"]
+    assert report["default"] >= 16_000_000       # glibc's default: its own mmap, unmapped when freed
+    assert report["kept"] == 0                   # kept: from the heap, so freed blocks are reused
+    assert report["released"] >= 16_000_000     # glibc's default again for the tables
 
 
 def _resident_bytes() -> int:
@@ -49,6 +66,7 @@ def _resident_bytes() -> int:
 
 @pytest.mark.skipif(not _is_glibc(), reason="malloc_trim is glibc's")
 def test_release_hands_kept_blocks_back():
+    import numpy as np
     assert keep_freed_memory()
     blocks = [np.ones(2_000_000) for _ in range(12)]     # 12 x 16 MB, each from the heap, touched
     del blocks                                           # freed, but kept by the heap
