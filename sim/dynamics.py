@@ -81,7 +81,7 @@ from .engine import LossModel, expected_risk_losses
 from .engine import simulate_chunk as simulate_losses
 from .exposure import build_exposure
 from .jit import parallel_jit, prange
-from .metrics import combined_ratio, empirical_quantiles, net_premium
+from .metrics import combined_ratio, empirical_quantiles, net_premium, party_net_result
 from .model import CAPITAL_CLASSES, Scenario
 from .occurrences import DAYS_IN_YEAR, Exposure, LossChunk, subset_chunk
 from .parties import PARTY_COLUMNS, Parties
@@ -184,7 +184,7 @@ def prepare_dynamics(scenario: Scenario, progress: bool = False) -> DynamicsPrep
         losses = simulate_losses(scenario, model, exposure, (year - 1) * YEAR_STRIDE, CALIBRATION_TRIALS)
         arrays = allocate_chunk(scenario, exposure, year_parties, losses, scenario.simulation.seed)
         if scenario.solvency.regime == "var":
-            result = solvency.party_net_result(year_parties, arrays)[:, members]
+            result = party_net_result(year_parties, arrays)[:, members]
             figure = empirical_quantiles(-result, solvency.VAR_LEVEL)
         else:
             figure = solvency.catastrophe_risk(arrays["cat_loss_after_proportional"][:, members],

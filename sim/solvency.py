@@ -60,7 +60,7 @@ import numpy as np
 
 from . import regulation
 from .metrics import (VAR_LEVEL, combined_ratio, empirical_quantiles, net_premium,
-                      order_statistic_index, safe_divide)
+                      order_statistic_index, party_net_result, safe_divide)
 from .model import CAPITAL_CLASSES, Scenario
 from .parties import Parties
 
@@ -104,38 +104,12 @@ class MinimumCapitalParts:
 
 
 # --------------------------------------------------------------------------- capital
-def member_net_result(gross_premium, ceded_premium, reinstatement_premium, commission,
-                      expenses, lead_fee, net_loss) -> np.ndarray:
-    """A member's result of the year; any matching shapes, e.g. ``(n_trials, n_members)``."""
-    return (net_premium(gross_premium, ceded_premium, reinstatement_premium) + commission
-            - expenses + lead_fee - net_loss)
-
-
-def reinsurer_net_result(premium_received, commission_paid, losses_paid) -> np.ndarray:
-    """A reinsurer's result of the year; any matching shapes."""
-    return np.asarray(premium_received) - commission_paid - losses_paid
-
-
 def party_capital_start(parties: Parties) -> np.ndarray:
     """Capital at the start, ``(n_parties,)``: the pool's is the members' sum."""
     capital = np.asarray(parties.capital_start, dtype=np.float64).copy()
     members = parties.indices("member")
     capital[parties.indices("pool")] = capital[members].sum()
     return capital
-
-
-def party_net_result(parties: Parties, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """Result of the year of every party, ``(n_trials, n_parties)``; the pool's is Σ members."""
-    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
-    result = np.zeros_like(arrays["net_loss"])
-    result[:, members] = member_net_result(*(arrays[key][:, members] for key in (
-        "gross_premium", "ceded_premium", "reinstatement_premium", "commission",
-        "expenses", "lead_fee", "net_loss")))
-    result[:, reinsurers] = reinsurer_net_result(arrays["gross_premium"][:, reinsurers],
-                                                 arrays["commission"][:, reinsurers],
-                                                 arrays["net_loss"][:, reinsurers])
-    result[:, parties.indices("pool")] = result[:, members].sum(axis=1, keepdims=True)
-    return result
 
 
 def capital_end(capital_start: np.ndarray, net_result: np.ndarray) -> np.ndarray:
