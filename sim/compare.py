@@ -59,10 +59,7 @@ def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
 
 def pool_gross_loss(results: Results) -> np.ndarray:
     """The pool's gross loss ordered by (trial, year), ``(n_trials * n_years,)``."""
-    pool = results.names_of("pool")[0]
-    trials = results.trials
-    rows = trials.loc[trials["party"] == pool, ["trial", "year", "gross_loss"]]
-    return rows.sort_values(["trial", "year"])["gross_loss"].to_numpy(dtype=np.float64)
+    return results.party_by_year("gross_loss", results.names_of("pool")[0]).ravel()
 
 
 def same_gross_losses(first: Results, other: Results) -> bool:

@@ -403,10 +403,7 @@ FAN_BANDS = ((5.0, 95.0, 0.18, "90% band"), (25.0, 75.0, 0.38, "50% band"))
 
 def year_matrix(results: "Results", column: str, party: str) -> np.ndarray:
     """``column`` of one party as ``(n_trials, n_years)``; inf counts as missing."""
-    trials = results.trials     # rows of only the columns needed: a row selection copies every column taken
-    table = trials.loc[trials["party"] == party, list(dict.fromkeys(["trial", "year", column]))]
-    table = table.sort_values(["trial", "year"], kind="stable")
-    values = table[column].to_numpy(dtype=np.float64).reshape(-1, results.years)
+    values = results.party_by_year(column, party)
     return np.where(np.isfinite(values), values, np.nan)
 
 

@@ -118,6 +118,13 @@ class Results:
         matrix[trial_rows, codes] = values
         return matrix
 
+    def party_by_year(self, column: str, party: str) -> np.ndarray:
+        """One trials column of one party as ``(n_trials, n_years)``, trials in ascending order."""
+        trials = self.trials     # rows of only the columns needed: a row selection copies every column taken
+        table = trials.loc[trials["party"] == party, list(dict.fromkeys(["trial", "year", column]))]
+        table = table.sort_values(["trial", "year"], kind="stable")
+        return table[column].to_numpy(dtype=np.float64).reshape(-1, self.years)
+
     # ------------------------------------------------------------------ files
     def write(self, folder: str | os.PathLike, plots: bool = True) -> Path:
         """Write the results folder atomically; return its path.
@@ -229,8 +236,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     float columns only once the dictionary is full, which tripled the time to
     write a million-row trials table and saved no space: amounts rarely repeat.
     """
-    names = [column for column in frame.columns if not pd.api.types.is_numeric_dtype(frame[column])
-             and not pd.api.types.is_bool_dtype(frame[column])]
+    names = [column for column in frame.columns if not pd.api.types.is_numeric_dtype(frame[column])]
     frame.to_parquet(path, index=False, use_dictionary=names)
 
 
@@ -382,6 +388,19 @@ def _year_summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start
     return table
 
 
+def _dynamic_columns(flows: dict[str, np.ndarray], stocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The multi-year summary columns beyond the one-year ones, per party: the means of the
+    year's flows (paid, defaulted) over ``flows`` and of the stocks at a year end
+    (outstanding, recoverable, active) over ``stocks``."""
+    return {
+        "expected_paid_loss": flows["paid_loss"].mean(axis=0),
+        "mean_outstanding_loss": stocks["outstanding_loss"].mean(axis=0),
+        "mean_recoverable": stocks["recoverable"].mean(axis=0),
+        "expected_member_default_loss": flows["member_default_loss"].mean(axis=0),
+        "prob_active": stocks["active"].mean(axis=0),
+    }
+
+
 def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                              line_loss: np.ndarray, line_claims: np.ndarray,
                              run_info: dict[str, Any]) -> Results:
@@ -403,13 +422,7 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     year_rows = []
     for y in range(n_years):
         year_arrays = {key: values[:, y] for key, values in arrays.items()}
-        extra = {
-            "expected_paid_loss": year_arrays["paid_loss"].mean(axis=0),
-            "mean_outstanding_loss": year_arrays["outstanding_loss"].mean(axis=0),
-            "mean_recoverable": year_arrays["recoverable"].mean(axis=0),
-            "expected_member_default_loss": year_arrays["member_default_loss"].mean(axis=0),
-            "prob_active": year_arrays["active"].mean(axis=0),
-        }
+        extra = _dynamic_columns(flows=year_arrays, stocks=year_arrays)
         table = _year_summary(parties, year_arrays, metrics.nan_mean(year_arrays["capital_start"]),
                               year_arrays["capital_end"], year_arrays["solvency_ratio"],
                               year_arrays["minimum_capital"], year_arrays["share"].mean(axis=0), extra)
@@ -418,13 +431,7 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
 
     all_years = {key: stacked(values) for key, values in arrays.items()}
     last = {key: values[:, -1] for key, values in arrays.items()}
-    extra = {
-        "expected_paid_loss": all_years["paid_loss"].mean(axis=0),
-        "mean_outstanding_loss": last["outstanding_loss"].mean(axis=0),
-        "mean_recoverable": last["recoverable"].mean(axis=0),
-        "expected_member_default_loss": all_years["member_default_loss"].mean(axis=0),
-        "prob_active": last["active"].mean(axis=0),
-    }
+    extra = _dynamic_columns(flows=all_years, stocks=last)
     horizon = metrics.summary(dataclasses.replace(parties, share=arrays["share"][:, 0].mean(axis=0)),
                               all_years, solvency.party_capital_start(parties), last["capital_end"],
                               last["solvency_ratio"], last["minimum_capital"])
