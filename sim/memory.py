@@ -9,12 +9,11 @@ spent in the kernel, and the whole run 18% slower (bench/bench_dynamics.py,
 40,000 paths: 27.4 s against 22.4 s).
 
 :func:`keep_freed_memory` raises malloc's mmap threshold to its largest value
-(32 MiB on 64-bit), its trim threshold and its top pad, for the chunks, so freed blocks stay in the heap
-and are reused. Results do not change; the process keeps its peak memory
-until :func:`release_freed_memory` hands the free part back and restores
-glibc's defaults, which the runner does once the chunks are done, before it
-builds the tables.
-Both do nothing where the C library is not glibc.
+(32 MiB on 64-bit), its trim threshold and its top pad, so that during the
+chunks freed blocks stay in the heap and are reused. Results do not change.
+:func:`release_freed_memory` hands the free part back and restores glibc's
+defaults; the runner calls it once the chunks are done, or have failed,
+before it builds the tables. Both do nothing where the C library is not glibc.
 """
 from __future__ import annotations
 

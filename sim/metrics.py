@@ -246,7 +246,8 @@ def _member_indices(parties: Parties) -> np.ndarray:
 
 def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.ndarray,
             capital_end: np.ndarray, solvency_ratio: np.ndarray,
-            minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES) -> pd.DataFrame:
+            minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES,
+            net_result: np.ndarray | None = None) -> pd.DataFrame:
     """One row per party with every contract column and standard errors beside them.
 
     Parameters
@@ -258,6 +259,7 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     capital_end : (n_trials, n_parties), NaN where unlimited
     solvency_ratio : (n_trials, n_parties), NaN for reinsurers
     minimum_capital : (n_trials, n_parties), optional, reported as ``mean_minimum_capital``
+    net_result : (n_trials, n_parties), optional: :func:`party_net_result`, when the caller has it
 
     Returns
     -------
@@ -287,7 +289,8 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     # reinsurer, what it paid.
     recovery_by_trial = np.where(is_reinsurer, net_loss, arrays["ceded_loss"] - arrays["default_loss"])
 
-    net_result = party_net_result(parties, arrays)
+    if net_result is None:
+        net_result = party_net_result(parties, arrays)
     ruined = capital_end < 0.0
     ruin_known = ~np.all(np.isnan(capital_end), axis=0)
     prob_ruin = np.where(ruin_known, ruined.mean(axis=0), np.nan)

@@ -340,7 +340,7 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
     line_names = [line.name for line in scenario.lines]
     outcome = solvency.assess(scenario, parties, arrays)
     summary = metrics.summary(parties, arrays, outcome.capital_start, outcome.capital_end,
-                              outcome.solvency_ratio, outcome.minimum_capital)
+                              outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result)
     return Results(
         name=scenario.name,
         run_info=run_record(scenario, run_info),

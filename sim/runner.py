@@ -135,7 +135,6 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     from .results import build_results
 
     started = time.perf_counter()
-    keep_freed_memory()
     scenario = _load(scenario)
     scenario = with_overrides(scenario, trials, seed)
     if threads is not None:
@@ -152,18 +151,21 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     ranges = chunk_ranges(n_trials, chunk_trials)
     collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines), years)
 
-    if workers is not None or scheduler is not None:
-        from .distributed import run_chunks
-        run_chunks(prepared, ranges, collector.add, workers=workers, scheduler=scheduler, progress=progress)
-    else:
-        from tqdm import tqdm
-        with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
-                  disable=not progress, leave=False) as bar:
-            for first, count in ranges:
-                collector.add(first, simulate_chunk(prepared, first, count))
-                bar.update(count)
-
-    release_freed_memory()      # the chunks' scratch, before the tables need memory of their own
+    keep_freed_memory()         # for the chunks; given back, however they end, before the tables
+    try:
+        if workers is not None or scheduler is not None:
+            from .distributed import run_chunks
+            run_chunks(prepared, ranges, collector.add, workers=workers, scheduler=scheduler,
+                       progress=progress)
+        else:
+            from tqdm import tqdm
+            with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
+                      disable=not progress, leave=False) as bar:
+                for first, count in ranges:
+                    collector.add(first, simulate_chunk(prepared, first, count))
+                    bar.update(count)
+    finally:
+        release_freed_memory()
     run_info = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.source) if scenario.source else None,
