@@ -143,10 +143,7 @@ def profile_engine(scenario, model, exposure, chunk: int, trials: int) -> dict:
     from sim.copula import risk_levels
 
     seed = np.uint64(scenario.simulation.seed)
-    model_arrays = (model.line_frequency, model.line_damage, model.line_damage_is_ratio, model.cat_rate,
-                    model.cat_share, model.cat_damage, model.cat_damage_is_ratio,
-                    model.cat_line_offsets, model.cat_lines)
-    exposure_arrays = (exposure.line_start, exposure.sum_insured, exposure.deductible, exposure.limit)
+    model_arrays, exposure_arrays = engine.kernel_arrays(model, exposure)
     phases = {"risk_levels": 0.0, "count_pass": 0.0, "whole": 0.0}
     for first in range(0, trials, chunk):
         n = min(chunk, trials - first)

@@ -384,6 +384,13 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def kernel_arrays(model: LossModel, exposure: Exposure) -> tuple[tuple, tuple]:
+    """``(model_arrays, exposure_arrays)`` in the order :func:`_count_trial` and :func:`_fill_trial` unpack them."""
+    return ((model.line_frequency, model.line_damage, model.line_damage_is_ratio, model.cat_rate,
+             model.cat_share, model.cat_damage, model.cat_damage_is_ratio, model.cat_line_offsets, model.cat_lines),
+            (exposure.line_start, exposure.sum_insured, exposure.deductible, exposure.limit))
+
+
 def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
                    first_trial: int, n_trials: int) -> LossChunk:
     """Gross losses of trials ``first_trial .. first_trial + n_trials - 1``.
@@ -393,10 +400,7 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     """
     seed = np.uint64(scenario.simulation.seed)
     levels = risk_levels(scenario, first_trial, n_trials)
-    model_arrays = (model.line_frequency, model.line_damage, model.line_damage_is_ratio, model.cat_rate,
-                    model.cat_share, model.cat_damage, model.cat_damage_is_ratio,
-                    model.cat_line_offsets, model.cat_lines)
-    exposure_arrays = (exposure.line_start, exposure.sum_insured, exposure.deductible, exposure.limit)
+    model_arrays, exposure_arrays = kernel_arrays(model, exposure)
     first = np.uint64(first_trial)
 
     n_occ = np.empty(n_trials, dtype=np.int64)
