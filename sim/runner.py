@@ -182,7 +182,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     }
     if years == 1:
         results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                                collector.line_claims, run_info)
+                                collector.line_claims, run_info, release_columns=True)
     else:
         from .results import build_multi_year_results
         results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,

@@ -29,6 +29,19 @@ def test_synthetic_run_conserves_money():
     np.testing.assert_allclose(line_loss.sum(axis=1), arrays["gross_loss"][:, 0], rtol=1e-12)
 
 
+def test_releasing_columns_gives_the_same_tables_and_drops_only_finished_columns():
+    scenario, parties, arrays, line_loss, line_claims, run_info = make_run(n_trials=400)
+    kept = build_results(scenario, parties, dict(arrays), line_loss, line_claims, run_info)
+    released_arrays = dict(arrays)
+    released = build_results(scenario, parties, released_arrays, line_loss, line_claims, run_info,
+                             release_columns=True)
+    for name in ("trials", "line_losses", "summary", "ep", "allocation"):
+        pd.testing.assert_frame_equal(getattr(released, name), getattr(kept, name))
+    assert set(arrays) - set(released_arrays) == {
+        "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
+        "max_occurrence_gross", "max_occurrence_net"}
+
+
 def test_trials_table_layout():
     scenario, parties, arrays, line_loss, line_claims, run_info = make_run(n_trials=7)
     results = build_results(scenario, parties, arrays, line_loss, line_claims, run_info)
