@@ -375,7 +375,8 @@ def _apply(placed: PlacedTreaty, chunk: LossChunk, covered: np.ndarray, net: np.
 def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chunk: LossChunk,
                    seed: int, reinsurer_capital: np.ndarray | None = None,
                    default_draws: np.ndarray | None = None,
-                   collectible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                   collectible: np.ndarray | None = None,
+                   out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every party's money in every trial of ``chunk``.
 
     Parameters
@@ -398,6 +399,10 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     collectible : float64 (n_trials, n_members, n_reinsurers), optional output
         Filled with what each reinsurer will actually pay each member (owed
         less the part lost to its default).
+    out : dict of float64 (n_trials, n_parties), optional
+        Where to write the result, one array per name in ``PARTY_COLUMNS``
+        (overwritten): the runner passes its full-run arrays' rows for the
+        chunk, which saves allocating and then copying them.
 
     Returns
     -------
@@ -412,7 +417,14 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
                          f"1 + {n_members} members + {n_reinsurers} reinsurers")
     programmes = place_programmes(scenario, exposure)
     shares = np.array([member.share for member in members], dtype=np.float64)
-    out = {name: np.zeros((n_trials, parties.n_parties)) for name in PARTY_COLUMNS}
+    if out is None:
+        out = {name: np.zeros((n_trials, parties.n_parties)) for name in PARTY_COLUMNS}
+    else:
+        for name in PARTY_COLUMNS:
+            if out[name].shape != (n_trials, parties.n_parties):
+                raise ValueError(f"out[{name!r}] has shape {out[name].shape}; "
+                                 f"need {(n_trials, parties.n_parties)}")
+            out[name].fill(0.0)
     member_cols = np.arange(1, 1 + n_members)
     reinsurer_cols = np.arange(1 + n_members, parties.n_parties)
 

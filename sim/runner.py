@@ -53,19 +53,21 @@ def prepare(scenario: Scenario) -> Prepared:
     return Prepared(scenario, exposure, LossModel.from_scenario(scenario), build_parties(scenario, exposure))
 
 
-def simulate_chunk(prepared, first_trial: int, n_trials: int):
+def simulate_chunk(prepared, first_trial: int, n_trials: int, out: dict[str, np.ndarray] | None = None):
     """Gross losses and their split among the parties for one range of trials.
 
     Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
-    :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``.
-    A multi-year ``prepared`` (:class:`sim.dynamics.DynamicsPrepared`) gives
+    :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``,
+    written into ``out`` when given (one-year runs). A multi-year ``prepared``
+    (:class:`sim.dynamics.DynamicsPrepared`) gives
     :func:`sim.dynamics.simulate_paths`' arrays, with a year axis.
     """
     if isinstance(prepared, DynamicsPrepared):
         return simulate_paths(prepared, first_trial, n_trials)
     scenario = prepared.scenario
     losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
-    arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed)
+    arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed,
+                            out=out)
     return arrays, losses.line_loss, losses.line_claims
 
 
@@ -106,17 +108,26 @@ class _Collector:
 
     def __init__(self, n_trials: int, n_parties: int, n_lines: int, years: int = 1):
         # One-year runs keep their (n_trials, ...) arrays; multi-year ones add a year axis.
+        self.years = years
         per_trial = () if years == 1 else (years,)
         names = PARTY_COLUMNS if years == 1 else PARTY_COLUMNS + DYNAMIC_COLUMNS
         self.arrays = {name: np.empty((n_trials, *per_trial, n_parties)) for name in names}
         self.line_loss = np.empty((n_trials, *per_trial, n_lines))
         self.line_claims = np.empty((n_trials, *per_trial, n_lines), dtype=np.int64)
 
+    def rows(self, first_trial: int, n_trials: int) -> dict[str, np.ndarray] | None:
+        """Views of a one-year run's party arrays for these trials, for a chunk to write into."""
+        if self.years != 1:
+            return None
+        rows = slice(first_trial, first_trial + n_trials)
+        return {name: values[rows] for name, values in self.arrays.items()}
+
     def add(self, first_trial: int, result) -> None:
         arrays, line_loss, line_claims = result
         rows = slice(first_trial, first_trial + len(line_loss))
         for name in self.arrays:
-            self.arrays[name][rows] = arrays[name]
+            if not np.may_share_memory(self.arrays[name], arrays[name]):   # not written in place
+                self.arrays[name][rows] = arrays[name]
         self.line_loss[rows] = line_loss
         self.line_claims[rows] = line_claims
 
@@ -162,7 +173,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
             with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
                       disable=not progress, leave=False) as bar:
                 for first, count in ranges:
-                    collector.add(first, simulate_chunk(prepared, first, count))
+                    collector.add(first, simulate_chunk(prepared, first, count, collector.rows(first, count)))
                     bar.update(count)
     finally:
         release_freed_memory()

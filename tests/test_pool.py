@@ -171,6 +171,24 @@ def test_every_column_has_the_contract_shape():
         assert np.all(np.isfinite(out[name])), name
 
 
+def test_writing_into_given_arrays_overwrites_them_with_the_same_numbers():
+    # The runner passes rows of its full-run arrays (holding the last run's numbers, or garbage).
+    rng = np.random.default_rng(5)
+    scenario, exposure = full_scenario(default_probability=0.3), full_exposure(rng)
+    chunk = make_chunk(random_trials(rng, 40, exposure.n_policies), exposure)
+    expected = allocate(scenario, exposure, chunk)
+    full = {name: np.full((100, 7), np.nan) for name in PARTY_COLUMNS}
+    rows = {name: values[30:70] for name, values in full.items()}
+    written = allocate_chunk(scenario, exposure, parties(scenario, exposure), chunk, SEED, out=rows)
+    for name in PARTY_COLUMNS:
+        assert written[name] is rows[name]
+        np.testing.assert_array_equal(full[name][30:70], expected[name], err_msg=name)
+        assert np.isnan(full[name][:30]).all() and np.isnan(full[name][70:]).all(), name
+    with pytest.raises(ValueError, match="shape"):
+        allocate_chunk(scenario, exposure, parties(scenario, exposure), chunk, SEED,
+                       out={name: values[:39] for name, values in full.items()})
+
+
 def test_conservation_every_treaty_type_with_frequent_defaults():
     rng = np.random.default_rng(1)
     scenario, exposure = full_scenario(default_probability=0.3), full_exposure(rng)
