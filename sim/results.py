@@ -95,24 +95,35 @@ class Results:
         """One trials column as a ``(n_trials, n_parties)`` array in summary party order.
 
         ``year`` defaults to the last year. Rows are trials in ascending order.
+        For the layout build_results writes (trial-major, parties in order) it is
+        a read-only view of the table's column: no copy of a million-trial table.
         """
-        # Only the columns needed: selecting rows of the whole table copies every column.
-        table = self.trials[list(dict.fromkeys(["trial", "year", "party", column]))]
-        years = table["year"].to_numpy()
-        year = int(years.max()) if year is None else year
-        if years.min() != years.max():
-            table = table[years == year]
+        trials = self.trials
         names = self.party_names
-        codes = pd.Categorical(table["party"], categories=names).codes.astype(np.int64)
-        values = table[column].to_numpy(dtype=np.float64)
-        trial = table["trial"].to_numpy()
         n_parties = len(names)
-        n_rows = len(table)
-        # Fast path: the layout build_results writes (trial-major, parties in order).
+        years = trials["year"].to_numpy()
+        year = int(years.max()) if year is None else year
+        rows = None if years.min() == years.max() else years == year
+
+        def values_of(name: str) -> np.ndarray:
+            values = trials[name].to_numpy()
+            return values if rows is None else values[rows]
+
+        party = trials["party"]
+        if isinstance(party.dtype, pd.CategoricalDtype) and list(party.cat.categories) == names:
+            codes = party.cat.codes.to_numpy()
+        else:
+            codes = pd.Categorical(party, categories=names).codes
+        codes = codes if rows is None else codes[rows]
+        values = values_of(column).astype(np.float64, copy=False)
+        trial = values_of("trial")
+        n_rows = len(values)
         if n_rows % n_parties == 0:
-            pattern = np.tile(np.arange(n_parties), n_rows // n_parties)
-            if np.array_equal(codes, pattern) and np.all(np.diff(trial[::n_parties]) > 0):
-                return values.reshape(-1, n_parties)
+            in_order = (codes.reshape(-1, n_parties) == np.arange(n_parties)).all()
+            if in_order and np.all(np.diff(trial[::n_parties]) > 0):
+                matrix = values.reshape(-1, n_parties)
+                matrix.flags.writeable = False      # a view of the trials table
+                return matrix
         trial_numbers, trial_rows = np.unique(trial, return_inverse=True)
         matrix = np.full((len(trial_numbers), n_parties), np.nan)
         matrix[trial_rows, codes] = values

@@ -60,6 +60,11 @@ def test_trials_table_layout():
     assert trials["trial"].iloc[row] == 3 and trials["party"].iloc[row] == parties.names[2]
     assert trials["net_loss"].iloc[row] == arrays["net_loss"][3, 2]
     np.testing.assert_array_equal(results.party_matrix("net_loss"), arrays["net_loss"])
+    # a view of the table, which no caller may change
+    assert not results.party_matrix("net_loss").flags.writeable
+    # rows in another order take the general path, to the same matrix
+    shuffled = Results(**{**results.__dict__, "trials": trials.sample(frac=1.0, random_state=1)})
+    np.testing.assert_array_equal(shuffled.party_matrix("net_loss"), arrays["net_loss"])
     lines = results.line_losses
     assert list(lines.columns) == ["trial", "year", "line", "claims", "gross_loss"]
     assert lines["claims"].dtype == np.int64
