@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim import runner
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "full_programme.toml"
@@ -132,3 +133,16 @@ def test_killed_run_leaves_the_earlier_results_untouched(tmp_path):
     after = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "a temporary folder was left behind"
+
+
+def test_a_long_run_says_what_it_does_after_the_chunks(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "STAGE_MESSAGES_AFTER", 1e9)     # a short run stays quiet
+    sim.run(FULL, trials=300, out=tmp_path / "quiet", plots=False, progress=True)
+    assert "poolsim:" not in capsys.readouterr().err
+    monkeypatch.setattr(runner, "STAGE_MESSAGES_AFTER", 0.0)       # every run counts as long
+    sim.run(FULL, trials=300, out=tmp_path / "long", plots=False, progress=True)
+    err = capsys.readouterr().err
+    assert "300 trials simulated in" in err and "computing the tables" in err
+    assert f"writing {tmp_path / 'long'}" in err
+    sim.run(FULL, trials=300, out=tmp_path / "silent", plots=False, progress=False)
+    assert "poolsim:" not in capsys.readouterr().err
