@@ -37,6 +37,8 @@ from .pool import allocate_chunk, parties as build_parties
 # small enough that a chunk's occurrence table stays well under 100 MB.
 RISK_LOSSES_PER_CHUNK = 2_000_000
 MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS = 1_000, 100_000
+# Seconds of simulation after which run() reports its later stages on stderr.
+STAGE_MESSAGES_AFTER = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,10 +213,6 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
             _stage(f"writing {out}" + (" and drawing its plots" if plots else ""))
         results.write(Path(out), plots=plots)
     return results
-
-
-# Seconds of simulation after which run() reports its later stages on stderr.
-STAGE_MESSAGES_AFTER = 2.0
 
 
 def _stage(message: str) -> None:
