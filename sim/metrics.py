@@ -183,10 +183,9 @@ def mean_standard_error(values: np.ndarray) -> np.ndarray:
     for index in range(columns.shape[1]):
         column = columns[:, index]
         present = column.shape[0] - np.count_nonzero(np.isnan(column))
-        if present == column.shape[0] and present > 1:
-            out[index] = np.std(column, ddof=1) / np.sqrt(present)
-        elif present > 1:
-            out[index] = np.nanstd(column, ddof=1) / np.sqrt(present)
+        if present > 1:
+            sd = np.std if present == column.shape[0] else np.nanstd    # nanstd copies the column
+            out[index] = sd(column, ddof=1) / np.sqrt(present)
     return out.reshape(shape)
 
 

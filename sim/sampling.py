@@ -182,6 +182,15 @@ def gamma_core(state, third, c):
             return third * v
 
 
+@jit(inline="always")
+def gamma_from_terms(state, shape, boosted, third, c):
+    """A gamma of ``shape`` from its :func:`gamma_terms`: the boost's draw first, then the core's."""
+    boost = 1.0
+    if boosted:
+        boost = math.exp(-standard_exponential(state) / shape)   # u ** (1/shape) with -log(u) ~ Exp(1)
+    return gamma_core(state, third, c) * boost
+
+
 @jit
 def standard_gamma(state, shape):
     """Marsaglia and Tsang (2000), "A simple method for generating gamma variables",
@@ -191,10 +200,7 @@ def standard_gamma(state, shape):
     without a logarithm; it lies below the exact acceptance bound.
     """
     boosted, third, c = gamma_terms(shape)
-    boost = 1.0
-    if boosted:
-        boost = math.exp(-standard_exponential(state) / shape)   # u ** (1/shape) with -log(u) ~ Exp(1)
-    return gamma_core(state, third, c) * boost
+    return gamma_from_terms(state, shape, boosted, third, c)
 
 
 @jit
@@ -281,18 +287,15 @@ def sample_many(state, code, a, b, c, cap, out, start, stop):
     elif code == d.GAMMA:
         boosted, third, c_gamma = gamma_terms(a)
         for i in range(start, stop):
-            boost = math.exp(-standard_exponential(state) / a) if boosted else 1.0
-            out[i] = min(b * (gamma_core(state, third, c_gamma) * boost), cap)
+            out[i] = min(b * gamma_from_terms(state, a, boosted, third, c_gamma), cap)
     elif code == d.BETA:
         # a ratio of gammas, as sample_params draws it, with both gammas' constants worked out
         # once for the batch: 50-70 ns a draw instead of 90-110 (measured on this machine)
         a_boosted, a_third, a_c = gamma_terms(a)
         b_boosted, b_third, b_c = gamma_terms(b)
         for i in range(start, stop):
-            boost = math.exp(-standard_exponential(state) / a) if a_boosted else 1.0
-            g1 = gamma_core(state, a_third, a_c) * boost
-            boost = math.exp(-standard_exponential(state) / b) if b_boosted else 1.0
-            g2 = gamma_core(state, b_third, b_c) * boost
+            g1 = gamma_from_terms(state, a, a_boosted, a_third, a_c)
+            g2 = gamma_from_terms(state, b, b_boosted, b_third, b_c)
             out[i] = min(g1 / (g1 + g2), cap)
     else:
         for i in range(start, stop):
