@@ -63,6 +63,18 @@ def run_subprocess(script: Path, args: list[str]) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def faster(kept: dict | None, row: dict) -> dict:
+    """Of two runs of one configuration, the one to keep: the faster; a failed run only if both failed."""
+    if kept is None or "error" in kept or ("error" not in row and row["seconds"] < kept["seconds"]):
+        return row
+    return kept
+
+
+def repeat_note(repeat: int) -> str:
+    """What the table header says of ``--repeat``."""
+    return f"; best of {repeat} runs per row, the rows taking turns" if repeat > 1 else ""
+
+
 class Moments:
     """Running sums of the yearly gross loss per line, for the mean and its standard error."""
 
@@ -254,8 +266,7 @@ def main(argv=None) -> int:
           f"{len(scenario.catastrophes)} catastrophe types; numba {numba.__version__}, "
           f"{os.cpu_count()} CPUs, numba threads available {numba.config.NUMBA_NUM_THREADS}")
     print("  timed: sim.engine.simulate_chunk over default-size chunks (numba compile / cache load "
-          "excluded, shown as warm-up); each row in its own process"
-          + (f"; best of {args.repeat} runs per row, the rows taking turns" if args.repeat > 1 else "") + "\n")
+          "excluded, shown as warm-up); each row in its own process" + repeat_note(args.repeat) + "\n")
     numpy_trials = min(args.numpy_trials, args.trials)
     configurations = [
         (["--one", "numba", "--trials", str(args.trials), "--threads", str(threads),
@@ -269,9 +280,7 @@ def main(argv=None) -> int:
             row = run_subprocess(Path(__file__), arguments)
             for key, value in labels.items():
                 row.setdefault(key, value)
-            if rows[i] is None or "error" in rows[i] or ("error" not in row
-                                                         and row["seconds"] < rows[i]["seconds"]):
-                rows[i] = row
+            rows[i] = faster(rows[i], row)
     print_table(rows, args.trials)
 
     good = [r for r in rows if "error" not in r]

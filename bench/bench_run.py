@@ -35,8 +35,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_engine import (SCENARIO, default_chunk_trials, load_scenario, peak_memory_mb,  # noqa: E402
-                          run_subprocess)
+from bench_engine import (SCENARIO, default_chunk_trials, faster, load_scenario, peak_memory_mb,  # noqa: E402
+                          repeat_note, run_subprocess)
 
 WARMUP_TRIALS = 2_000
 
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     print(f"scenario: {SCENARIO.name}: {scenario.name}; {os.cpu_count()} CPUs")
     print(f"  timed: sim.runner.run(..., out=<temp dir>, plots={args.plots}) after an untimed "
           f"{WARMUP_TRIALS:,}-trial warm-up run in the same process; each row in its own process"
-          + (f"; best of {args.repeat} runs per row, the rows taking turns" if args.repeat > 1 else "") + "\n")
+          + repeat_note(args.repeat) + "\n")
     script = Path(__file__)
     plots = ["--plots"] if args.plots else []
     numpy_trials = args.numpy_trials or min(max(trials // 4, 1), 100_000)
@@ -187,10 +187,7 @@ def main(argv=None) -> int:
             if isinstance(arguments, str):
                 best[label] = {"skipped": arguments}
                 continue
-            row = run_subprocess(script, arguments)
-            kept = best.get(label)
-            if kept is None or "error" in kept or ("error" not in row and row["seconds"] < kept["seconds"]):
-                best[label] = row
+            best[label] = faster(best.get(label), run_subprocess(script, arguments))
     rows = [(label, best[label]) for label, _ in configurations]
     two = best["run, 2 threads"]
     numpy_row = best["numpy full model"]
