@@ -149,28 +149,32 @@ def one_numba(trials: int, threads: int, profile: bool) -> dict:
 
 def profile_engine(scenario, model, exposure, chunk: int, trials: int) -> dict:
     """Seconds in each phase of ``simulate_chunk`` over ``trials`` trials: risk levels (copula,
-    scipy), the count pass (``sim.engine._count``) and the whole call; fill + sort + allocation
-    is the rest."""
+    scipy), the first pass (``sim.engine._first_pass``: every draw, written to regions), the
+    second pass (``_second_pass``: trials moved to their places) and the whole call; allocation
+    and offsets are the rest. The phases are timed by wrapping the engine's functions."""
     from sim import engine
-    from sim.copula import risk_levels
 
-    seed = np.uint64(scenario.simulation.seed)
-    model_arrays, exposure_arrays = engine.kernel_arrays(model, exposure)
-    phases = {"risk_levels": 0.0, "count_pass": 0.0, "whole": 0.0}
-    for first in range(0, trials, chunk):
-        n = min(chunk, trials - first)
-        t0 = time.perf_counter()
-        levels = risk_levels(scenario, first, n)
-        t1 = time.perf_counter()
-        n_occ = np.empty(n, dtype=np.int64)
-        n_risk = np.empty(n, dtype=np.int64)
-        engine._count(seed, np.uint64(first), levels, model_arrays, exposure_arrays, n_occ, n_risk)
-        t2 = time.perf_counter()
-        engine.simulate_chunk(scenario, model, exposure, first, n)
-        t3 = time.perf_counter()
-        phases["risk_levels"] += t1 - t0
-        phases["count_pass"] += t2 - t1
-        phases["whole"] += t3 - t2
+    phases = {"risk_levels": 0.0, "first_pass": 0.0, "second_pass": 0.0, "whole": 0.0}
+
+    def timed(name, function):
+        def wrapper(*args):
+            started = time.perf_counter()
+            result = function(*args)
+            phases[name] += time.perf_counter() - started
+            return result
+        return wrapper
+
+    originals = {name: getattr(engine, name) for name in ("risk_levels", "_first_pass", "_second_pass")}
+    for name, function in originals.items():
+        setattr(engine, name, timed(name.lstrip("_"), function))
+    try:
+        for first in range(0, trials, chunk):
+            started = time.perf_counter()
+            engine.simulate_chunk(scenario, model, exposure, first, min(chunk, trials - first))
+            phases["whole"] += time.perf_counter() - started
+    finally:
+        for name, function in originals.items():
+            setattr(engine, name, function)
     phases["trials"] = trials
     return phases
 
@@ -244,7 +248,7 @@ def main(argv=None) -> int:
                         help="trials for the NumPy model (its time is extrapolated to --trials)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--profile", action="store_true",
-                        help="also time the engine's phases (risk levels, count pass) on 2 threads")
+                        help="also time the engine's phases (risk levels, first and second pass) on 2 threads")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every row this many times, the rows taking turns, and keep each row's "
                              "fastest: on a machine shared with other work the best of several is the "
@@ -301,11 +305,12 @@ def main(argv=None) -> int:
     for r in good:
         if "profile" in r:
             p = r["profile"]
-            rest = p["whole"] - p["risk_levels"] - p["count_pass"]
+            parts = {"risk levels": p["risk_levels"], "first pass": p["first_pass"],
+                     "second pass": p["second_pass"]}
+            parts["allocation and offsets"] = p["whole"] - sum(parts.values())
             print(f"\nprofile ({p['trials']:,} trials, {r['threads']} threads): whole simulate_chunk "
-                  f"{p['whole']:.2f} s = risk levels {p['risk_levels']:.2f} s ({p['risk_levels'] / p['whole']:.0%})"
-                  f" + count pass {p['count_pass']:.2f} s ({p['count_pass'] / p['whole']:.0%})"
-                  f" + fill, sort and allocation {rest:.2f} s ({rest / p['whole']:.0%})")
+                  f"{p['whole']:.2f} s = " + " + ".join(f"{name} {seconds:.2f} s ({seconds / p['whole']:.0%})"
+                                                       for name, seconds in parts.items()))
     print(f"\ngoals (engine): >= 40 M risk losses/s on 2 cores, >= 5x NumPy, < 1.5 GB at 1 M trials")
     return 0
 

@@ -8,9 +8,9 @@ output, how many risk losses of each severity law a trial has; times each law's
 batch sampler (``sim.sampling.sample_many``, with the scenario's parameters and
 its mean batch size) and the skip (``sim.sampling.next_hit_log``) on one
 thread; and adds them up. Everything else the engine does (claim counts,
-days, the sort by day, writing the occurrence table, the count pass) is left
-out, so the figure is a ceiling that no implementation of this model with
-these samplers can pass on this machine:
+days, the sort by day, writing the occurrence table) is left out, so the
+figure is a ceiling that no implementation of this model with these samplers
+can pass on this machine:
 
     ceiling (risk losses/s, 2 threads) = 2 x risk losses per trial / floor per trial
 

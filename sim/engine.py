@@ -1,20 +1,25 @@
 """The loss engine: every trial's attritional claims and catastrophe events, as an occurrence table.
 
-For a chunk of trials the engine makes two passes over the same per-trial
-streams (see :mod:`sim.rng`):
+For a chunk of trials the engine simulates each trial once, from its own
+streams (see :mod:`sim.rng`), in two passes:
 
-1. **count**: replay only the *counts* stream (which policies claim, how
-   often, how many catastrophe events, which policies each event hits) to
-   size every trial's slice;
-2. **fill**: replay it again, now also drawing from the *amounts* stream
-   (claim sizes, catastrophe days, and the sorted attritional days with their
-   random order: see :func:`_fill_trial`), writing each trial's occurrences
-   straight to its slice in day order; only the few catastrophe events' hits
-   pass through scratch.
+1. **simulate**: each parallel work item (``TRIALS_PER_BLOCK`` trials) draws
+   its trials in turn (:func:`_draw_trial`: catastrophe events, then claims
+   and their amounts, into scratch) and writes them in day order
+   (:func:`_place_trial`) into its own region of an over-sized buffer, as
+   the trials' sizes are not known before they are drawn;
+2. **gather**: a prefix sum of the sizes gives the CSR offsets
+   (:class:`sim.occurrences.LossChunk`), and each trial is copied from its
+   region to its place.
 
-A prefix sum between the passes turns counts into CSR offsets
-(:class:`sim.occurrences.LossChunk`). Nothing here knows about pools or
-treaties, so two pool structures run on one seed see identical gross losses.
+The regions leave room for 25% more than the expected size; a trial that
+does not fit (say, a rare event hitting thousands of policies) is only
+counted in the first pass, by replaying its counts stream
+(:func:`_count_trial`), and simulated straight into place in the second, with
+the same draws. Either way its losses are the same, bit for bit.
+
+Nothing here knows about pools or treaties, so two pool structures run on
+one seed see identical gross losses.
 
 Streams are keyed by line (attritional claims), by catastrophe type, and
 ``ORDER_KEY`` for the attritional days, which depend only on the number of
@@ -70,7 +75,7 @@ class LossModel:
         )
 
 
-# Stream key, in the amounts stream, of a trial's attritional days and their order (see _fill_trial).
+# Stream key, in the amounts stream, of a trial's attritional days and their order (see _place_trial).
 ORDER_KEY = 1 << 21
 
 
@@ -90,7 +95,7 @@ def _line_frequency_terms(line_frequency, j, level):
 def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
     """``(n_occurrences, n_risk_losses)`` of one trial, replaying only the counts stream.
 
-    Makes exactly the counts-stream draws of :func:`_fill_trial`, in the same order.
+    Makes exactly the counts-stream draws of :func:`_draw_trial`, in the same order.
     ``counts`` is a (4,) uint64 scratch state.
     """
     (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
@@ -123,14 +128,6 @@ def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
                     policy = next_hit_log(counts, policy, log_q)
             n_occ += 1
     return n_occ, n_risk
-
-
-@parallel_jit
-def _count(seed, first_trial, levels, model_arrays, exposure_arrays, n_occ, n_risk):
-    for t in prange(levels.shape[0]):
-        counts = np.empty(4, dtype=np.uint64)
-        n_occ[t], n_risk[t] = _count_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays,
-                                           counts)
 
 
 @jit
@@ -195,32 +192,29 @@ def _insured_losses(policies, losses, start, stop, is_ratio, sum_insured, deduct
 
 
 @jit
-def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r0,
-                counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
-                cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest, claim_policy, ground,
-                occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss, line_loss, line_claims):
-    """Simulate one trial and write its ``n_occ`` occurrences to ``occ_*[o0:]`` and its risk
-    losses to ``risk_*[r0:]``, in day order, without sorting them afterwards.
+def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amounts,
+                ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
+                claim_policy, ground, line_end, line_loss, line_claims):
+    """Every draw of one trial from its counts and amounts streams, into scratch.
 
-    Attritional claims are exchangeable in time: their days are iid uniform and
-    independent of everything else. So instead of drawing a day per claim and
-    sorting, the trial draws its attritional days as one sorted sample (the
-    order statistics, :func:`_sorted_uniforms`) and gives the claims a
-    uniformly random permutation of those slots (Durstenfeld's inside-out
-    Fisher-Yates shuffle, with :func:`_below`): the same joint law of (claim,
-    day). Both come from the trial's own ``ORDER_KEY`` stream, which depends
-    only on the number of attritional claims. The few catastrophe events (each
-    with its own day) are simulated first into scratch, then merged in by day;
-    with the slots' positions then known, each attritional claim is written
-    once, straight to its final place.
+    Catastrophe events first (their hits in ``cat_*``, the events in ``ev_*``),
+    then each line's attritional claims in simulation order (``claim_policy``,
+    ``ground``; line ``j``'s end in ``line_end[j]``), with their insured losses
+    and claim counts added to ``line_loss`` and ``line_claims``. The days and
+    order of the attritional claims come after, from their own stream
+    (:func:`_place_trial`), so the split changes no draw.
 
-    Every other argument after ``o0, r0`` up to ``occ_day`` is scratch.
+    Returns ``(n_events, n_hits, n_attritional)``, or ``(-1, -1, -1)`` as soon as
+    a scratch array is too small; ``line_loss`` and ``line_claims`` are then
+    partly added to, and the caller starts the trial again.
     """
     (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
      cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
     line_start, sum_insured, deductible, limit = exposure_arrays
+    occ_room = claim_policy.shape[0]
+    hit_room = cat_policy.shape[0]
 
-    # 1. catastrophe events, in scratch: their hits follow the event's day, not yet known in order
+    # 1. catastrophe events: their hits follow the event's day, not yet known in order
     n_events = 0
     hits_total = 0
     for c in range(cat_rate.shape[0]):
@@ -231,6 +225,8 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
         a, b, p2, cap = cat_damage[c, 1], cat_damage[c, 2], cat_damage[c, 3], cat_damage[c, 4]
         is_ratio = cat_damage_is_ratio[c]
         for _ in range(poisson(counts, cat_rate[c])):
+            if n_events == occ_room:
+                return -1, -1, -1
             share = min(max(sample_params(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
                                           cat_share[c, 4]), 0.0), 1.0)
             log_q = log_miss(share)   # once per event, not per hit
@@ -241,6 +237,8 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
                 policy = next_hit_log(counts, line_start[j] - 1, log_q)
                 line_first = hits_total
                 while policy < end:
+                    if hits_total == hit_room:
+                        return -1, -1, -1
                     cat_policy[hits_total] = policy
                     cat_line[hits_total] = j
                     hits_total += 1
@@ -257,8 +255,57 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
             ev_first[n_events] = first
             n_events += 1
 
-    # 2. the attritional days, sorted, and the events in day order (few: insertion sort, stable)
-    n_att = n_occ - n_events
+    # 2. attritional claims, line by line. The line's rows are unpacked into scalars so the
+    # per-claim loop takes no array views.
+    k = 0
+    for j in range(line_frequency.shape[0]):
+        seed_state(counts, seed, STREAM_COUNTS, trial, j)
+        seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
+        freq_code, mean, dispersion, freq_cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
+        code = int(line_damage[j, 0])
+        a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
+        is_ratio = line_damage_is_ratio[j]
+        end = line_start[j + 1]
+        k0 = k
+        policy = next_hit_log(counts, line_start[j] - 1, log_q)
+        while policy < end:
+            n_claims = positive_claim_count_params(counts, freq_code, mean, dispersion, freq_cap, p_zero)
+            if k + n_claims + n_events > occ_room:
+                return -1, -1, -1
+            for _ in range(n_claims):
+                claim_policy[k] = policy
+                k += 1
+            policy = next_hit_log(counts, policy, log_q)
+        # the line's ground-up losses in one batch, claim by claim in the same order as above
+        sample_many(amounts, code, a, b, p2, cap, ground, k0, k)
+        line_loss[j] += _insured_losses(claim_policy, ground, k0, k, is_ratio, sum_insured, deductible, limit)
+        line_claims[j] += k - k0
+        line_end[j] = k
+    return n_events, hits_total, k
+
+
+@jit
+def _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+                 cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                 claim_policy, ground, line_end,
+                 occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss):
+    """Write the trial that :func:`_draw_trial` left in scratch as ``n_events + n_att``
+    occurrences at ``occ_*[o0:]`` and its risk losses at ``risk_*[r0:]``, in day order,
+    without sorting them afterwards.
+
+    Attritional claims are exchangeable in time: their days are iid uniform and
+    independent of everything else. So instead of drawing a day per claim and
+    sorting, the trial draws its attritional days as one sorted sample (the
+    order statistics, :func:`_sorted_uniforms`) and gives the claims a
+    uniformly random permutation of those slots (Durstenfeld's inside-out
+    Fisher-Yates shuffle, with :func:`_below`): the same joint law of (claim,
+    day). Both come from the trial's own ``ORDER_KEY`` stream, which depends
+    only on the number of attritional claims. The catastrophe events (each with
+    its own day) are merged in by day; with the slots' positions then known,
+    each attritional claim is written once, straight to its place.
+    ``risk_offsets`` hold positions in ``risk_*``.
+    """
+    # 1. the attritional days, sorted, and the events in day order (few: insertion sort, stable)
     seed_state(order_state, seed, STREAM_AMOUNTS, trial, ORDER_KEY)
     _sorted_uniforms(order_state, n_att, draws, bucket_start, att_u)
     for e in range(n_events):
@@ -268,7 +315,7 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
             k -= 1
         ev_order[k] = e
 
-    # 3. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i]
+    # 2. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i]
     o = o0
     r = r0
     i = 0
@@ -295,87 +342,157 @@ def _fill_trial(seed, trial, levels, model_arrays, exposure_arrays, n_occ, o0, r
             i += 1
         o += 1
 
-    # 4. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
+    # 3. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
     for k in range(n_att):
         swap = _below(order_state, k + 1)
         dest[k] = dest[swap]
         dest[swap] = position[k]
 
-    # 5. attritional claims, each written once to its slot. The line's rows are unpacked
-    # into scalars so the per-claim loop takes no array views.
-    k = 0
-    for j in range(line_frequency.shape[0]):
-        seed_state(counts, seed, STREAM_COUNTS, trial, j)
-        seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
-        freq_code, mean, dispersion, freq_cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
-        code = int(line_damage[j, 0])
-        a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
-        is_ratio = line_damage_is_ratio[j]
-        end = line_start[j + 1]
-        k0 = k
-        policy = next_hit_log(counts, line_start[j] - 1, log_q)
-        while policy < end:
-            n_claims = positive_claim_count_params(counts, freq_code, mean, dispersion, freq_cap, p_zero)
-            for _ in range(n_claims):
-                claim_policy[k] = policy
-                k += 1
-            policy = next_hit_log(counts, policy, log_q)
-        # the line's ground-up losses in one batch, claim by claim in the same order as above
-        sample_many(amounts, code, a, b, p2, cap, ground, k0, k)
-        line_loss[j] += _insured_losses(claim_policy, ground, k0, k, is_ratio, sum_insured, deductible, limit)
-        for q in range(k0, k):
+    # 4. each attritional claim written once, to its slot
+    q = 0
+    for j in range(line_end.shape[0]):
+        while q < line_end[j]:
             slot = dest[q]
             risk_policy[slot] = claim_policy[q]
             risk_line[slot] = j
             risk_loss[slot] = ground[q]
-        line_claims[j] += k - k0
+            q += 1
 
 
-# Trials per parallel work item of the fill pass. Each item allocates its
-# scratch once, sized to its largest trial, instead of ~20 arrays per trial.
-# Output does not depend on it: each trial writes only its own slices.
+# Trials per parallel work item. Each item allocates its scratch once, not ~20 arrays per
+# trial, and owns a region of the first pass's output. Output does not depend on it: each
+# trial's draws come from its own streams.
 TRIALS_PER_BLOCK = 64
+# The first pass's room, as multiples of the expected size: for one trial's scratch, and for
+# a work item's region (its trials' total, with the scratch room on top).
+TRIAL_ROOM = 16
+REGION_ROOM = 1.25
+
+
+@jit
+def _scratch(occ_room, hit_room, n_lines):
+    """One work item's scratch: room for ``occ_room`` occurrences and ``hit_room`` catastrophe hits."""
+    return (np.empty(4, dtype=np.uint64), np.empty(4, dtype=np.uint64), np.empty(4, dtype=np.uint64),
+            np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # ev_day, ev_cat
+            np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.int64),        # ev_size, ev_first
+            np.empty(occ_room, dtype=np.int64),                                            # ev_order
+            np.empty(hit_room, dtype=np.int64), np.empty(hit_room, dtype=np.int64),        # cat_policy, cat_line
+            np.empty(hit_room, dtype=np.float64),                                          # cat_loss
+            np.empty(occ_room, dtype=np.float64), np.empty(occ_room + 1, dtype=np.int64),  # draws, bucket_start
+            np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # att_u, position
+            np.empty(occ_room, dtype=np.int64),                                            # dest
+            np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.float64),      # claim_policy, ground
+            np.empty(n_lines, dtype=np.int64))                                             # line_end
+
+
+@jit
+def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch, line_loss, line_claims):
+    """:func:`_draw_trial` with a work item's scratch tuple: ``(n_events, n_hits, n_attritional)``."""
+    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+    return _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amounts,
+                       ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
+                       claim_policy, ground, line_end, line_loss, line_claims)
+
+
+@jit
+def _place(seed, trial, n_events, n_att, o0, r0, scratch, out):
+    """:func:`_place_trial` with a work item's scratch tuple and the six output arrays ``out``."""
+    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+    occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
+    _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+                 cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                 claim_policy, ground, line_end, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
 
 
 @parallel_jit
-def _fill(seed, first_trial, levels, model_arrays, exposure_arrays, occ_offsets, trial_risk_offsets,
-          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
-          line_loss, line_claims):
+def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
+                region_occ, region_risk, region, region_occ_start, region_risk_start,
+                n_occ, n_risk, line_loss, line_claims):
+    """Simulate every trial once, into its work item's region of ``region`` (the six output
+    arrays, ``region_occ`` occurrences and ``region_risk`` risk losses a work item).
+
+    Records each trial's sizes in ``n_occ`` and ``n_risk`` and where it went
+    (``region_occ_start``, ``region_risk_start``). A trial that outgrows the
+    scratch (``occ_room``, ``hit_room``) or its item's region gets start -1,
+    zero line totals, and is simulated again by :func:`_second_pass`; one that
+    outgrows the scratch has its sizes counted by :func:`_count_trial`.
+    """
     n_trials = levels.shape[0]
+    n_lines = line_loss.shape[1]
     n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
     for block in prange(n_blocks):
         t0 = block * TRIALS_PER_BLOCK
         t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
-        max_occ = 0
-        max_risk = 0
+        scratch = _scratch(occ_room, hit_room, n_lines)
+        o = block * region_occ
+        r = block * region_risk
+        o_end = o + region_occ
+        r_end = r + region_risk
         for t in range(t0, t1):
-            max_occ = max(max_occ, occ_offsets[t + 1] - occ_offsets[t])
-            max_risk = max(max_risk, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
-        counts = np.empty(4, dtype=np.uint64)
-        amounts = np.empty(4, dtype=np.uint64)
-        order_state = np.empty(4, dtype=np.uint64)
-        ev_day = np.empty(max_occ, dtype=np.float64)
-        ev_cat = np.empty(max_occ, dtype=np.int64)
-        ev_size = np.empty(max_occ, dtype=np.int64)
-        ev_first = np.empty(max_occ, dtype=np.int64)
-        ev_order = np.empty(max_occ, dtype=np.int64)
-        cat_policy = np.empty(max_risk, dtype=np.int64)
-        cat_line = np.empty(max_risk, dtype=np.int64)
-        cat_loss = np.empty(max_risk, dtype=np.float64)
-        draws = np.empty(max_occ, dtype=np.float64)
-        bucket_start = np.empty(max_occ + 1, dtype=np.int64)
-        att_u = np.empty(max_occ, dtype=np.float64)
-        position = np.empty(max_occ, dtype=np.int64)
-        dest = np.empty(max_occ, dtype=np.int64)
-        claim_policy = np.empty(max_occ, dtype=np.int64)
-        ground = np.empty(max_occ, dtype=np.float64)
+            trial = first_trial + t
+            n_events, n_hits, n_att = _simulate_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
+                                                      scratch, line_loss[t], line_claims[t])
+            region_occ_start[t] = -1
+            region_risk_start[t] = -1
+            if n_att < 0:
+                n_occ[t], n_risk[t] = _count_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
+                                                   scratch[0])
+            else:
+                n_occ[t] = n_events + n_att
+                n_risk[t] = n_hits + n_att
+                if o + n_occ[t] <= o_end and r + n_risk[t] <= r_end:
+                    _place(seed, trial, n_events, n_att, o, r, scratch, region)
+                    region_occ_start[t] = o
+                    region_risk_start[t] = r
+                    o += n_occ[t]
+                    r += n_risk[t]
+            if region_occ_start[t] < 0:
+                line_loss[t, :] = 0.0
+                line_claims[t, :] = 0
+
+
+@parallel_jit
+def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, region, region_occ_start,
+                 region_risk_start, occ_offsets, trial_risk_offsets, out, line_loss, line_claims):
+    """Move each trial from its region to its place in ``out`` (the six output arrays, CSR by
+    ``occ_offsets`` and ``trial_risk_offsets``), and simulate there the trials that had no room."""
+    region_day, region_event, region_offsets, region_policy, region_line, region_loss = region
+    occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
+    n_trials = levels.shape[0]
+    n_lines = line_loss.shape[1]
+    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
+    for block in prange(n_blocks):
+        t0 = block * TRIALS_PER_BLOCK
+        t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
+        occ_room = 0
+        risk_room = 0
         for t in range(t0, t1):
-            _fill_trial(seed, first_trial + t, levels[t], model_arrays, exposure_arrays,
-                        occ_offsets[t + 1] - occ_offsets[t], occ_offsets[t], trial_risk_offsets[t],
-                        counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
-                        cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
-                        claim_policy, ground, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
-                        line_loss[t], line_claims[t])
+            if region_occ_start[t] < 0:
+                occ_room = max(occ_room, occ_offsets[t + 1] - occ_offsets[t])
+                risk_room = max(risk_room, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
+        scratch = _scratch(occ_room, risk_room, n_lines)
+        for t in range(t0, t1):
+            o0 = occ_offsets[t]
+            r0 = trial_risk_offsets[t]
+            start = region_occ_start[t]
+            if start >= 0:
+                shift = r0 - region_risk_start[t]
+                for i in range(occ_offsets[t + 1] - o0):
+                    occ_day[o0 + i] = region_day[start + i]
+                    occ_event[o0 + i] = region_event[start + i]
+                    risk_offsets[o0 + i] = region_offsets[start + i] + shift
+                risk_start = region_risk_start[t]
+                for i in range(trial_risk_offsets[t + 1] - r0):
+                    risk_policy[r0 + i] = region_policy[risk_start + i]
+                    risk_line[r0 + i] = region_line[risk_start + i]
+                    risk_loss[r0 + i] = region_loss[risk_start + i]
+            else:
+                trial = first_trial + t
+                n_events, n_hits, n_att = _simulate_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
+                                                          scratch, line_loss[t], line_claims[t])
+                _place(seed, trial, n_events, n_att, o0, r0, scratch, out)
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
@@ -385,7 +502,7 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
 
 
 def kernel_arrays(model: LossModel, exposure: Exposure) -> tuple[tuple, tuple]:
-    """``(model_arrays, exposure_arrays)`` in the order :func:`_count_trial` and :func:`_fill_trial` unpack them."""
+    """``(model_arrays, exposure_arrays)`` in the order :func:`_count_trial` and :func:`_draw_trial` unpack them."""
     return ((model.line_frequency, model.line_damage, model.line_damage_is_ratio, model.cat_rate,
              model.cat_share, model.cat_damage, model.cat_damage_is_ratio, model.cat_line_offsets, model.cat_lines),
             (exposure.line_start, exposure.sum_insured, exposure.deductible, exposure.limit))
@@ -402,40 +519,69 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     levels = risk_levels(scenario, first_trial, n_trials)
     model_arrays, exposure_arrays = kernel_arrays(model, exposure)
     first = np.uint64(first_trial)
+    n_lines = exposure.n_lines
 
+    # Room for a typical trial many times over, and for a work item's trials with a margin:
+    # only trials that outgrow them (a rare large event) are simulated a second time.
+    mean_occ, mean_risk = expected_sizes(scenario, exposure)
+    occ_room, hit_room = _trial_room(mean_occ), _trial_room(mean_risk)
+    block_trials = min(TRIALS_PER_BLOCK, n_trials)
+    region_occ = int(REGION_ROOM * block_trials * mean_occ) + occ_room
+    region_risk = int(REGION_ROOM * block_trials * mean_risk) + hit_room
+    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
+    region = _output_arrays(n_blocks * region_occ, n_blocks * region_risk)
+    region_occ_start = np.empty(n_trials, dtype=np.int64)
+    region_risk_start = np.empty(n_trials, dtype=np.int64)
     n_occ = np.empty(n_trials, dtype=np.int64)
     n_risk = np.empty(n_trials, dtype=np.int64)
-    _count(seed, first, levels, model_arrays, exposure_arrays, n_occ, n_risk)
-    occ_offsets = _offsets(n_occ)
-    trial_risk_offsets = _offsets(n_risk)
-
-    total_occ, total_risk = int(occ_offsets[-1]), int(trial_risk_offsets[-1])
-    occ_day = np.empty(total_occ, dtype=np.float64)
-    occ_event = np.empty(total_occ, dtype=np.int64)
-    risk_offsets = np.empty(total_occ + 1, dtype=np.int64)
-    risk_offsets[total_occ] = total_risk
-    risk_policy = np.empty(total_risk, dtype=np.int64)
-    risk_line = np.empty(total_risk, dtype=np.int64)
-    risk_loss = np.empty(total_risk, dtype=np.float64)
-    n_lines = exposure.n_lines
     line_loss = np.zeros((n_trials, n_lines), dtype=np.float64)
     line_claims = np.zeros((n_trials, n_lines), dtype=np.int64)
-    _fill(seed, first, levels, model_arrays, exposure_arrays, occ_offsets, trial_risk_offsets,
-          occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss,
-          line_loss, line_claims)
+    _first_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, region_occ, region_risk,
+                region, region_occ_start, region_risk_start, n_occ, n_risk, line_loss, line_claims)
+
+    occ_offsets = _offsets(n_occ)
+    trial_risk_offsets = _offsets(n_risk)
+    out = _output_arrays(int(occ_offsets[-1]), int(trial_risk_offsets[-1]))
+    _second_pass(seed, first, levels, model_arrays, exposure_arrays, region, region_occ_start, region_risk_start,
+                 occ_offsets, trial_risk_offsets, out, line_loss, line_claims)
+    del region
+    occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
+    risk_offsets[-1] = trial_risk_offsets[-1]
     return LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,
                      risk_offsets=risk_offsets, risk_policy=risk_policy, risk_line=risk_line,
                      risk_loss=risk_loss, line_loss=line_loss, line_claims=line_claims, risk_level=levels)
 
 
-def expected_risk_losses(scenario: Scenario, exposure: Exposure) -> float:
-    """Expected number of risk losses per trial (attritional claims + policies hit), for chunk sizing."""
-    total = 0.0
-    for j, line in enumerate(scenario.lines):
-        total += line.frequency.mean() * (exposure.line_start[j + 1] - exposure.line_start[j])
+def _trial_room(mean: float) -> int:
+    """Scratch room for one trial of ``mean`` expected entries: ``TRIAL_ROOM`` times that,
+    but not much more than twice it for scenarios with very large trials."""
+    return int(min(TRIAL_ROOM * mean, 2.0 * mean + 65_536)) + 1024
+
+
+def _output_arrays(n_occ: int, n_risk: int) -> tuple:
+    """``(occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)`` with room for
+    ``n_occ`` occurrences (``risk_offsets`` has one more entry) and ``n_risk`` risk losses."""
+    return (np.empty(n_occ, dtype=np.float64), np.empty(n_occ, dtype=np.int64),
+            np.empty(n_occ + 1, dtype=np.int64), np.empty(n_risk, dtype=np.int64),
+            np.empty(n_risk, dtype=np.int64), np.empty(n_risk, dtype=np.float64))
+
+
+def expected_sizes(scenario: Scenario, exposure: Exposure) -> tuple[float, float]:
+    """Expected ``(occurrences, risk losses)`` of a trial at risk level 1: attritional claims
+    plus catastrophe events, and attritional claims plus policies hit."""
+    def policies(name):
+        j = scenario.line_index(name)
+        return exposure.line_start[j + 1] - exposure.line_start[j]
+
+    attritional = sum(line.frequency.mean() * policies(line.name) for line in scenario.lines)
+    events = hits = 0.0
     for cat in scenario.catastrophes:
         share = cat.affected_share.mean()
-        policies = sum(exposure.line_start[scenario.line_index(n) + 1] - exposure.line_start[scenario.line_index(n)]
-                       for n in cat.lines)
-        total += cat.rate * (1.0 if math.isnan(share) else share) * policies
-    return float(total)
+        events += cat.rate
+        hits += cat.rate * (1.0 if math.isnan(share) else share) * sum(policies(name) for name in cat.lines)
+    return float(attritional + events), float(attritional + hits)
+
+
+def expected_risk_losses(scenario: Scenario, exposure: Exposure) -> float:
+    """Expected number of risk losses per trial (attritional claims + policies hit), for chunk sizing."""
+    return expected_sizes(scenario, exposure)[1]

@@ -36,6 +36,7 @@ from scipy import stats
 import engine_cases as ec
 from engine_cases import check, check_mean, check_variance, layer_moments
 from sim.distributions import Distribution, make
+from sim import engine
 from sim.engine import LossModel, simulate_chunk
 from sim.exposure import build_exposure
 from sim.model import Dependence
@@ -341,6 +342,34 @@ def test_chunking_does_not_change_results():
     late = simulate_chunk(scen, model, exposure, 450, 150)
     assert np.array_equal(late.line_loss, whole.line_loss[450:])
     assert whole.n_risk_losses > 1000 and np.any(whole.occ_event >= 0)
+
+
+@pytest.mark.parametrize("squeeze", ["scratch", "region", "both"])
+def test_trials_without_room_give_the_same_results(monkeypatch, squeeze):
+    """The first pass writes each trial into an over-sized region; a trial too big for its
+    scratch or its region is counted, then simulated straight into place by the second pass.
+    Squeezing the room sends most trials (catastrophe trials first) down those paths: the
+    chunk must not change, bit for bit."""
+    scen = cat_scenario()
+    model, exposure = LossModel.from_scenario(scen), build_exposure(scen)
+    roomy = simulate_chunk(scen, model, exposure, 0, 300)
+    mean_occ, mean_risk = engine.expected_sizes(scen, exposure)
+    redone = []
+    second_pass = engine._second_pass
+
+    def spy(*args):
+        redone.append(int((args[6] < 0).sum()))    # region_occ_start: -1 for a trial without room
+        return second_pass(*args)
+
+    monkeypatch.setattr(engine, "_second_pass", spy)
+    if squeeze in ("scratch", "both"):      # room for about a typical trial's claims
+        monkeypatch.setattr(engine, "_trial_room", lambda mean: int(1.2 * mean))
+    if squeeze in ("region", "both"):       # room for a fraction of a work item's trials
+        monkeypatch.setattr(engine, "REGION_ROOM", 0.3)
+    squeezed = simulate_chunk(scen, model, exposure, 0, 300)
+    assert 30 < redone[0] < 300, redone      # many trials took the second path, not all
+    assert_chunks_equal(roomy, squeezed)
+    assert squeezed.n_risk_losses > 300 * 0.8 * mean_risk and np.any(squeezed.occ_event >= 0)
 
 
 THREAD_SCRIPT = textwrap.dedent("""
