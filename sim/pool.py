@@ -352,23 +352,24 @@ def _apply(placed: PlacedTreaty, chunk: LossChunk, covered: np.ndarray, net: np.
     occ, risk = chunk.occ_offsets, chunk.risk_offsets
     n_trials = chunk.n_trials
     reinstatement_premium = np.zeros(n_trials)
+    ceded_by_trial = np.empty(n_trials)
+    cat_ceded_by_trial = np.empty(n_trials)
+    # the kernel takes the ceded loss off ``net`` and sums it by trial as it goes
+    retain = (chunk.occ_event, ceded_by_trial, cat_ceded_by_trial)
     if treaty.type == "quota_share":
-        tr.quota_share(occ, risk, covered, net, treaty.cession, ceded=ceded)
+        tr.quota_share(occ, risk, covered, net, treaty.cession, ceded=ceded, retain=retain)
     elif treaty.type == "surplus":
-        tr.surplus(occ, risk, covered, net, chunk.risk_policy, placed.ceded_fraction, ceded=ceded)
+        tr.surplus(occ, risk, covered, net, chunk.risk_policy, placed.ceded_fraction, ceded=ceded, retain=retain)
     elif treaty.type in ("per_risk_xl", "cat_xl"):
         _, reinstatement_premium = tr.excess_of_loss(
             treaty.type == "cat_xl", occ, risk, chunk.occ_day, covered, net,
             retention=treaty.retention, limit=treaty.limit, reinstatements=treaty.reinstatements,
             reinstatement_premium=treaty.reinstatement_premium, layer_premium=treaty.layer_premium(),
             aggregate_deductible=treaty.aggregate_deductible, aggregate_limit=treaty.aggregate_limit,
-            pro_rata_time=treaty.reinstatement_basis == "amount_and_time", ceded=ceded)
+            pro_rata_time=treaty.reinstatement_basis == "amount_and_time", ceded=ceded, retain=retain)
     else:  # stop_loss
         tr.stop_loss(occ, risk, covered, net, attachment=treaty.attachment, limit=treaty.limit,
-                     subject_premium=placed.subject_premium, ceded=ceded)
-    ceded_by_trial = np.empty(n_trials)
-    cat_ceded_by_trial = np.empty(n_trials)
-    tr.retain(occ, risk, chunk.occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+                     subject_premium=placed.subject_premium, ceded=ceded, retain=retain)
     return _Outcome(placed, ceded_by_trial, cat_ceded_by_trial, reinstatement_premium)
 
 

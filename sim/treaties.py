@@ -1,10 +1,13 @@
 """Treaty kernels: one pure function per treaty type, on the occurrence table's arrays.
 
 Every kernel reads the cedant's current net loss per risk loss and writes what
-the treaty takes of it, ``ceded``; it never touches ``net``. The caller
-(:mod:`sim.pool`) then calls :func:`retain`, which subtracts ``ceded`` from
+the treaty takes of it, ``ceded``. Then :func:`retain` subtracts ``ceded`` from
 ``net`` and sums it by trial, so the next treaty in the programme works on the
-loss net of this one (inuring order).
+loss net of this one (inuring order). The caller (:mod:`sim.pool`) asks the
+kernel to do that itself, trial by trial, while the trial's losses are still in
+the CPU's cache (``retain=`` of the wrappers): the same arithmetic as
+:func:`retain`, one pass over the risk losses fewer. Without ``retain=`` a
+kernel never touches ``net``.
 
 Shapes, with the CSR layout of :class:`sim.occurrences.LossChunk`::
 
@@ -85,25 +88,32 @@ def _reinstate(recovery, reinstated, premium, reinstatable, reinstatement_rate, 
 # ---------------------------------------------------------------------------
 
 @parallel_jit
-def quota_share_kernel(occ_offsets, risk_offsets, covered, net, cession, ceded):
-    """Quota share: ``ceded = cession * net`` on covered risk losses. Writes ``ceded`` (n_risk,)."""
+def quota_share_kernel(occ_offsets, risk_offsets, covered, net, cession, ceded,
+                       retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
+    """Quota share: ``ceded = cession * net`` on covered risk losses. Writes ``ceded`` (n_risk,);
+    when ``retained``, also does :func:`retain`'s work for each trial."""
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
         for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
             ceded[r] = cession * net[r] if covered[r] else 0.0
+        if retained:
+            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 @parallel_jit
-def surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded):
+def surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded,
+                   retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
     """Surplus: ``ceded = f[policy] * net`` on covered risk losses.
 
     ``ceded_fraction`` is ``(n_policies,)``, from :func:`surplus_fraction`.
-    Writes ``ceded`` (n_risk,).
+    Writes ``ceded`` (n_risk,); ``retained`` as :func:`quota_share_kernel`.
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
         for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
             ceded[r] = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
+        if retained:
+            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: float) -> np.ndarray:
@@ -127,7 +137,7 @@ def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: f
 def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
                        retention, limit, aggregate_deductible, aggregate_limit,
                        reinstatable, reinstatement_rate, pro_rata_time,
-                       ceded, reinstatement_premium):
+                       ceded, reinstatement_premium, retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
     """Per-risk excess of loss with annual aggregate terms and reinstatements.
 
     Each covered risk loss, occurrence by occurrence in day order, recovers
@@ -146,6 +156,8 @@ def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
         Out: recovery per risk loss.
     reinstatement_premium : float64 (n_trials,)
         Out: reinstatement premium due by the cedant in each trial.
+    retained, occ_event, ceded_by_trial, cat_ceded_by_trial
+        When ``retained``, :func:`retain`'s work for each trial, with its arguments.
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
@@ -165,13 +177,15 @@ def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
                 reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
                                                  reinstatement_rate, occ_day[k], pro_rata_time)
         reinstatement_premium[t] = premium
+        if retained:
+            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 @parallel_jit
 def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
                   retention, limit, aggregate_deductible, aggregate_limit,
                   reinstatable, reinstatement_rate, pro_rata_time,
-                  ceded, reinstatement_premium):
+                  ceded, reinstatement_premium, retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
     """Per-occurrence (catastrophe) excess of loss; parameters as :func:`per_risk_xl_kernel`.
 
     The occurrence's loss is the sum of its covered net risk losses; its
@@ -198,15 +212,18 @@ def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
             reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
                                              reinstatement_rate, occ_day[k], pro_rata_time)
         reinstatement_premium[t] = premium
+        if retained:
+            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 @parallel_jit
-def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit, ceded):
+def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit, ceded,
+                     retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
     """Stop loss on the trial's covered net loss ``S``: recovery ``min(max(S - attachment, 0), limit)``.
 
     ``attachment`` and ``limit`` are money (the loss ratios times the subject
     premium). The recovery is given back to the covered risk losses pro rata
-    to their net. Writes ``ceded`` (n_risk,).
+    to their net. Writes ``ceded`` (n_risk,); ``retained`` as :func:`quota_share_kernel`.
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
@@ -220,11 +237,30 @@ def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit,
         ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
         for r in range(first, last):
             ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+        if retained:
+            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 # ---------------------------------------------------------------------------
 # Bookkeeping after a treaty
 # ---------------------------------------------------------------------------
+
+@jit
+def _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial):
+    """:func:`retain` for trial ``t``."""
+    total = 0.0
+    cat_total = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_ceded = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            net[r] -= ceded[r]
+            occurrence_ceded += ceded[r]
+        total += occurrence_ceded
+        if occ_event[k] >= 0:
+            cat_total += occurrence_ceded
+    ceded_by_trial[t] = total
+    cat_ceded_by_trial[t] = cat_total
+
 
 @parallel_jit
 def retain(occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial):
@@ -235,18 +271,7 @@ def retain(occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        total = 0.0
-        cat_total = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            occurrence_ceded = 0.0
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                net[r] -= ceded[r]
-                occurrence_ceded += ceded[r]
-            total += occurrence_ceded
-            if occ_event[k] >= 0:
-                cat_total += occurrence_ceded
-        ceded_by_trial[t] = total
-        cat_ceded_by_trial[t] = cat_total
+        _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
 
 
 # ---------------------------------------------------------------------------
@@ -260,6 +285,23 @@ def _check(occ_offsets, risk_offsets, net, covered):
     if len(occ_offsets) < 1 or len(risk_offsets) != occ_offsets[-1] + 1 or risk_offsets[-1] != n_risk:
         raise ValueError("occ_offsets / risk_offsets do not describe net: "
                          "need risk_offsets[occ_offsets[-1]] == len(net)")
+
+
+_NO_EVENTS = np.empty(0, dtype=np.int64)
+_NO_TRIALS = np.empty(0, dtype=np.float64)
+
+
+def _retain_arguments(retain, occ_offsets) -> tuple:
+    """A kernel's ``(retained, occ_event, ceded_by_trial, cat_ceded_by_trial)`` from a wrapper's
+    ``retain``: None, or ``(occ_event (n_occ,), ceded_by_trial (n_trials,), cat_ceded_by_trial
+    (n_trials,))`` as :func:`retain` takes them."""
+    if retain is None:
+        return False, _NO_EVENTS, _NO_TRIALS, _NO_TRIALS
+    occ_event, ceded_by_trial, cat_ceded_by_trial = retain
+    n_trials = len(occ_offsets) - 1
+    if len(occ_event) != occ_offsets[-1] or len(ceded_by_trial) != n_trials or len(cat_ceded_by_trial) != n_trials:
+        raise ValueError("retain needs occ_event (n_occ,), ceded_by_trial and cat_ceded_by_trial (n_trials,)")
+    return True, occ_event, ceded_by_trial, cat_ceded_by_trial
 
 
 def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
@@ -286,29 +328,42 @@ def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
     return aggregate_limit, reinstatable, reinstatement_rate
 
 
-def quota_share(occ_offsets, risk_offsets, covered, net, cession, ceded=None):
-    """Ceded loss per risk loss under a quota share; returns ``ceded`` (n_risk,)."""
+def quota_share(occ_offsets, risk_offsets, covered, net, cession, ceded=None, retain=None):
+    """Ceded loss per risk loss under a quota share; returns ``ceded`` (n_risk,).
+
+    With ``retain=(occ_event, ceded_by_trial, cat_ceded_by_trial)``, also subtracts
+    ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
+    """
     _check(occ_offsets, risk_offsets, net, covered)
     ceded = np.empty_like(net) if ceded is None else ceded
-    quota_share_kernel(occ_offsets, risk_offsets, covered, net, float(cession), ceded)
+    quota_share_kernel(occ_offsets, risk_offsets, covered, net, float(cession), ceded,
+                       *_retain_arguments(retain, occ_offsets))
     return ceded
 
 
-def surplus(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded=None):
-    """Ceded loss per risk loss under a surplus; ``ceded_fraction`` from :func:`surplus_fraction`."""
+def surplus(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded=None, retain=None):
+    """Ceded loss per risk loss under a surplus; ``ceded_fraction`` from :func:`surplus_fraction`.
+
+    With ``retain=(occ_event, ceded_by_trial, cat_ceded_by_trial)``, also subtracts
+    ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
+    """
     _check(occ_offsets, risk_offsets, net, covered)
     ceded = np.empty_like(net) if ceded is None else ceded
-    surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded)
+    surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded,
+                   *_retain_arguments(retain, occ_offsets))
     return ceded
 
 
 def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, net, *,
                    retention, limit, reinstatements=0, reinstatement_premium=1.0,
                    layer_premium=0.0, aggregate_deductible=0.0, aggregate_limit=math.inf,
-                   pro_rata_time=False, ceded=None):
+                   pro_rata_time=False, ceded=None, retain=None):
     """Per-risk (``per_occurrence=False``) or cat (``True``) XL.
 
     Returns ``(ceded (n_risk,), reinstatement_premium (n_trials,))``.
+
+    With ``retain=(occ_event, ceded_by_trial, cat_ceded_by_trial)``, also subtracts
+    ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
     """
     _check(occ_offsets, risk_offsets, net, covered)
     if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
@@ -320,14 +375,19 @@ def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, 
     kernel = cat_xl_kernel if per_occurrence else per_risk_xl_kernel
     kernel(occ_offsets, risk_offsets, occ_day, covered, net,
            float(retention), float(limit), float(aggregate_deductible), float(aggregate_limit),
-           float(reinstatable), float(reinstatement_rate), bool(pro_rata_time), ceded, premium)
+           float(reinstatable), float(reinstatement_rate), bool(pro_rata_time), ceded, premium,
+           *_retain_arguments(retain, occ_offsets))
     return ceded, premium
 
 
-def stop_loss(occ_offsets, risk_offsets, covered, net, *, attachment, limit, subject_premium, ceded=None):
+def stop_loss(occ_offsets, risk_offsets, covered, net, *, attachment, limit, subject_premium, ceded=None,
+              retain=None):
     """Stop loss with ``attachment`` and ``limit`` as loss ratios on ``subject_premium`` (money).
 
     Returns ``ceded`` (n_risk,).
+
+    With ``retain=(occ_event, ceded_by_trial, cat_ceded_by_trial)``, also subtracts
+    ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
     """
     _check(occ_offsets, risk_offsets, net, covered)
     attachment_money = attachment * subject_premium
@@ -335,5 +395,5 @@ def stop_loss(occ_offsets, risk_offsets, covered, net, *, attachment, limit, sub
     limit_money = math.inf if limit == math.inf else limit * subject_premium
     ceded = np.empty_like(net) if ceded is None else ceded
     stop_loss_kernel(occ_offsets, risk_offsets, covered, net, float(attachment_money),
-                     float(limit_money), ceded)
+                     float(limit_money), ceded, *_retain_arguments(retain, occ_offsets))
     return ceded

@@ -150,6 +150,54 @@ def test_retain_subtracts_and_sums_by_trial():
     np.testing.assert_array_equal(cat_by_trial, [3.0, 0.0, 0.0])
 
 
+TREATY_CALLS = {
+    "quota_share": lambda occ, risk, day, covered, net, policy, **kw: tr.quota_share(
+        occ, risk, covered, net, 0.35, **kw),
+    "surplus": lambda occ, risk, day, covered, net, policy, **kw: tr.surplus(
+        occ, risk, covered, net, policy, np.linspace(0.0, 0.9, 10), **kw),
+    "per_risk_xl": lambda occ, risk, day, covered, net, policy, **kw: tr.excess_of_loss(
+        False, occ, risk, day, covered, net, retention=8.0, limit=20.0, reinstatements=1, layer_premium=5.0,
+        aggregate_limit=50.0, **kw),
+    "cat_xl": lambda occ, risk, day, covered, net, policy, **kw: tr.excess_of_loss(
+        True, occ, risk, day, covered, net, retention=15.0, limit=30.0, reinstatements=2, layer_premium=4.0,
+        aggregate_deductible=5.0, pro_rata_time=True, **kw),
+    "stop_loss": lambda occ, risk, day, covered, net, policy, **kw: tr.stop_loss(
+        occ, risk, covered, net, attachment=0.8, limit=0.5, subject_premium=40.0, **kw),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TREATY_CALLS))
+def test_a_kernel_that_retains_equals_the_kernel_then_retain(kind):
+    """``retain=`` has the kernel take the ceded loss off ``net`` and sum it by trial as it
+    goes (sim.pool uses it): the same numbers, bit for bit, as :func:`retain` after it."""
+    rng = np.random.default_rng(41)
+    occ, risk, day, losses = random_table(rng, 300, 10.0, 20.0, max_occurrences=6, max_risks=5)
+    covered = rng.random(len(losses)) < 0.8
+    policy = rng.integers(0, 10, len(losses))
+    event = np.where(rng.random(len(day)) < 0.3, 1, -1).astype(np.int64)
+    call = TREATY_CALLS[kind]
+
+    net = losses.copy()
+    ceded = call(occ, risk, day, covered, net, policy, ceded=np.empty(len(net)))
+    ceded = ceded[0] if isinstance(ceded, tuple) else ceded
+    assert np.array_equal(net, losses)                  # without retain=, net is left alone
+    by_trial, cat_by_trial = np.empty(300), np.empty(300)
+    tr.retain(occ, risk, event, ceded, net, by_trial, cat_by_trial)
+
+    net_in_kernel = losses.copy()
+    by_trial_in_kernel, cat_by_trial_in_kernel = np.full(300, np.nan), np.full(300, np.nan)
+    ceded_in_kernel = call(occ, risk, day, covered, net_in_kernel, policy, ceded=np.empty(len(net)),
+                           retain=(event, by_trial_in_kernel, cat_by_trial_in_kernel))
+    ceded_in_kernel = ceded_in_kernel[0] if isinstance(ceded_in_kernel, tuple) else ceded_in_kernel
+    np.testing.assert_array_equal(ceded_in_kernel, ceded, strict=True)
+    np.testing.assert_array_equal(net_in_kernel, net, strict=True)
+    np.testing.assert_array_equal(by_trial_in_kernel, by_trial, strict=True)
+    np.testing.assert_array_equal(cat_by_trial_in_kernel, cat_by_trial, strict=True)
+    assert by_trial.sum() > 0 and cat_by_trial.sum() > 0     # the case cedes, on events too
+    with pytest.raises(ValueError, match="retain needs"):
+        call(occ, risk, day, covered, losses.copy(), policy, retain=(event[:-1], by_trial, cat_by_trial))
+
+
 # ---------------------------------------------------------------------------
 # Hand-computed cases (inline tables, as OpenQuake's reinsurance_test)
 # ---------------------------------------------------------------------------
