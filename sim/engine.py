@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .copula import risk_levels
-from .jit import jit, parallel_jit, prange
+from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_uint64, seed_state, uniform
@@ -386,6 +386,24 @@ def _scratch(occ_room, hit_room, n_lines):
 
 
 @jit
+def _unowned_scratch(scratch):
+    """:func:`sim.jit.unowned` views of a work item's scratch; ``scratch`` must outlive them."""
+    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+    return (unowned(counts), unowned(amounts), unowned(order_state), unowned(ev_day), unowned(ev_cat),
+            unowned(ev_size), unowned(ev_first), unowned(ev_order), unowned(cat_policy), unowned(cat_line),
+            unowned(cat_loss), unowned(draws), unowned(bucket_start), unowned(att_u), unowned(position),
+            unowned(dest), unowned(claim_policy), unowned(ground), unowned(line_end))
+
+
+@jit
+def _keep(scratch):
+    """Nothing: called after a loop that uses :func:`_unowned_scratch` views, so that numba
+    keeps ``scratch`` (their memory) alive until then."""
+    return scratch[0].shape[0]
+
+
+@jit
 def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch, line_loss, line_claims):
     """:func:`_draw_trial` with a work item's scratch tuple: ``(n_events, n_hits, n_attritional)``."""
     (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
@@ -404,6 +422,26 @@ def _place(seed, trial, n_events, n_att, o0, r0, scratch, out):
     _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
                  cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
                  claim_policy, ground, line_end, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
+
+
+@jit
+def _unowned_inputs(model_arrays, exposure_arrays):
+    """:func:`sim.jit.unowned` views of the kernels' model and exposure arrays."""
+    (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
+     cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
+    line_start, sum_insured, deductible, limit = exposure_arrays
+    return ((unowned(line_frequency), unowned(line_damage), unowned(line_damage_is_ratio), unowned(cat_rate),
+             unowned(cat_share), unowned(cat_damage), unowned(cat_damage_is_ratio), unowned(cat_line_offsets),
+             unowned(cat_lines)),
+            (unowned(line_start), unowned(sum_insured), unowned(deductible), unowned(limit)))
+
+
+@jit
+def _unowned_outputs(out):
+    """:func:`sim.jit.unowned` views of the six output arrays."""
+    occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
+    return (unowned(occ_day), unowned(occ_event), unowned(risk_offsets), unowned(risk_policy),
+            unowned(risk_line), unowned(risk_loss))
 
 
 @parallel_jit
@@ -425,25 +463,29 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
     for block in prange(n_blocks):
         t0 = block * TRIALS_PER_BLOCK
         t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
-        scratch = _scratch(occ_room, hit_room, n_lines)
+        owned_scratch = _scratch(occ_room, hit_room, n_lines)
+        # views without reference counts for the per-trial calls (see sim.jit.unowned)
+        scratch = _unowned_scratch(owned_scratch)
+        model, exposure = _unowned_inputs(model_arrays, exposure_arrays)
+        block_levels, block_loss, block_claims = unowned(levels), unowned(line_loss), unowned(line_claims)
+        block_region = _unowned_outputs(region)
         o = block * region_occ
         r = block * region_risk
         o_end = o + region_occ
         r_end = r + region_risk
         for t in range(t0, t1):
             trial = first_trial + t
-            n_events, n_hits, n_att = _simulate_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
-                                                      scratch, line_loss[t], line_claims[t])
+            n_events, n_hits, n_att = _simulate_trial(seed, trial, block_levels[t], model, exposure,
+                                                      scratch, block_loss[t], block_claims[t])
             region_occ_start[t] = -1
             region_risk_start[t] = -1
             if n_att < 0:
-                n_occ[t], n_risk[t] = _count_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
-                                                   scratch[0])
+                n_occ[t], n_risk[t] = _count_trial(seed, trial, block_levels[t], model, exposure, scratch[0])
             else:
                 n_occ[t] = n_events + n_att
                 n_risk[t] = n_hits + n_att
                 if o + n_occ[t] <= o_end and r + n_risk[t] <= r_end:
-                    _place(seed, trial, n_events, n_att, o, r, scratch, region)
+                    _place(seed, trial, n_events, n_att, o, r, scratch, block_region)
                     region_occ_start[t] = o
                     region_risk_start[t] = r
                     o += n_occ[t]
@@ -451,6 +493,7 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
             if region_occ_start[t] < 0:
                 line_loss[t, :] = 0.0
                 line_claims[t, :] = 0
+        _keep(owned_scratch)
 
 
 @parallel_jit
@@ -472,7 +515,11 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
             if region_occ_start[t] < 0:
                 occ_room = max(occ_room, occ_offsets[t + 1] - occ_offsets[t])
                 risk_room = max(risk_room, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
-        scratch = _scratch(occ_room, risk_room, n_lines)
+        owned_scratch = _scratch(occ_room, risk_room, n_lines)
+        scratch = _unowned_scratch(owned_scratch)
+        model, exposure = _unowned_inputs(model_arrays, exposure_arrays)
+        block_levels, block_loss, block_claims = unowned(levels), unowned(line_loss), unowned(line_claims)
+        block_out = _unowned_outputs(out)
         for t in range(t0, t1):
             o0 = occ_offsets[t]
             r0 = trial_risk_offsets[t]
@@ -490,9 +537,10 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
                     risk_loss[r0 + i] = region_loss[risk_start + i]
             else:
                 trial = first_trial + t
-                n_events, n_hits, n_att = _simulate_trial(seed, trial, levels[t], model_arrays, exposure_arrays,
-                                                          scratch, line_loss[t], line_claims[t])
-                _place(seed, trial, n_events, n_att, o0, r0, scratch, out)
+                n_events, n_hits, n_att = _simulate_trial(seed, trial, block_levels[t], model, exposure,
+                                                          scratch, block_loss[t], block_claims[t])
+                _place(seed, trial, n_events, n_att, o0, r0, scratch, block_out)
+        _keep(owned_scratch)
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """The numba cache: keyed by the package's sources, and how the CLI knows it is cold."""
 import numba
+import numpy as np
+import pytest
 
 from sim import jit
 
@@ -15,3 +17,24 @@ def test_cache_is_warm_only_once_kernels_are_cached(tmp_path, monkeypatch):
     assert not jit.cache_is_warm()
     (tmp_path / "numba-cache" / "sim" / "engine._fill-1.py311.nbi").write_bytes(b"index")
     assert jit.cache_is_warm()
+
+
+@numba.njit
+def _through_an_unowned_view(array, matrix):
+    view = jit.unowned(array)
+    view[1] = 7.5                       # writes reach the array
+    rows = jit.unowned(matrix)
+    return (view.shape == array.shape, view.strides == array.strides, view[0], rows[1, 0], rows.sum(),
+            rows.strides == matrix.strides)
+
+
+def test_unowned_view_reads_and_writes_the_same_memory():
+    """sim.jit.unowned: a view without a reference count (for the engine's per-trial calls)."""
+    array = np.array([2.0, 3.0, 4.0])
+    matrix = np.arange(6.0).reshape(3, 2)
+    same_shape, same_strides, first, element, total, same_matrix_strides = _through_an_unowned_view(array, matrix)
+    assert same_shape and same_strides and same_matrix_strides
+    assert first == 2.0 and array[1] == 7.5
+    assert element == 2.0 and total == 15.0
+    with pytest.raises(numba.TypingError):       # arrays only
+        numba.njit(lambda x: jit.unowned(x))(3.0)
