@@ -444,6 +444,23 @@ def _unowned_outputs(out):
             unowned(risk_line), unowned(risk_loss))
 
 
+@jit
+def _block_views(owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims):
+    """``(scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)`` as
+    :func:`sim.jit.unowned` views, for a work item's per-trial calls; ``owned_scratch``
+    (from :func:`_scratch`) must outlive them."""
+    model, exposure = _unowned_inputs(model_arrays, exposure_arrays)
+    return (_unowned_scratch(owned_scratch), model, exposure, unowned(levels), unowned(line_loss),
+            unowned(line_claims))
+
+
+@jit
+def _block_trials(block, n_trials):
+    """``(t0, t1)``: the trials (chunk-local) of work item ``block``."""
+    t0 = block * TRIALS_PER_BLOCK
+    return t0, min(t0 + TRIALS_PER_BLOCK, n_trials)
+
+
 @parallel_jit
 def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
                 region_occ, region_risk, region, region_occ_start, region_risk_start,
@@ -459,15 +476,12 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
     """
     n_trials = levels.shape[0]
     n_lines = line_loss.shape[1]
-    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
-    for block in prange(n_blocks):
-        t0 = block * TRIALS_PER_BLOCK
-        t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
+    for block in prange((n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK):
+        t0, t1 = _block_trials(block, n_trials)
         owned_scratch = _scratch(occ_room, hit_room, n_lines)
         # views without reference counts for the per-trial calls (see sim.jit.unowned)
-        scratch = _unowned_scratch(owned_scratch)
-        model, exposure = _unowned_inputs(model_arrays, exposure_arrays)
-        block_levels, block_loss, block_claims = unowned(levels), unowned(line_loss), unowned(line_claims)
+        scratch, model, exposure, block_levels, block_loss, block_claims = _block_views(
+            owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
         block_region = _unowned_outputs(region)
         o = block * region_occ
         r = block * region_risk
@@ -505,10 +519,8 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     n_trials = levels.shape[0]
     n_lines = line_loss.shape[1]
-    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
-    for block in prange(n_blocks):
-        t0 = block * TRIALS_PER_BLOCK
-        t1 = min(t0 + TRIALS_PER_BLOCK, n_trials)
+    for block in prange((n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK):
+        t0, t1 = _block_trials(block, n_trials)
         occ_room = 0
         risk_room = 0
         for t in range(t0, t1):
@@ -516,9 +528,8 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
                 occ_room = max(occ_room, occ_offsets[t + 1] - occ_offsets[t])
                 risk_room = max(risk_room, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
         owned_scratch = _scratch(occ_room, risk_room, n_lines)
-        scratch = _unowned_scratch(owned_scratch)
-        model, exposure = _unowned_inputs(model_arrays, exposure_arrays)
-        block_levels, block_loss, block_claims = unowned(levels), unowned(line_loss), unowned(line_claims)
+        scratch, model, exposure, block_levels, block_loss, block_claims = _block_views(
+            owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
         block_out = _unowned_outputs(out)
         for t in range(t0, t1):
             o0 = occ_offsets[t]
