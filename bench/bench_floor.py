@@ -5,8 +5,8 @@
 A risk loss of the engine needs at least its exact severity draw and the
 geometric skip that found its policy. This script counts, on the engine's own
 output, how many risk losses of each severity law a trial has; times each law's
-batch sampler (``sim.sampling.sample_many``, with the scenario's parameters and
-its mean batch size) and the skip (``sim.sampling.next_hit_log``) on one
+batch sampler (``sim.sampling.next_many``, with the scenario's parameters and
+its mean batch size) and the skip (``sim.sampling.next_hit_after``) on one
 thread; and adds them up. Everything else the engine does (claim counts,
 days, the sort by day, writing the occurrence table) is left out, so the
 figure is a ceiling that no implementation of this model with these samplers
@@ -54,20 +54,19 @@ def law_counts(scenario, model, exposure, trials: int) -> list[tuple[str, np.nda
 
 
 def time_law(row: np.ndarray, batch: int, draws: int) -> float:
-    """CPU nanoseconds per draw of ``sample_many`` for this law in batches of ``batch``."""
+    """CPU nanoseconds per draw of ``next_many`` for this law in batches of ``batch``."""
     import numba
 
-    from sim.rng import seed_state
-    from sim.sampling import sample_many
+    from sim.rng import seeded
+    from sim.sampling import next_many
 
     @numba.njit
     def loop(code, a, b, c, cap, batch, repeats):
-        state = np.empty(4, dtype=np.uint64)
-        seed_state(state, 1, 2, 3, 4)
+        state = seeded(1, 2, 3, 4)
         out = np.empty(batch)
         total = 0.0
         for _ in range(repeats):
-            sample_many(state, code, a, b, c, cap, out, 0, batch)
+            state = next_many(state, code, a, b, c, cap, out, 0, batch)
             total += out[0]
         return total
 
@@ -82,17 +81,16 @@ def time_skip(probability: float, draws: int) -> float:
     """CPU nanoseconds per hit of the geometric skip at this hit probability."""
     import numba
 
-    from sim.rng import seed_state
-    from sim.sampling import log_miss, next_hit_log
+    from sim.rng import seeded
+    from sim.sampling import log_miss, next_hit_after
 
     @numba.njit
     def loop(log_q, hits):
-        state = np.empty(4, dtype=np.uint64)
-        seed_state(state, 1, 2, 3, 4)
+        state = seeded(1, 2, 3, 4)
         index = -1
         total = 0
         for _ in range(hits):
-            index = next_hit_log(state, index, log_q)
+            index, state = next_hit_after(state, index, log_q)
             total += index
         return total
 

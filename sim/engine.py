@@ -37,9 +37,9 @@ from .copula import risk_levels
 from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
-from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_uint64, seed_state, uniform
-from .sampling import (claim_probability, log_miss, next_hit_log, poisson, positive_claim_count_params,
-                       sample_many, sample_params, zero_claim_probability)
+from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_bits, next_uniform, seeded
+from .sampling import (claim_probability, log_miss, next_hit_after, next_many, next_poisson,
+                       next_positive_claim_count, next_sample, zero_claim_probability)
 
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
@@ -92,11 +92,10 @@ def _line_frequency_terms(line_frequency, j, level):
 
 
 @jit
-def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
+def _count_trial(seed, trial, levels, model_arrays, exposure_arrays):
     """``(n_occurrences, n_risk_losses)`` of one trial, replaying only the counts stream.
 
     Makes exactly the counts-stream draws of :func:`_draw_trial`, in the same order.
-    ``counts`` is a (4,) uint64 scratch state.
     """
     (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
      cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
@@ -104,49 +103,55 @@ def _count_trial(seed, trial, levels, model_arrays, exposure_arrays, counts):
     n_occ = 0
     n_risk = 0
     for j in range(line_frequency.shape[0]):
-        seed_state(counts, seed, STREAM_COUNTS, trial, j)
+        counts = seeded(seed, STREAM_COUNTS, trial, j)
         code, mean, dispersion, cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
         end = line_start[j + 1]
-        policy = next_hit_log(counts, line_start[j] - 1, log_q)
+        policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
         while policy < end:
-            n_risk += positive_claim_count_params(counts, code, mean, dispersion, cap, p_zero)
-            policy = next_hit_log(counts, policy, log_q)
+            n_claims, counts = next_positive_claim_count(counts, code, mean, dispersion, cap, p_zero)
+            n_risk += n_claims
+            policy, counts = next_hit_after(counts, policy, log_q)
     n_occ = n_risk      # one occurrence per attritional claim
     for c in range(cat_rate.shape[0]):
-        seed_state(counts, seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
+        counts = seeded(seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
         share_code = int(cat_share[c, 0])
-        for _ in range(poisson(counts, cat_rate[c])):
-            share = min(max(sample_params(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
-                                          cat_share[c, 4]), 0.0), 1.0)
-            log_q = log_miss(share)   # once per event, not per hit
+        n_events, counts = next_poisson(counts, cat_rate[c])
+        for _ in range(n_events):
+            share, counts = next_sample(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
+                                        cat_share[c, 4])
+            log_q = log_miss(min(max(share, 0.0), 1.0))   # once per event, not per hit
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
                 end = line_start[j + 1]
-                policy = next_hit_log(counts, line_start[j] - 1, log_q)
+                policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
                 while policy < end:
                     n_risk += 1
-                    policy = next_hit_log(counts, policy, log_q)
+                    policy, counts = next_hit_after(counts, policy, log_q)
             n_occ += 1
     return n_occ, n_risk
 
 
 @jit
-def _below(state, n):
-    """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``: Lemire's (2019) multiply-shift with
-    rejection ("Fast random integer generation in an interval", ACM TOMS 29(1)), exact."""
-    m = (next_uint64(state) >> np.uint64(32)) * np.uint64(n)
+def _below(s, n):
+    """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``, and the new state tuple: Lemire's
+    (2019) multiply-shift with rejection ("Fast random integer generation in an interval",
+    ACM TOMS 29(1)), exact."""
+    bits, s = next_bits(s)
+    m = (bits >> np.uint64(32)) * np.uint64(n)
     low = m & np.uint64(0xFFFFFFFF)
     if low < np.uint64(n):
         threshold = np.uint64((1 << 32) % n)    # 2**32 mod n: the low values that would bias the result
         while low < threshold:
-            m = (next_uint64(state) >> np.uint64(32)) * np.uint64(n)
+            bits, s = next_bits(s)
+            m = (bits >> np.uint64(32)) * np.uint64(n)
             low = m & np.uint64(0xFFFFFFFF)
-    return int(m >> np.uint64(32))
+    return int(m >> np.uint64(32)), s
 
 
 @jit
-def _sorted_uniforms(state, n, draws, bucket_start, out):
-    """``out[:n]`` = n iid uniforms on (0, 1) from ``state``, sorted ascending.
+def _sorted_uniforms(s, n, draws, bucket_start, out):
+    """``out[:n]`` = n iid uniforms on (0, 1) from the state tuple ``s``, sorted ascending;
+    returns the new state.
 
     Bucket sort: n buckets of width 1/n hold about one value each, so a
     counting scatter followed by one insertion-sort pass (which only undoes
@@ -155,7 +160,7 @@ def _sorted_uniforms(state, n, draws, bucket_start, out):
     """
     bucket_start[:n + 1] = 0
     for k in range(n):
-        u = uniform(state)
+        u, s = next_uniform(s)
         draws[k] = u
         bucket_start[int(u * n) + 1] += 1     # u < 1, so the bucket is < n
     for b in range(n):
@@ -172,6 +177,7 @@ def _sorted_uniforms(state, n, draws, bucket_start, out):
             out[k + 1] = out[k]
             k -= 1
         out[k + 1] = u
+    return s
 
 
 @jit
@@ -192,7 +198,7 @@ def _insured_losses(policies, losses, start, stop, is_ratio, sum_insured, deduct
 
 
 @jit
-def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amounts,
+def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                 ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
                 claim_policy, ground, line_end, line_loss, line_claims):
     """Every draw of one trial from its counts and amounts streams, into scratch.
@@ -218,23 +224,24 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amou
     n_events = 0
     hits_total = 0
     for c in range(cat_rate.shape[0]):
-        seed_state(counts, seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
-        seed_state(amounts, seed, STREAM_AMOUNTS, trial, CATASTROPHE_KEY + c)
+        counts = seeded(seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
+        amounts = seeded(seed, STREAM_AMOUNTS, trial, CATASTROPHE_KEY + c)
         share_code = int(cat_share[c, 0])
         code = int(cat_damage[c, 0])
         a, b, p2, cap = cat_damage[c, 1], cat_damage[c, 2], cat_damage[c, 3], cat_damage[c, 4]
         is_ratio = cat_damage_is_ratio[c]
-        for _ in range(poisson(counts, cat_rate[c])):
+        n_cat_events, counts = next_poisson(counts, cat_rate[c])
+        for _ in range(n_cat_events):
             if n_events == occ_room:
                 return -1, -1, -1
-            share = min(max(sample_params(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
-                                          cat_share[c, 4]), 0.0), 1.0)
-            log_q = log_miss(share)   # once per event, not per hit
+            share, counts = next_sample(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
+                                        cat_share[c, 4])
+            log_q = log_miss(min(max(share, 0.0), 1.0))   # once per event, not per hit
             first = hits_total
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
                 end = line_start[j + 1]
-                policy = next_hit_log(counts, line_start[j] - 1, log_q)
+                policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
                 line_first = hits_total
                 while policy < end:
                     if hits_total == hit_room:
@@ -242,14 +249,15 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amou
                     cat_policy[hits_total] = policy
                     cat_line[hits_total] = j
                     hits_total += 1
-                    policy = next_hit_log(counts, policy, log_q)
+                    policy, counts = next_hit_after(counts, policy, log_q)
                 # the hits' ground-up losses in one batch: the same draws, in the same order
-                sample_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
+                amounts = next_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
                 line_loss[j] += _insured_losses(cat_policy, cat_loss, line_first, hits_total, is_ratio,
                                                 sum_insured, deductible, limit)
             for h in range(first, hits_total):
                 line_claims[cat_line[h]] += 1
-            ev_day[n_events] = DAYS_IN_YEAR * uniform(amounts)
+            u, amounts = next_uniform(amounts)
+            ev_day[n_events] = DAYS_IN_YEAR * u
             ev_cat[n_events] = c
             ev_size[n_events] = hits_total - first
             ev_first[n_events] = first
@@ -259,25 +267,25 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amou
     # per-claim loop takes no array views.
     k = 0
     for j in range(line_frequency.shape[0]):
-        seed_state(counts, seed, STREAM_COUNTS, trial, j)
-        seed_state(amounts, seed, STREAM_AMOUNTS, trial, j)
+        counts = seeded(seed, STREAM_COUNTS, trial, j)
+        amounts = seeded(seed, STREAM_AMOUNTS, trial, j)
         freq_code, mean, dispersion, freq_cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
         code = int(line_damage[j, 0])
         a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
         is_ratio = line_damage_is_ratio[j]
         end = line_start[j + 1]
         k0 = k
-        policy = next_hit_log(counts, line_start[j] - 1, log_q)
+        policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
         while policy < end:
-            n_claims = positive_claim_count_params(counts, freq_code, mean, dispersion, freq_cap, p_zero)
+            n_claims, counts = next_positive_claim_count(counts, freq_code, mean, dispersion, freq_cap, p_zero)
             if k + n_claims + n_events > occ_room:
                 return -1, -1, -1
             for _ in range(n_claims):
                 claim_policy[k] = policy
                 k += 1
-            policy = next_hit_log(counts, policy, log_q)
+            policy, counts = next_hit_after(counts, policy, log_q)
         # the line's ground-up losses in one batch, claim by claim in the same order as above
-        sample_many(amounts, code, a, b, p2, cap, ground, k0, k)
+        next_many(amounts, code, a, b, p2, cap, ground, k0, k)
         line_loss[j] += _insured_losses(claim_policy, ground, k0, k, is_ratio, sum_insured, deductible, limit)
         line_claims[j] += k - k0
         line_end[j] = k
@@ -285,7 +293,7 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amou
 
 
 @jit
-def _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
                  cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
                  claim_policy, ground, line_end,
                  occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss):
@@ -306,8 +314,7 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_c
     ``risk_offsets`` hold positions in ``risk_*``.
     """
     # 1. the attritional days, sorted, and the events in day order (few: insertion sort, stable)
-    seed_state(order_state, seed, STREAM_AMOUNTS, trial, ORDER_KEY)
-    _sorted_uniforms(order_state, n_att, draws, bucket_start, att_u)
+    order = _sorted_uniforms(seeded(seed, STREAM_AMOUNTS, trial, ORDER_KEY), n_att, draws, bucket_start, att_u)
     for e in range(n_events):
         k = e
         while k > 0 and ev_day[ev_order[k - 1]] > ev_day[e]:
@@ -344,7 +351,7 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_c
 
     # 3. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
     for k in range(n_att):
-        swap = _below(order_state, k + 1)
+        swap, order = _below(order, k + 1)
         dest[k] = dest[swap]
         dest[swap] = position[k]
 
@@ -372,8 +379,7 @@ REGION_ROOM = 1.25
 @jit
 def _scratch(occ_room, hit_room, n_lines):
     """One work item's scratch: room for ``occ_room`` occurrences and ``hit_room`` catastrophe hits."""
-    return (np.empty(4, dtype=np.uint64), np.empty(4, dtype=np.uint64), np.empty(4, dtype=np.uint64),
-            np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # ev_day, ev_cat
+    return (np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # ev_day, ev_cat
             np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.int64),        # ev_size, ev_first
             np.empty(occ_room, dtype=np.int64),                                            # ev_order
             np.empty(hit_room, dtype=np.int64), np.empty(hit_room, dtype=np.int64),        # cat_policy, cat_line
@@ -388,9 +394,9 @@ def _scratch(occ_room, hit_room, n_lines):
 @jit
 def _unowned_scratch(scratch):
     """:func:`sim.jit.unowned` views of a work item's scratch; ``scratch`` must outlive them."""
-    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+    (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
      draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
-    return (unowned(counts), unowned(amounts), unowned(order_state), unowned(ev_day), unowned(ev_cat),
+    return (unowned(ev_day), unowned(ev_cat),
             unowned(ev_size), unowned(ev_first), unowned(ev_order), unowned(cat_policy), unowned(cat_line),
             unowned(cat_loss), unowned(draws), unowned(bucket_start), unowned(att_u), unowned(position),
             unowned(dest), unowned(claim_policy), unowned(ground), unowned(line_end))
@@ -406,9 +412,9 @@ def _keep(scratch):
 @jit
 def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch, line_loss, line_claims):
     """:func:`_draw_trial` with a work item's scratch tuple: ``(n_events, n_hits, n_attritional)``."""
-    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+    (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
      draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
-    return _draw_trial(seed, trial, levels, model_arrays, exposure_arrays, counts, amounts,
+    return _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                        ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
                        claim_policy, ground, line_end, line_loss, line_claims)
 
@@ -416,10 +422,10 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch,
 @jit
 def _place(seed, trial, n_events, n_att, o0, r0, scratch, out):
     """:func:`_place_trial` with a work item's scratch tuple and the six output arrays ``out``."""
-    (counts, amounts, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
+    (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
      draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
-    _place_trial(seed, trial, n_events, n_att, o0, r0, order_state, ev_day, ev_cat, ev_size, ev_first, ev_order,
+    _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
                  cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
                  claim_policy, ground, line_end, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
 
@@ -494,7 +500,7 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
             region_occ_start[t] = -1
             region_risk_start[t] = -1
             if n_att < 0:
-                n_occ[t], n_risk[t] = _count_trial(seed, trial, block_levels[t], model, exposure, scratch[0])
+                n_occ[t], n_risk[t] = _count_trial(seed, trial, block_levels[t], model, exposure)
             else:
                 n_occ[t] = n_events + n_att
                 n_risk[t] = n_hits + n_att

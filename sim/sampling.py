@@ -5,9 +5,14 @@ A distribution arrives as the float64 row ``(code, p0, p1, p2, cap)`` of
 parameters are documented in :mod:`sim.distributions`.
 
 Every sampler here is exact (rejection methods accept with exactly the target
-density) and reads only :func:`sim.rng.next_uint64` / :func:`sim.rng.uniform`
+density) and reads only :func:`sim.rng.next_bits` / :func:`sim.rng.next_uniform`
 of the stream it is given, so draws stay reproducible per (seed, stream,
 trial, key) whatever the threads or chunks.
+
+Each sampler is written once, on the state tuple (``x, s = next_normal(s)``,
+see :mod:`sim.rng` for why); the array-state function of the same law
+(``standard_normal(state)``) loads the tuple, calls it and stores it back,
+so both give the same draws.
 """
 import math
 
@@ -15,7 +20,7 @@ import numpy as np
 
 from . import distributions as d
 from .jit import jit
-from .rng import next_uint64, uniform
+from .rng import next_bits, next_uniform, state_tuple, store_state
 
 # ---------------------------------------------------------------- ziggurat tables
 # Marsaglia and Tsang (2000), "The ziggurat method for generating random
@@ -66,9 +71,9 @@ _LOW8 = np.uint64(0xFF)
 _LOW52 = np.uint64((1 << 52) - 1)
 
 
-@jit
-def standard_normal(state):
-    """Standard normal by the ziggurat of Marsaglia and Tsang (2000), 256 layers.
+@jit(inline="always")
+def next_normal(s):
+    """Standard normal by the ziggurat of Marsaglia and Tsang (2000), 256 layers: ``(x, s)``.
 
     One 64-bit draw gives the layer (8 bits), the sign (1 bit) and the
     abscissa (52 bits); about 99% of calls return after that single draw and
@@ -76,7 +81,7 @@ def standard_normal(state):
     density, or, in the base layer, Marsaglia's (1964) exact tail method.
     """
     while True:
-        bits = next_uint64(state)
+        bits, s = next_bits(s)
         i = int(bits & _LOW8)
         # The sign as +-1.0 times x rather than a branch: the branch is a coin flip that the
         # CPU mispredicts half the time, which made the sampler almost twice as slow. The
@@ -85,16 +90,27 @@ def standard_normal(state):
         j = np.int64((bits >> np.uint64(9)) & _LOW52)
         x = float(j) * _ZIG_W[i]
         if j < _ZIG_K_SIGNED[i]:   # strictly inside the density: accept
-            return sign * x
+            return sign * x, s
         if i == 0:                 # base layer beyond r: sample the tail exactly
             while True:
-                xx = -math.log(uniform(state)) * _ZIG_INV_R
-                yy = -math.log(uniform(state))
+                u, s = next_uniform(s)
+                xx = -math.log(u) * _ZIG_INV_R
+                u, s = next_uniform(s)
+                yy = -math.log(u)
                 if yy + yy > xx * xx:
-                    return sign * (_ZIG_R + xx)
+                    return sign * (_ZIG_R + xx), s
         # wedge: accept (x, y) with y uniform over the layer's height iff under the density
-        if _ZIG_F[i] + (_ZIG_F[i - 1] - _ZIG_F[i]) * uniform(state) < math.exp(-0.5 * x * x):
-            return sign * x
+        u, s = next_uniform(s)
+        if _ZIG_F[i] + (_ZIG_F[i - 1] - _ZIG_F[i]) * u < math.exp(-0.5 * x * x):
+            return sign * x, s
+
+
+@jit
+def standard_normal(state):
+    """:func:`next_normal` on a state array."""
+    x, s = next_normal(state_tuple(state))
+    store_state(state, s)
+    return x
 
 
 # Exponential ziggurat: same construction, for the density exp(-x) on [0, inf).
@@ -131,9 +147,9 @@ _ZIGE_K_SIGNED = _ZIGE_K.astype(np.int64)
 _SHIFT12 = np.uint64(12)
 
 
-@jit
-def standard_exponential(state):
-    """Standard exponential by the ziggurat of Marsaglia and Tsang (2000), 256 layers.
+@jit(inline="always")
+def next_exponential(s):
+    """Standard exponential by the ziggurat of Marsaglia and Tsang (2000), 256 layers: ``(x, s)``.
 
     Exact, and about 99% of calls cost one 64-bit draw and a table comparison,
     where ``-log(uniform)`` costs a logarithm every time. One draw gives the
@@ -142,16 +158,25 @@ def standard_exponential(state):
     ``-log(uniform)``: about 0.05% of calls.
     """
     while True:
-        bits = next_uint64(state)
+        bits, s = next_bits(s)
         i = int(bits & _LOW8)
         j = np.int64(bits >> _SHIFT12)      # int64 converts to float in one instruction
         x = float(j) * _ZIGE_W[i]
         if j < _ZIGE_K_SIGNED[i]:
-            return x
+            return x, s
+        u, s = next_uniform(s)
         if i == 0:
-            return _ZIGE_R - math.log(uniform(state))
-        if _ZIGE_F[i] + (_ZIGE_F[i - 1] - _ZIGE_F[i]) * uniform(state) < math.exp(-x):
-            return x
+            return _ZIGE_R - math.log(u), s
+        if _ZIGE_F[i] + (_ZIGE_F[i - 1] - _ZIGE_F[i]) * u < math.exp(-x):
+            return x, s
+
+
+@jit
+def standard_exponential(state):
+    """:func:`next_exponential` on a state array."""
+    x, s = next_exponential(state_tuple(state))
+    store_state(state, s)
+    return x
 
 
 @jit
@@ -166,29 +191,32 @@ def gamma_terms(shape):
 
 
 @jit(inline="always")
-def gamma_core(state, third, c):
-    """Marsaglia and Tsang's rejection loop for a gamma of shape ``third + 1/3 >= 1``."""
+def _next_gamma_core(s, third, c):
+    """Marsaglia and Tsang's rejection loop for a gamma of shape ``third + 1/3 >= 1``: ``(g, s)``."""
     while True:
-        x = standard_normal(state)
+        x, s = next_normal(s)
         v = 1.0 + c * x
         if v <= 0.0:
             continue
         v = v * v * v
-        u = uniform(state)
+        u, s = next_uniform(s)
         x2 = x * x
         if u < 1.0 - 0.0331 * x2 * x2:
-            return third * v
+            return third * v, s
         if math.log(u) < 0.5 * x2 + third - third * v + third * math.log(v):
-            return third * v
+            return third * v, s
 
 
 @jit(inline="always")
-def gamma_from_terms(state, shape, boosted, third, c):
-    """A gamma of ``shape`` from its :func:`gamma_terms`: the boost's draw first, then the core's."""
+def next_gamma(s, shape, boosted, third, c):
+    """A gamma of ``shape`` from its :func:`gamma_terms`: ``(g, s)``. The boost's draw comes
+    first, then the core's."""
     boost = 1.0
     if boosted:
-        boost = math.exp(-standard_exponential(state) / shape)   # u ** (1/shape) with -log(u) ~ Exp(1)
-    return gamma_core(state, third, c) * boost
+        e, s = next_exponential(s)
+        boost = math.exp(-e / shape)   # u ** (1/shape) with -log(u) ~ Exp(1)
+    g, s = _next_gamma_core(s, third, c)
+    return g * boost, s
 
 
 @jit
@@ -200,17 +228,20 @@ def standard_gamma(state, shape):
     without a logarithm; it lies below the exact acceptance bound.
     """
     boosted, third, c = gamma_terms(shape)
-    return gamma_from_terms(state, shape, boosted, third, c)
+    g, s = next_gamma(state_tuple(state), shape, boosted, third, c)
+    store_state(state, s)
+    return g
 
 
-@jit
-def poisson(state, mean):
-    """Poisson by inversion: means here are small (events a year, claims a policy)."""
+@jit(inline="always")
+def next_poisson(s, mean):
+    """Poisson by inversion: means here are small (events a year, claims a policy). ``(k, s)``."""
     if mean <= 0.0:
-        return 0
+        return 0, s
     if mean > 500.0:   # inversion would underflow exp(-mean); normal approximation is exact enough there
-        return max(0, int(mean + math.sqrt(mean) * standard_normal(state) + 0.5))
-    u = uniform(state)
+        z, s = next_normal(s)
+        return max(0, int(mean + math.sqrt(mean) * z + 0.5)), s
+    u, s = next_uniform(s)
     probability = math.exp(-mean)
     cumulative = probability
     k = 0
@@ -218,6 +249,14 @@ def poisson(state, mean):
         k += 1
         probability *= mean / k
         cumulative += probability
+    return k, s
+
+
+@jit
+def poisson(state, mean):
+    """:func:`next_poisson` on a state array."""
+    k, s = next_poisson(state_tuple(state), mean)
+    store_state(state, s)
     return k
 
 
@@ -229,77 +268,97 @@ def sample(state, dist):
 
 @jit
 def sample_params(state, code, a, b, c, cap):
-    """:func:`sample` with the row unpacked into scalars ``(code, a, b, c, cap)``.
+    """:func:`sample` with the row unpacked into scalars ``(code, a, b, c, cap)``."""
+    x, s = next_sample(state_tuple(state), code, a, b, c, cap)
+    store_state(state, s)
+    return x
 
-    The engine unpacks each line's row once, so its per-claim loop takes no
-    array views (each view is a struct with reference counting).
+
+@jit(inline="always")
+def next_sample(s, code, a, b, c, cap):
+    """:func:`sample_params` on the state tuple: ``(x, s)``.
+
     ``-log(uniform)`` draws are ziggurat exponentials: same law, no logarithm.
     """
     if code == d.CONSTANT:
         x = a
     elif code == d.LOGNORMAL:
-        x = math.exp(a + b * standard_normal(state))
+        z, s = next_normal(s)
+        x = math.exp(a + b * z)
     elif code == d.GAMMA:
-        x = b * standard_gamma(state, a)
+        boosted, third, c_gamma = gamma_terms(a)
+        g, s = next_gamma(s, a, boosted, third, c_gamma)
+        x = b * g
     elif code == d.PARETO:
-        x = a * math.expm1(standard_exponential(state) / b)   # a (u ** (-1/b) - 1), without pow
+        e, s = next_exponential(s)
+        x = a * math.expm1(e / b)   # a (u ** (-1/b) - 1), without pow
     elif code == d.GPD:
+        e, s = next_exponential(s)
         if b == 0.0:
-            x = c + a * standard_exponential(state)
+            x = c + a * e
         else:
-            x = c + a / b * math.expm1(b * standard_exponential(state))   # u ** (-b) - 1, without pow
+            x = c + a / b * math.expm1(b * e)   # u ** (-b) - 1, without pow
     elif code == d.BETA:
         # Ratio of gammas. Cheng's (1978) BB/BC rejection samplers were tried: with the
         # ziggurat normal they were no faster (~100-130 ns a draw both ways), so keep this.
-        g1 = standard_gamma(state, a)
-        g2 = standard_gamma(state, b)
+        a_boosted, a_third, a_c = gamma_terms(a)
+        g1, s = next_gamma(s, a, a_boosted, a_third, a_c)
+        b_boosted, b_third, b_c = gamma_terms(b)
+        g2, s = next_gamma(s, b, b_boosted, b_third, b_c)
         x = g1 / (g1 + g2)
     elif code == d.UNIFORM:
-        x = a + (b - a) * uniform(state)
+        u, s = next_uniform(s)
+        x = a + (b - a) * u
     else:
         x = np.nan
-    return min(x, cap)
+    return min(x, cap), s
 
 
 @jit
 def sample_many(state, code, a, b, c, cap, out, start, stop):
-    """``out[start:stop]`` = successive draws of :func:`sample_params` with these arguments:
-    the same values, bit for bit, from the same draws of ``state``.
+    """:func:`next_many` on a state array."""
+    store_state(state, next_many(state_tuple(state), code, a, b, c, cap, out, start, stop))
 
-    The law is chosen once for the batch rather than once per draw: for the
-    common severities the loop is then a sampler and an ``exp``, which runs
-    at about twice the speed of :func:`sample_params` called per draw. Their
-    formulas repeat :func:`sample_params`' on purpose: shared as small
-    functions (even inlined by numba), the engine lost most of the gain
-    (best of 15 runs: 99 against 94 ns per risk loss). tests/test_sampling.py
-    holds the two to the same draws, law by law.
+
+@jit
+def next_many(s, code, a, b, c, cap, out, start, stop):
+    """``out[start:stop]`` = successive draws of :func:`next_sample` with these arguments, from
+    the state tuple ``s``: the same values, bit for bit, from the same draws. Returns the new state.
+
+    The law is chosen once for the batch rather than once per draw, and its
+    constants worked out once: for the common severities the loop is then a
+    sampler and an ``exp``, about twice the speed of :func:`next_sample` called
+    per draw. tests/test_sampling.py holds the two to the same draws, law by law.
     """
     if code == d.LOGNORMAL:
         for i in range(start, stop):
-            out[i] = min(math.exp(a + b * standard_normal(state)), cap)
+            z, s = next_normal(s)
+            out[i] = min(math.exp(a + b * z), cap)
     elif code == d.GPD and b != 0.0:
         scale = a / b
         for i in range(start, stop):
-            out[i] = min(c + scale * math.expm1(b * standard_exponential(state)), cap)
+            e, s = next_exponential(s)
+            out[i] = min(c + scale * math.expm1(b * e), cap)
     elif code == d.PARETO:
         for i in range(start, stop):
-            out[i] = min(a * math.expm1(standard_exponential(state) / b), cap)
+            e, s = next_exponential(s)
+            out[i] = min(a * math.expm1(e / b), cap)
     elif code == d.GAMMA:
         boosted, third, c_gamma = gamma_terms(a)
         for i in range(start, stop):
-            out[i] = min(b * gamma_from_terms(state, a, boosted, third, c_gamma), cap)
+            g, s = next_gamma(s, a, boosted, third, c_gamma)
+            out[i] = min(b * g, cap)
     elif code == d.BETA:
-        # a ratio of gammas, as sample_params draws it, with both gammas' constants worked out
-        # once for the batch: 50-70 ns a draw instead of 90-110 (measured on this machine)
         a_boosted, a_third, a_c = gamma_terms(a)
         b_boosted, b_third, b_c = gamma_terms(b)
         for i in range(start, stop):
-            g1 = gamma_from_terms(state, a, a_boosted, a_third, a_c)
-            g2 = gamma_from_terms(state, b, b_boosted, b_third, b_c)
+            g1, s = next_gamma(s, a, a_boosted, a_third, a_c)
+            g2, s = next_gamma(s, b, b_boosted, b_third, b_c)
             out[i] = min(g1 / (g1 + g2), cap)
     else:
         for i in range(start, stop):
-            out[i] = sample_params(state, code, a, b, c, cap)
+            out[i], s = next_sample(s, code, a, b, c, cap)
+    return s
 
 
 @jit
@@ -347,11 +406,20 @@ def positive_claim_count_params(state, code, mean, dispersion, cap, p_zero):
     """:func:`positive_claim_count_given` with scalars: the count's ``code``, its ``mean`` at the
     trial's risk level, negbin ``dispersion``, the row's ``cap`` and ``p_zero`` (the engine
     unpacks them once per line and trial)."""
+    k, s = next_positive_claim_count(state_tuple(state), code, mean, dispersion, cap, p_zero)
+    store_state(state, s)
+    return k
+
+
+@jit(inline="always")
+def next_positive_claim_count(s, code, mean, dispersion, cap, p_zero):
+    """:func:`positive_claim_count_params` on the state tuple: ``(k, s)``."""
     if code == d.BERNOULLI:
-        return 1
+        return 1, s
     ratio = mean / (dispersion + mean)     # negbin pmf recursion factor, besides (k + r) / (k + 1)
     probability = p_zero
-    target = uniform(state) * (1.0 - probability)
+    u, s = next_uniform(s)
+    target = u * (1.0 - probability)
     cumulative = 0.0
     k = 0
     while True:
@@ -366,7 +434,7 @@ def positive_claim_count_params(state, code, mean, dispersion, cap, p_zero):
         # rounded total, and waiting for the pmf to underflow returned absurd counts (or, for
         # negbin with mean > dispersion, never ended at the smallest subnormal).
         if cumulative >= target or cumulative == previous:
-            return min(k, int(min(cap, 2.0 ** 31)))
+            return min(k, int(min(cap, 2.0 ** 31))), s
 
 
 @jit
@@ -386,15 +454,24 @@ def next_hit_log(state, index, log_miss_probability):
     Draws exactly what :func:`next_hit` draws and returns the same index:
     a probability of 1 is ``-inf`` (every index), of 0 is ``0.0`` (none).
     """
+    index, s = next_hit_after(state_tuple(state), index, log_miss_probability)
+    store_state(state, s)
+    return index
+
+
+@jit(inline="always")
+def next_hit_after(s, index, log_miss_probability):
+    """:func:`next_hit_log` on the state tuple: ``(the next index hit, s)``."""
     if log_miss_probability == -math.inf:
-        return index + 1
+        return index + 1, s
     if log_miss_probability == 0.0:
-        return 2 ** 62
+        return 2 ** 62, s
     # log(u) rather than a ziggurat exponential: measured faster here, inlined in the engine's loops.
-    gap = math.floor(math.log(uniform(state)) / log_miss_probability)
+    u, s = next_uniform(s)
+    gap = math.floor(math.log(u) / log_miss_probability)
     if gap > 2.0 ** 62:
-        return 2 ** 62
-    return index + 1 + int(gap)
+        return 2 ** 62, s
+    return index + 1 + int(gap), s
 
 
 @jit

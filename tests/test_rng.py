@@ -85,6 +85,28 @@ def test_kernels_match_reference(args):
         assert rng.uniform(state) == ((bits >> 12) + 0.5) * 2.0 ** -52
 
 
+@pytest.mark.parametrize("args", [(0, 0, 0, 0), (SEED, 3, 17, 2), (2**63 + 5, 4, 10**9, (1 << 20) + 3)])
+def test_state_tuple_functions_match_reference(args):
+    """The hot loops' form of the generator (the state as a tuple) gives the reference draws too,
+    and moving between the two forms loses nothing."""
+    def as_uint64(s):     # numba hands the words to Python as ints; give them back typed
+        return tuple(np.uint64(int(w) & MASK) for w in s)
+
+    s = rng.seeded(*(np.uint64(a) for a in args))
+    reference = ref_seed_state(*args)
+    assert [int(w) & MASK for w in s] == reference
+    state = np.empty(4, dtype=np.uint64)
+    rng.store_state(state, as_uint64(s))
+    assert [int(w) & MASK for w in rng.state_tuple(state)] == reference
+
+    for _ in range(50):
+        bits, s = rng.next_bits(as_uint64(s))
+        assert int(bits) & MASK == ref_next(reference)
+        u, s = rng.next_uniform(as_uint64(s))
+        assert u == ((ref_next(reference) >> 12) + 0.5) * 2.0 ** -52
+    assert [int(w) & MASK for w in s] == reference
+
+
 # ---------------------------------------------------------------- range
 def test_uniform_open_interval_at_extreme_outputs():
     """The smallest and the largest 64-bit outputs must still give a uniform strictly inside (0, 1).
