@@ -1,7 +1,8 @@
 """The pool allocator: gross losses of a chunk -> money of every party in every trial.
 
-Data flow for one chunk (every arrow is numba over all trials of the chunk; the
-Python loops run over treaties and members only)::
+Data flow for one chunk. The first three steps run in one numba kernel,
+trial by trial (:func:`_programmes_kernel`); the rest is NumPy on per-trial
+arrays, with Python loops over treaties and members only::
 
     risk_loss (100% pool)
       -> the pool's joint programme, treaty by treaty (each inures to the next)
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import regulation
-from .jit import parallel_jit, prange
+from .jit import jit, parallel_jit, prange
 from .model import Scenario, Treaty
 from .occurrences import Exposure, LossChunk
 from .parties import PARTY_COLUMNS, Parties
@@ -248,32 +249,90 @@ def parties(scenario: Scenario, exposure: Exposure) -> Parties:
 
 
 # ---------------------------------------------------------------------------
-# Kernels for the per-occurrence facts of a party
+# Every programme, trial by trial
 # ---------------------------------------------------------------------------
 
-@parallel_jit
-def _occurrence_totals(occ_offsets, risk_offsets, values, occ_total, trial_total, trial_max):
-    """Add ``values`` (n_risk,) by occurrence into ``occ_total`` (n_occ,);
-    write their trial sum and largest occurrence, ``trial_total`` and ``trial_max`` (n_trials,)."""
-    n_trials = len(occ_offsets) - 1
-    for t in prange(n_trials):
-        total = 0.0
-        largest = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            occurrence = 0.0
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                occurrence += values[r]
+# Treaty kinds as the kernel knows them.
+QUOTA_SHARE, SURPLUS, PER_RISK_XL, CAT_XL, STOP_LOSS = range(5)
+_KIND = {"quota_share": QUOTA_SHARE, "surplus": SURPLUS, "per_risk_xl": PER_RISK_XL, "cat_xl": CAT_XL,
+         "stop_loss": STOP_LOSS}
+N_TERMS = 7     # the longest kernel argument list, an XL layer's (sim.treaties.xl_terms)
+
+
+def _treaty_arrays(placed_treaties: list[PlacedTreaty], n_policies: int) -> tuple[np.ndarray, ...]:
+    """``(cedant, kind, terms, fractions)`` of the placed treaties, in order, for the kernel.
+
+    ``terms`` (n, N_TERMS) holds each treaty's kernel arguments: a quota share's
+    cession; an XL layer's :func:`sim.treaties.xl_terms`; a stop loss's
+    :func:`sim.treaties.stop_loss_terms`. ``fractions`` (n, n_policies) holds a
+    surplus's ceded fraction per policy (no columns when there is no surplus).
+    """
+    n = len(placed_treaties)
+    cedant = np.array([placed.cedant for placed in placed_treaties], dtype=np.int64)
+    kind = np.array([_KIND[placed.treaty.type] for placed in placed_treaties], dtype=np.int64)
+    terms = np.zeros((n, N_TERMS))
+    any_surplus = any(placed.treaty.type == "surplus" for placed in placed_treaties)
+    fractions = np.zeros((n, n_policies if any_surplus else 0))
+    for i, placed in enumerate(placed_treaties):
+        treaty = placed.treaty
+        if treaty.type == "quota_share":
+            terms[i, 0] = treaty.cession
+        elif treaty.type == "surplus":
+            fractions[i] = placed.ceded_fraction
+        elif treaty.type in ("per_risk_xl", "cat_xl"):
+            terms[i] = tr.xl_terms(treaty.retention, treaty.limit, treaty.reinstatements,
+                                   treaty.reinstatement_premium, treaty.layer_premium(),
+                                   treaty.aggregate_deductible, treaty.aggregate_limit,
+                                   treaty.reinstatement_basis == "amount_and_time")
+        else:
+            terms[i, :2] = tr.stop_loss_terms(treaty.attachment, treaty.limit, placed.subject_premium)
+    return cedant, kind, terms, fractions
+
+
+@jit
+def _treaty_trial(t, kind, terms, fraction, occ_offsets, risk_offsets, occ_day, occ_event, risk_policy,
+                  covered, net, ceded, ceded_by_trial, cat_ceded_by_trial):
+    """One treaty on trial ``t`` of ``net``, which it leaves net of the treaty: what the
+    :mod:`sim.treaties` kernel with ``retain=`` does for that trial. Returns the trial's
+    reinstatement premium (0 for treaties without reinstatements)."""
+    premium = 0.0
+    if kind == QUOTA_SHARE:
+        tr._quota_share_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], ceded)
+    elif kind == SURPLUS:
+        tr._surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, fraction, ceded)
+    elif kind == PER_RISK_XL:
+        premium = tr._per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, terms[0], terms[1],
+                                        terms[2], terms[3], terms[4], terms[5], terms[6] != 0.0, ceded)
+    elif kind == CAT_XL:
+        premium = tr._cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, terms[0], terms[1],
+                                   terms[2], terms[3], terms[4], terms[5], terms[6] != 0.0, ceded)
+    else:
+        tr._stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], terms[1], ceded)
+    tr._retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+    return premium
+
+
+@jit
+def _occurrence_totals_trial(t, occ_offsets, risk_offsets, values, occ_total):
+    """Trial ``t``'s ``(total, largest occurrence)`` of ``values`` (n_risk,); when ``occ_total``
+    (n_occ,) is not empty, each occurrence's sum is added to it."""
+    total = 0.0
+    largest = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            occurrence += values[r]
+        if occ_total.shape[0] > 0:
             occ_total[k] += occurrence
-            total += occurrence
-            largest = max(largest, occurrence)
-        trial_total[t] = total
-        trial_max[t] = largest
+        total += occurrence
+        largest = max(largest, occurrence)
+    return total, largest
 
 
-@parallel_jit
-def _members_occurrence_totals(occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
-                               occ_net_total, trial_max):
-    """Every member's occurrence net loss in one pass; add them, in member order, to ``occ_net_total``.
+@jit
+def _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
+                              occ_net_total, trial_max):
+    """Every member's occurrence net loss in trial ``t``; add them, in member order, to ``occ_net_total``.
 
     A member ``m`` with ``own_index[m] < 0`` has no programme of its own: its
     occurrence is ``shares[m]`` times the pool's net occurrence, which is
@@ -281,59 +340,110 @@ def _members_occurrence_totals(occ_offsets, risk_offsets, pool_net, shares, own_
     ``own_total[own_index[m]]`` (n_own, n_occ). ``trial_max`` (n_trials,
     n_members) gets each member's largest occurrence.
     """
-    n_trials = len(occ_offsets) - 1
     n_members = len(shares)
-    for t in prange(n_trials):
+    for m in range(n_members):
+        trial_max[t, m] = 0.0
+    pool_largest = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        pool_occurrence = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            pool_occurrence += pool_net[r]
+        pool_largest = max(pool_largest, pool_occurrence)
+        total = occ_net_total[k]
         for m in range(n_members):
-            trial_max[t, m] = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            pool_occurrence = 0.0
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                pool_occurrence += pool_net[r]
-            for m in range(n_members):
-                if own_index[m] >= 0:
-                    occurrence = own_total[own_index[m], k]
-                else:
-                    occurrence = shares[m] * pool_occurrence
-                occ_net_total[k] += occurrence
+            if own_index[m] >= 0:
+                occurrence = own_total[own_index[m], k]
                 trial_max[t, m] = max(trial_max[t, m], occurrence)
+            else:
+                occurrence = shares[m] * pool_occurrence
+            total += occurrence
+        occ_net_total[k] = total
+    # The largest of share * occurrence is share * the largest occurrence, exactly: shares are
+    # >= 0 and rounding a product is monotone in its factor.
+    for m in range(n_members):
+        if own_index[m] < 0:
+            trial_max[t, m] = shares[m] * pool_largest
+
+
+@jit
+def _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss, risk_policy, retained, scale):
+    """Catastrophe-event loss of trial ``t``, ``scale * risk_loss * retained[policy]`` summed over
+    risk losses of events (``occ_event >= 0``): the loss net of proportional cover."""
+    total = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        if occ_event[k] < 0:
+            continue
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            total += risk_loss[r] * retained[risk_policy[r]]
+    return scale * total
 
 
 @parallel_jit
-def _largest_occurrence(occ_offsets, occ_values, trial_max):
-    """Largest of ``occ_values`` (n_occ,) in each trial (0 without occurrences), ``(n_trials,)``."""
+def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_policy, risk_loss,
+                       cedant, kind, terms, fractions, cover, covered,
+                       shares, own_index, own_retained, pool_cat_retained,
+                       pool_net, member_net, ceded,
+                       pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, premium,
+                       own_total, occ_net_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net):
+    """The pool's programme and every member's own, on every trial, trial by trial.
+
+    Each trial's risk losses go through all the steps while they are in the
+    CPU's cache: its gross totals; the pool's treaties in order, on ``pool_net``;
+    for each member with a programme of its own, its share of the pool's net in
+    ``member_net`` and its treaties; the members' occurrence totals. Separate
+    passes over the whole chunk, one per step, spent most of their time
+    waiting for memory.
+
+    Treaty ``i`` (``cedant``, ``kind``, ``terms``, ``fractions`` from
+    :func:`_treaty_arrays`) covers the risk losses ``covered[cover[i]]`` and
+    writes its results by trial to ``ceded_by_trial[i]``,
+    ``cat_ceded_by_trial[i]`` and ``premium[i]`` (each (n_treaties, n_trials)).
+    ``own_index[m]`` is member ``m``'s row of ``own_total`` (n_own, n_occ),
+    ``own_retained`` (n_own, n_policies) and ``own_cat_loss`` (n_trials,
+    n_own), or -1 without a programme of its own; ``pool_cat_retained``
+    (n_policies, or empty) gives ``pool_cat_loss`` for the members without.
+    ``ceded`` (n_risk,) is scratch.
+    """
     n_trials = len(occ_offsets) - 1
+    n_treaties = len(kind)
+    n_members = len(shares)
+    no_occurrences = np.empty(0, dtype=np.float64)
     for t in prange(n_trials):
+        first = risk_offsets[occ_offsets[t]]
+        last = risk_offsets[occ_offsets[t + 1]]
+        pool_gross[t], pool_max_gross[t] = _occurrence_totals_trial(t, occ_offsets, risk_offsets, risk_loss,
+                                                                     no_occurrences)
+        for r in range(first, last):
+            pool_net[r] = risk_loss[r]
+        for i in range(n_treaties):
+            if cedant[i] == POOL:
+                premium[i, t] = _treaty_trial(t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets,
+                                              occ_day, occ_event, risk_policy, covered[cover[i]], pool_net, ceded,
+                                              ceded_by_trial[i], cat_ceded_by_trial[i])
+        for m in range(n_members):
+            own = own_index[m]
+            if own < 0:
+                continue
+            for r in range(first, last):
+                member_net[r] = shares[m] * pool_net[r]
+            for i in range(n_treaties):
+                if cedant[i] == m:
+                    premium[i, t] = _treaty_trial(t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets,
+                                                  occ_day, occ_event, risk_policy, covered[cover[i]], member_net,
+                                                  ceded, ceded_by_trial[i], cat_ceded_by_trial[i])
+            _occurrence_totals_trial(t, occ_offsets, risk_offsets, member_net, own_total[own])
+            own_cat_loss[t, own] = _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss,
+                                                           risk_policy, own_retained[own], shares[m])
+        if pool_cat_retained.shape[0] > 0:
+            pool_cat_loss[t] = _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss,
+                                                       risk_policy, pool_cat_retained, 1.0)
+        _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
+                                  occ_net_total, member_max)
         largest = 0.0
         for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            largest = max(largest, occ_values[k])
-        trial_max[t] = largest
+            largest = max(largest, occ_net_total[k])
+        pool_max_net[t] = largest
 
-
-@parallel_jit
-def _catastrophe_loss(occ_offsets, risk_offsets, occ_event, risk_loss, risk_policy, retained, scale, out):
-    """Catastrophe-event loss per trial, ``scale * risk_loss * retained[policy]`` summed over risk
-    losses of events (``occ_event >= 0``): the loss net of proportional cover. ``out`` (n_trials,)."""
-    n_trials = len(occ_offsets) - 1
-    for t in prange(n_trials):
-        total = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            if occ_event[k] < 0:
-                continue
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                total += risk_loss[r] * retained[risk_policy[r]]
-        out[t] = scale * total
-
-
-@parallel_jit
-def _scaled(values, scale, out):
-    for r in prange(len(values)):
-        out[r] = scale * values[r]
-
-
-# ---------------------------------------------------------------------------
-# Applying a programme to a chunk
-# ---------------------------------------------------------------------------
 
 @dataclass
 class _Outcome:
@@ -343,34 +453,6 @@ class _Outcome:
     ceded: np.ndarray
     cat_ceded: np.ndarray
     reinstatement_premium: np.ndarray
-
-
-def _apply(placed: PlacedTreaty, chunk: LossChunk, covered: np.ndarray, net: np.ndarray,
-           ceded: np.ndarray) -> _Outcome:
-    """Run one treaty on ``net`` (n_risk,), in place; ``ceded`` (n_risk,) is scratch."""
-    treaty = placed.treaty
-    occ, risk = chunk.occ_offsets, chunk.risk_offsets
-    n_trials = chunk.n_trials
-    reinstatement_premium = np.zeros(n_trials)
-    ceded_by_trial = np.empty(n_trials)
-    cat_ceded_by_trial = np.empty(n_trials)
-    # the kernel takes the ceded loss off ``net`` and sums it by trial as it goes
-    retain = (chunk.occ_event, ceded_by_trial, cat_ceded_by_trial)
-    if treaty.type == "quota_share":
-        tr.quota_share(occ, risk, covered, net, treaty.cession, ceded=ceded, retain=retain)
-    elif treaty.type == "surplus":
-        tr.surplus(occ, risk, covered, net, chunk.risk_policy, placed.ceded_fraction, ceded=ceded, retain=retain)
-    elif treaty.type in ("per_risk_xl", "cat_xl"):
-        _, reinstatement_premium = tr.excess_of_loss(
-            treaty.type == "cat_xl", occ, risk, chunk.occ_day, covered, net,
-            retention=treaty.retention, limit=treaty.limit, reinstatements=treaty.reinstatements,
-            reinstatement_premium=treaty.reinstatement_premium, layer_premium=treaty.layer_premium(),
-            aggregate_deductible=treaty.aggregate_deductible, aggregate_limit=treaty.aggregate_limit,
-            pro_rata_time=treaty.reinstatement_basis == "amount_and_time", ceded=ceded, retain=retain)
-    else:  # stop_loss
-        tr.stop_loss(occ, risk, covered, net, attachment=treaty.attachment, limit=treaty.limit,
-                     subject_premium=placed.subject_premium, ceded=ceded, retain=retain)
-    return _Outcome(placed, ceded_by_trial, cat_ceded_by_trial, reinstatement_premium)
 
 
 def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chunk: LossChunk,
@@ -429,57 +511,54 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     member_cols = np.arange(1, 1 + n_members)
     reinsurer_cols = np.arange(1 + n_members, parties.n_parties)
 
-    coverage: dict[tuple[str, ...] | None, np.ndarray] = {}
+    # Every treaty in order (the pool's, then each member's own), and the risk losses it covers:
+    # one mask per set of lines.
+    placed_treaties = list(programmes.pool) + [placed for own in programmes.members for placed in own]
+    cedant, kind, terms, fractions = _treaty_arrays(placed_treaties, exposure.n_policies)
+    first_of_set: dict[tuple[str, ...] | None, PlacedTreaty] = {}
+    for placed in placed_treaties:
+        first_of_set.setdefault(placed.treaty.lines, placed)
+    line_sets = list(first_of_set)
+    cover = np.array([line_sets.index(placed.treaty.lines) for placed in placed_treaties], dtype=np.int64)
+    covered = np.empty((len(line_sets), chunk.n_risk_losses), dtype=np.bool_)
+    for row, placed in enumerate(first_of_set.values()):
+        covered[row] = placed.covered_line[chunk.risk_line]
 
-    def covered(placed: PlacedTreaty) -> np.ndarray:
-        key = placed.treaty.lines
-        if key not in coverage:
-            coverage[key] = placed.covered_line[chunk.risk_line]
-        return coverage[key]
+    # Members with a programme of their own get their own net; the others are shares of the pool's.
+    own_members = [m for m in range(n_members) if programmes.members[m]]
+    own_index = np.full(n_members, -1, dtype=np.int64)
+    own_index[own_members] = np.arange(len(own_members))
+    own_retained = np.array([programmes.pool_retained * programmes.member_retained[m] for m in own_members]
+                            ).reshape(len(own_members), exposure.n_policies)
+    shared = [m for m in range(n_members) if not programmes.members[m] and members[m].share != 0.0]
+    # a member that left the pool (share 0) holds nothing
+    pool_cat_retained = (programmes.pool_retained * programmes.member_retained[shared[0]] if shared
+                         else np.empty(0))
 
-    # The pool: gross, then its joint programme on 100% of the losses.
-    scratch = np.empty(chunk.n_risk_losses)
-    occ_total = np.zeros(n_occ)
+    n_treaties = len(placed_treaties)
+    ceded_by_trial = np.empty((n_treaties, n_trials))
+    cat_ceded_by_trial = np.empty((n_treaties, n_trials))
+    reinstatement_premium = np.empty((n_treaties, n_trials))
     pool_gross = np.empty(n_trials)
     pool_max_gross = np.empty(n_trials)
-    _occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, chunk.risk_loss,
-                       occ_total, pool_gross, pool_max_gross)
-    pool_net = chunk.risk_loss.copy()
-    outcomes = [_apply(placed, chunk, covered(placed), pool_net, scratch) for placed in programmes.pool]
-
-    # Each member: its share of the pool's net, then its own programme. A member with no
-    # programme of its own needs no copy of the losses: one pass below does them all.
-    occ_net_total = np.zeros(n_occ)
-    member_net = np.empty(chunk.n_risk_losses)
-    own_index = np.full(n_members, -1, dtype=np.int64)
-    own_members = [m for m in range(n_members) if programmes.members[m]]
-    own_index[own_members] = np.arange(len(own_members))
     own_total = np.zeros((len(own_members), n_occ))
-    trial_total = np.empty(n_trials)
-    trial_max = np.empty(n_trials)
-    cat_loss = np.empty(n_trials)
-    pool_cat_loss = None     # the pool's, for the members with no own programme (scaled by share)
-    for m, member in enumerate(members):
-        if programmes.members[m]:
-            _scaled(pool_net, member.share, member_net)
-            for placed in programmes.members[m]:
-                outcomes.append(_apply(placed, chunk, covered(placed), member_net, scratch))
-            _occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, member_net,
-                               own_total[own_index[m]], trial_total, trial_max)
-            _catastrophe_loss(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_event, chunk.risk_loss,
-                              chunk.risk_policy, programmes.pool_retained * programmes.member_retained[m],
-                              member.share, cat_loss)
-            out["cat_loss_after_proportional"][:, 1 + m] = cat_loss
-        elif member.share != 0.0:     # a member that left the pool (share 0) holds nothing
-            if pool_cat_loss is None:
-                pool_cat_loss = np.empty(n_trials)
-                _catastrophe_loss(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_event, chunk.risk_loss,
-                                  chunk.risk_policy, programmes.pool_retained * programmes.member_retained[m],
-                                  1.0, pool_cat_loss)
-            out["cat_loss_after_proportional"][:, 1 + m] = member.share * pool_cat_loss
+    occ_net_total = np.zeros(n_occ)
     member_max = np.empty((n_trials, n_members))
-    _members_occurrence_totals(chunk.occ_offsets, chunk.risk_offsets, pool_net, shares, own_index, own_total,
-                               occ_net_total, member_max)
+    own_cat_loss = np.empty((n_trials, len(own_members)))
+    pool_cat_loss = np.empty(n_trials)
+    pool_max_net = np.empty(n_trials)
+    _programmes_kernel(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_day, chunk.occ_event, chunk.risk_policy,
+                       chunk.risk_loss, cedant, kind, terms, fractions, cover, covered,
+                       shares, own_index, own_retained, pool_cat_retained,
+                       np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses),
+                       pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, reinstatement_premium,
+                       own_total, occ_net_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net)
+    outcomes = [_Outcome(placed, ceded_by_trial[i], cat_ceded_by_trial[i], reinstatement_premium[i])
+                for i, placed in enumerate(placed_treaties)]
+    for own, m in enumerate(own_members):
+        out["cat_loss_after_proportional"][:, 1 + m] = own_cat_loss[:, own]
+    for m in shared:
+        out["cat_loss_after_proportional"][:, 1 + m] = members[m].share * pool_cat_loss
     out["max_occurrence_net"][:, 1:1 + n_members] = member_max
 
     # What each reinsurer owes and receives; each member's recoveries and premiums.
@@ -544,7 +623,6 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     out["gross_loss"][:, 0] = pool_gross
     out["gross_premium"][:, 0] = gross_premium
     out["max_occurrence_gross"][:, 0] = pool_max_gross
-    _largest_occurrence(chunk.occ_offsets, occ_net_total, trial_max)
-    out["max_occurrence_net"][:, 0] = trial_max
+    out["max_occurrence_net"][:, 0] = pool_max_net
     out["defaulted"][:, 0] = 0.0
     return out

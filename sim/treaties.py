@@ -18,9 +18,11 @@ Shapes, with the CSR layout of :class:`sim.occurrences.LossChunk`::
     net           float64 (n_risk,)         the cedant's loss before this treaty
     ceded         float64 (n_risk,)         out: what the treaty takes, 0 <= ceded <= net
 
-Trials are independent, so every kernel is a ``prange`` over trials; within a
-trial, the aggregate terms and reinstatements of an XL layer make the
-occurrences depend on each other, so they are walked in day order.
+Trials are independent, so every kernel is a ``prange`` over trials of a
+per-trial function (``_quota_share_trial`` ...), which :mod:`sim.pool` also
+calls directly to run a whole programme trial by trial; within a trial, the
+aggregate terms and reinstatements of an XL layer make the occurrences depend
+on each other, so they are walked in day order.
 
 Money conventions (``sim.model.Treaty``): XL ``limit`` may be ``inf``; the
 kernels therefore use plain IEEE comparisons and are never compiled with
@@ -94,10 +96,16 @@ def quota_share_kernel(occ_offsets, risk_offsets, covered, net, cession, ceded,
     when ``retained``, also does :func:`retain`'s work for each trial."""
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
-            ceded[r] = cession * net[r] if covered[r] else 0.0
+        _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded):
+    """:func:`quota_share_kernel` for trial ``t``."""
+    for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
+        ceded[r] = cession * net[r] if covered[r] else 0.0
 
 
 @parallel_jit
@@ -110,10 +118,16 @@ def surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_f
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
-            ceded[r] = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
+        _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded):
+    """:func:`surplus_kernel` for trial ``t``."""
+    for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
+        ceded[r] = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
 
 
 def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: float) -> np.ndarray:
@@ -161,24 +175,34 @@ def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        total = 0.0            # layer losses so far, before the aggregate terms
-        reinstated = 0.0       # limit reinstated so far
-        premium = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                if not covered[r]:
-                    ceded[r] = 0.0
-                    continue
-                to_layer = layer_loss(net[r], retention, limit)
-                recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit),
-                               net[r])
-                total += to_layer
-                ceded[r] = recovery
-                reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
-                                                 reinstatement_rate, occ_day[k], pro_rata_time)
-        reinstatement_premium[t] = premium
+        reinstatement_premium[t] = _per_risk_xl_trial(
+            t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit, aggregate_deductible,
+            aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
+                       retention, limit, aggregate_deductible, aggregate_limit,
+                       reinstatable, reinstatement_rate, pro_rata_time, ceded):
+    """:func:`per_risk_xl_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
+    total = 0.0            # layer losses so far, before the aggregate terms
+    reinstated = 0.0       # limit reinstated so far
+    premium = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            if not covered[r]:
+                ceded[r] = 0.0
+                continue
+            to_layer = layer_loss(net[r], retention, limit)
+            recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit),
+                           net[r])
+            total += to_layer
+            ceded[r] = recovery
+            reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
+                                             reinstatement_rate, occ_day[k], pro_rata_time)
+    return premium
 
 
 @parallel_jit
@@ -194,26 +218,36 @@ def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        total = 0.0
-        reinstated = 0.0
-        premium = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            occurrence_loss = 0.0
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                if covered[r]:
-                    occurrence_loss += net[r]
-            to_layer = layer_loss(occurrence_loss, retention, limit)
-            recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
-            total += to_layer
-            # min(.., 1): the ratio of two rounded numbers may exceed 1 by an ulp
-            ceded_share = min(recovery / occurrence_loss, 1.0) if occurrence_loss > 0.0 else 0.0
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                ceded[r] = ceded_share * net[r] if covered[r] else 0.0
-            reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
-                                             reinstatement_rate, occ_day[k], pro_rata_time)
-        reinstatement_premium[t] = premium
+        reinstatement_premium[t] = _cat_xl_trial(
+            t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit, aggregate_deductible,
+            aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
+                  retention, limit, aggregate_deductible, aggregate_limit,
+                  reinstatable, reinstatement_rate, pro_rata_time, ceded):
+    """:func:`cat_xl_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
+    total = 0.0
+    reinstated = 0.0
+    premium = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_loss = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            if covered[r]:
+                occurrence_loss += net[r]
+        to_layer = layer_loss(occurrence_loss, retention, limit)
+        recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
+        total += to_layer
+        # min(.., 1): the ratio of two rounded numbers may exceed 1 by an ulp
+        ceded_share = min(recovery / occurrence_loss, 1.0) if occurrence_loss > 0.0 else 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+        reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
+                                         reinstatement_rate, occ_day[k], pro_rata_time)
+    return premium
 
 
 @parallel_jit
@@ -227,18 +261,24 @@ def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit,
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        first = risk_offsets[occ_offsets[t]]
-        last = risk_offsets[occ_offsets[t + 1]]
-        annual_loss = 0.0
-        for r in range(first, last):
-            if covered[r]:
-                annual_loss += net[r]
-        recovery = layer_loss(annual_loss, attachment, limit)
-        ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
-        for r in range(first, last):
-            ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+        _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded):
+    """:func:`stop_loss_kernel` for trial ``t``."""
+    first = risk_offsets[occ_offsets[t]]
+    last = risk_offsets[occ_offsets[t + 1]]
+    annual_loss = 0.0
+    for r in range(first, last):
+        if covered[r]:
+            annual_loss += net[r]
+    recovery = layer_loss(annual_loss, attachment, limit)
+    ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
+    for r in range(first, last):
+        ceded[r] = ceded_share * net[r] if covered[r] else 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -328,6 +368,26 @@ def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
     return aggregate_limit, reinstatable, reinstatement_rate
 
 
+def xl_terms(retention, limit, reinstatements=0, reinstatement_premium=1.0, layer_premium=0.0,
+             aggregate_deductible=0.0, aggregate_limit=math.inf, pro_rata_time=False) -> tuple:
+    """An XL layer's kernel arguments from its contract terms: ``(retention, limit,
+    aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time)``,
+    as :func:`per_risk_xl_kernel` and :func:`cat_xl_kernel` take them (see :func:`layer_terms`)."""
+    if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
+        raise ValueError("XL retention, limit and aggregate terms must be >= 0")
+    aggregate_limit, reinstatable, reinstatement_rate = layer_terms(
+        limit, reinstatements, reinstatement_premium, layer_premium, aggregate_limit)
+    return (float(retention), float(limit), float(aggregate_deductible), float(aggregate_limit),
+            float(reinstatable), float(reinstatement_rate), bool(pro_rata_time))
+
+
+def stop_loss_terms(attachment, limit, subject_premium) -> tuple[float, float]:
+    """A stop loss's ``(attachment, limit)`` in money, from loss ratios on ``subject_premium``."""
+    # inf * 0 would be nan: an unlimited cover stays unlimited whatever the premium
+    limit_money = math.inf if limit == math.inf else limit * subject_premium
+    return float(attachment * subject_premium), float(limit_money)
+
+
 def quota_share(occ_offsets, risk_offsets, covered, net, cession, ceded=None, retain=None):
     """Ceded loss per risk loss under a quota share; returns ``ceded`` (n_risk,).
 
@@ -366,16 +426,12 @@ def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, 
     ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
     """
     _check(occ_offsets, risk_offsets, net, covered)
-    if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
-        raise ValueError("XL retention, limit and aggregate terms must be >= 0")
-    aggregate_limit, reinstatable, reinstatement_rate = layer_terms(
-        limit, reinstatements, reinstatement_premium, layer_premium, aggregate_limit)
+    terms = xl_terms(retention, limit, reinstatements, reinstatement_premium, layer_premium,
+                     aggregate_deductible, aggregate_limit, pro_rata_time)
     ceded = np.empty_like(net) if ceded is None else ceded
     premium = np.empty(len(occ_offsets) - 1, dtype=np.float64)
     kernel = cat_xl_kernel if per_occurrence else per_risk_xl_kernel
-    kernel(occ_offsets, risk_offsets, occ_day, covered, net,
-           float(retention), float(limit), float(aggregate_deductible), float(aggregate_limit),
-           float(reinstatable), float(reinstatement_rate), bool(pro_rata_time), ceded, premium,
+    kernel(occ_offsets, risk_offsets, occ_day, covered, net, *terms, ceded, premium,
            *_retain_arguments(retain, occ_offsets))
     return ceded, premium
 
@@ -390,10 +446,7 @@ def stop_loss(occ_offsets, risk_offsets, covered, net, *, attachment, limit, sub
     ``ceded`` from ``net`` and fills the two sums, as :func:`retain` does.
     """
     _check(occ_offsets, risk_offsets, net, covered)
-    attachment_money = attachment * subject_premium
-    # inf * 0 would be nan: an unlimited cover stays unlimited whatever the premium
-    limit_money = math.inf if limit == math.inf else limit * subject_premium
     ceded = np.empty_like(net) if ceded is None else ceded
-    stop_loss_kernel(occ_offsets, risk_offsets, covered, net, float(attachment_money),
-                     float(limit_money), ceded, *_retain_arguments(retain, occ_offsets))
+    stop_loss_kernel(occ_offsets, risk_offsets, covered, net, *stop_loss_terms(attachment, limit, subject_premium),
+                     ceded, *_retain_arguments(retain, occ_offsets))
     return ceded
