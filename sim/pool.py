@@ -300,12 +300,10 @@ def _treaty_trial(t, kind, terms, fraction, occ_offsets, risk_offsets, occ_day, 
         tr._quota_share_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], ceded)
     elif kind == SURPLUS:
         tr._surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, fraction, ceded)
-    elif kind == PER_RISK_XL:
-        premium = tr._per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, terms[0], terms[1],
-                                        terms[2], terms[3], terms[4], terms[5], terms[6] != 0.0, ceded)
-    elif kind == CAT_XL:
-        premium = tr._cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, terms[0], terms[1],
-                                   terms[2], terms[3], terms[4], terms[5], terms[6] != 0.0, ceded)
+    elif kind == PER_RISK_XL or kind == CAT_XL:
+        premium = tr._excess_of_loss_trial(kind == CAT_XL, t, occ_offsets, risk_offsets, occ_day, covered, net,
+                                           terms[0], terms[1], terms[2], terms[3], terms[4], terms[5],
+                                           terms[6] != 0.0, ceded)
     else:
         tr._stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], terms[1], ceded)
     tr._retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)

@@ -148,17 +148,13 @@ def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: f
 # ---------------------------------------------------------------------------
 
 @parallel_jit
-def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
-                       retention, limit, aggregate_deductible, aggregate_limit,
-                       reinstatable, reinstatement_rate, pro_rata_time,
-                       ceded, reinstatement_premium, retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
-    """Per-risk excess of loss with annual aggregate terms and reinstatements.
-
-    Each covered risk loss, occurrence by occurrence in day order, recovers
-    ``min(max(net - retention, 0), limit)``, reduced by the aggregate terms
-    (:func:`aggregate_increase`). Each recovery reinstates
-    ``min(recovery, reinstatable left)`` of limit at ``reinstatement_rate``
-    per unit of limit (times the share of the year left when ``pro_rata_time``).
+def excess_of_loss_kernel(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, net,
+                          retention, limit, aggregate_deductible, aggregate_limit,
+                          reinstatable, reinstatement_rate, pro_rata_time,
+                          ceded, reinstatement_premium, retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
+    """Excess of loss with annual aggregate terms and reinstatements: per risk
+    (:func:`_per_risk_xl_trial`), or per occurrence when ``per_occurrence``
+    (:func:`_cat_xl_trial`).
 
     Parameters
     ----------
@@ -175,18 +171,39 @@ def per_risk_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        reinstatement_premium[t] = _per_risk_xl_trial(
-            t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit, aggregate_deductible,
-            aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
+        reinstatement_premium[t] = _excess_of_loss_trial(
+            per_occurrence, t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
+            aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
         if retained:
             _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+
+
+@jit
+def _excess_of_loss_trial(per_occurrence, t, occ_offsets, risk_offsets, occ_day, covered, net,
+                          retention, limit, aggregate_deductible, aggregate_limit,
+                          reinstatable, reinstatement_rate, pro_rata_time, ceded):
+    """:func:`excess_of_loss_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
+    if per_occurrence:
+        return _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
+                             aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate,
+                             pro_rata_time, ceded)
+    return _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
+                              aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate,
+                              pro_rata_time, ceded)
 
 
 @jit
 def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                        retention, limit, aggregate_deductible, aggregate_limit,
                        reinstatable, reinstatement_rate, pro_rata_time, ceded):
-    """:func:`per_risk_xl_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
+    """Per-risk XL on trial ``t``: writes its ``ceded``, returns its reinstatement premium.
+
+    Each covered risk loss, occurrence by occurrence in day order, recovers
+    ``min(max(net - retention, 0), limit)``, reduced by the aggregate terms
+    (:func:`aggregate_increase`). Each recovery reinstates
+    ``min(recovery, reinstatable left)`` of limit at ``reinstatement_rate``
+    per unit of limit (times the share of the year left when ``pro_rata_time``).
+    """
     total = 0.0            # layer losses so far, before the aggregate terms
     reinstated = 0.0       # limit reinstated so far
     premium = 0.0
@@ -205,31 +222,17 @@ def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
     return premium
 
 
-@parallel_jit
-def cat_xl_kernel(occ_offsets, risk_offsets, occ_day, covered, net,
+@jit
+def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                   retention, limit, aggregate_deductible, aggregate_limit,
-                  reinstatable, reinstatement_rate, pro_rata_time,
-                  ceded, reinstatement_premium, retained, occ_event, ceded_by_trial, cat_ceded_by_trial):
-    """Per-occurrence (catastrophe) excess of loss; parameters as :func:`per_risk_xl_kernel`.
+                  reinstatable, reinstatement_rate, pro_rata_time, ceded):
+    """Per-occurrence (catastrophe) XL on trial ``t``: writes its ``ceded``, returns its
+    reinstatement premium.
 
     The occurrence's loss is the sum of its covered net risk losses; its
     recovery is given back to those risk losses pro rata to their net, so the
     treaties after this one and the occurrence metrics see it.
     """
-    n_trials = len(occ_offsets) - 1
-    for t in prange(n_trials):
-        reinstatement_premium[t] = _cat_xl_trial(
-            t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit, aggregate_deductible,
-            aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
-        if retained:
-            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
-
-
-@jit
-def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
-                  retention, limit, aggregate_deductible, aggregate_limit,
-                  reinstatable, reinstatement_rate, pro_rata_time, ceded):
-    """:func:`cat_xl_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
     total = 0.0
     reinstated = 0.0
     premium = 0.0
@@ -372,7 +375,7 @@ def xl_terms(retention, limit, reinstatements=0, reinstatement_premium=1.0, laye
              aggregate_deductible=0.0, aggregate_limit=math.inf, pro_rata_time=False) -> tuple:
     """An XL layer's kernel arguments from its contract terms: ``(retention, limit,
     aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time)``,
-    as :func:`per_risk_xl_kernel` and :func:`cat_xl_kernel` take them (see :func:`layer_terms`)."""
+    as :func:`excess_of_loss_kernel` takes them (see :func:`layer_terms`)."""
     if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
         raise ValueError("XL retention, limit and aggregate terms must be >= 0")
     aggregate_limit, reinstatable, reinstatement_rate = layer_terms(
@@ -430,9 +433,8 @@ def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, 
                      aggregate_deductible, aggregate_limit, pro_rata_time)
     ceded = np.empty_like(net) if ceded is None else ceded
     premium = np.empty(len(occ_offsets) - 1, dtype=np.float64)
-    kernel = cat_xl_kernel if per_occurrence else per_risk_xl_kernel
-    kernel(occ_offsets, risk_offsets, occ_day, covered, net, *terms, ceded, premium,
-           *_retain_arguments(retain, occ_offsets))
+    excess_of_loss_kernel(bool(per_occurrence), occ_offsets, risk_offsets, occ_day, covered, net, *terms,
+                          ceded, premium, *_retain_arguments(retain, occ_offsets))
     return ceded, premium
 
 
