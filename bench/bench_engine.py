@@ -311,7 +311,7 @@ def main(argv=None) -> int:
             print(f"\nprofile ({p['trials']:,} trials, {r['threads']} threads): whole simulate_chunk "
                   f"{p['whole']:.2f} s = " + " + ".join(f"{name} {seconds:.2f} s ({seconds / p['whole']:.0%})"
                                                        for name, seconds in parts.items()))
-    print(f"\ngoals (engine): >= 40 M risk losses/s on 2 cores, >= 5x NumPy, < 1.5 GB at 1 M trials")
+    print("\ngoals (engine): >= 40 M risk losses/s on 2 cores, >= 5x NumPy, < 1.5 GB at 1 M trials")
     return 0
 
 
