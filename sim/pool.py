@@ -291,35 +291,42 @@ def _treaty_arrays(placed_treaties: list[PlacedTreaty], n_policies: int) -> tupl
 
 @jit
 def _treaty_trial(t, kind, terms, fraction, occ_offsets, risk_offsets, occ_day, occ_event, risk_policy,
-                  covered, net, ceded, ceded_by_trial, cat_ceded_by_trial):
+                  covered, net, ceded):
     """One treaty on trial ``t`` of ``net``, which it leaves net of the treaty: what the
     :mod:`sim.treaties` kernel with ``retain=`` does for that trial. Returns the trial's
-    reinstatement premium (0 for treaties without reinstatements)."""
+    ``(reinstatement premium, ceded, catastrophe ceded)``; the premium is 0 for treaties
+    without reinstatements."""
     premium = 0.0
     if kind == QUOTA_SHARE:
-        tr._quota_share_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], ceded)
+        total, cat_total = tr._quota_share_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], ceded,
+                                                 True, occ_event)
     elif kind == SURPLUS:
-        tr._surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, fraction, ceded)
+        total, cat_total = tr._surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, fraction,
+                                             ceded, True, occ_event)
     elif kind == PER_RISK_XL or kind == CAT_XL:
-        premium = tr._excess_of_loss_trial(kind == CAT_XL, t, occ_offsets, risk_offsets, occ_day, covered, net,
-                                           terms[0], terms[1], terms[2], terms[3], terms[4], terms[5],
-                                           terms[6] != 0.0, ceded)
+        premium, total, cat_total = tr._excess_of_loss_trial(
+            kind == CAT_XL, t, occ_offsets, risk_offsets, occ_day, covered, net, terms[0], terms[1], terms[2],
+            terms[3], terms[4], terms[5], terms[6] != 0.0, ceded, True, occ_event)
     else:
-        tr._stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], terms[1], ceded)
-    tr._retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
-    return premium
+        total, cat_total = tr._stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, terms[0], terms[1],
+                                               ceded, True, occ_event)
+    return premium, total, cat_total
 
 
 @jit
-def _occurrence_totals_trial(t, occ_offsets, risk_offsets, values, occ_total):
+def _occurrence_totals_trial(t, occ_offsets, risk_offsets, values, occ_total, copy):
     """Trial ``t``'s ``(total, largest occurrence)`` of ``values`` (n_risk,); when ``occ_total``
-    (n_occ,) is not empty, each occurrence's sum is added to it."""
+    (n_occ,) is not empty, each occurrence's sum is added to it; when ``copy`` (n_risk,) is not
+    empty, the trial's ``values`` are copied to it on the way."""
     total = 0.0
     largest = 0.0
+    copying = copy.shape[0] > 0
     for k in range(occ_offsets[t], occ_offsets[t + 1]):
         occurrence = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
             occurrence += values[r]
+            if copying:
+                copy[r] = values[r]
         if occ_total.shape[0] > 0:
             occ_total[k] += occurrence
         total += occurrence
@@ -406,18 +413,17 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
     n_treaties = len(kind)
     n_members = len(shares)
     no_occurrences = np.empty(0, dtype=np.float64)
+    no_copy = np.empty(0, dtype=np.float64)
     for t in prange(n_trials):
         first = risk_offsets[occ_offsets[t]]
         last = risk_offsets[occ_offsets[t + 1]]
         pool_gross[t], pool_max_gross[t] = _occurrence_totals_trial(t, occ_offsets, risk_offsets, risk_loss,
-                                                                     no_occurrences)
-        for r in range(first, last):
-            pool_net[r] = risk_loss[r]
+                                                                     no_occurrences, pool_net)
         for i in range(n_treaties):
             if cedant[i] == POOL:
-                premium[i, t] = _treaty_trial(t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets,
-                                              occ_day, occ_event, risk_policy, covered[cover[i]], pool_net, ceded,
-                                              ceded_by_trial[i], cat_ceded_by_trial[i])
+                premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
+                    t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets, occ_day, occ_event,
+                    risk_policy, covered[cover[i]], pool_net, ceded)
         for m in range(n_members):
             own = own_index[m]
             if own < 0:
@@ -426,10 +432,10 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
                 member_net[r] = shares[m] * pool_net[r]
             for i in range(n_treaties):
                 if cedant[i] == m:
-                    premium[i, t] = _treaty_trial(t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets,
-                                                  occ_day, occ_event, risk_policy, covered[cover[i]], member_net,
-                                                  ceded, ceded_by_trial[i], cat_ceded_by_trial[i])
-            _occurrence_totals_trial(t, occ_offsets, risk_offsets, member_net, own_total[own])
+                    premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
+                        t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets, occ_day, occ_event,
+                        risk_policy, covered[cover[i]], member_net, ceded)
+            _occurrence_totals_trial(t, occ_offsets, risk_offsets, member_net, own_total[own], no_copy)
             own_cat_loss[t, own] = _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss,
                                                            risk_policy, own_retained[own], shares[m])
         if pool_cat_retained.shape[0] > 0:

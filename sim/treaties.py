@@ -4,10 +4,11 @@ Every kernel reads the cedant's current net loss per risk loss and writes what
 the treaty takes of it, ``ceded``. Then :func:`retain` subtracts ``ceded`` from
 ``net`` and sums it by trial, so the next treaty in the programme works on the
 loss net of this one (inuring order). The caller (:mod:`sim.pool`) asks the
-kernel to do that itself, trial by trial, while the trial's losses are still in
-the CPU's cache (``retain=`` of the wrappers): the same arithmetic as
-:func:`retain`, one pass over the risk losses fewer. Without ``retain=`` a
-kernel never touches ``net``.
+kernel to do that itself (``retain=`` of the wrappers): each risk loss is taken
+off ``net`` as soon as its ceded loss is known, in the same loop, and the sums
+are added in the same order, so the numbers are :func:`retain`'s bit for bit
+with one pass over the risk losses fewer. Without ``retain=`` a kernel never
+touches ``net``.
 
 Shapes, with the CSR layout of :class:`sim.occurrences.LossChunk`::
 
@@ -86,6 +87,32 @@ def _reinstate(recovery, reinstated, premium, reinstatable, reinstatement_rate, 
 
 
 # ---------------------------------------------------------------------------
+# Retaining as a kernel goes
+# ---------------------------------------------------------------------------
+
+@jit
+def _cede(r, amount, ceded, net, retained):
+    """Record ``amount`` as risk loss ``r``'s ceded loss and return it; when ``retained``, also
+    take it off ``net`` (what :func:`retain` does, once ``ceded[r]`` is final)."""
+    ceded[r] = amount
+    if retained:
+        net[r] -= amount
+    return amount
+
+
+@jit
+def _book(k, occurrence_ceded, occ_event, retained, total, cat_total):
+    """Add occurrence ``k``'s ceded loss to the trial's ``(total, cat_total)``, the latter only
+    for a catastrophe event (``occ_event[k] >= 0``), in :func:`retain`'s order. Without
+    ``retained`` the sums are not wanted (``occ_event`` may be empty) and stay as they are."""
+    if retained:
+        total += occurrence_ceded
+        if occ_event[k] >= 0:
+            cat_total += occurrence_ceded
+    return total, cat_total
+
+
+# ---------------------------------------------------------------------------
 # Proportional treaties
 # ---------------------------------------------------------------------------
 
@@ -96,16 +123,25 @@ def quota_share_kernel(occ_offsets, risk_offsets, covered, net, cession, ceded,
     when ``retained``, also does :func:`retain`'s work for each trial."""
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded)
+        total, cat_total = _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded,
+                                              retained, occ_event)
         if retained:
-            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+            ceded_by_trial[t] = total
+            cat_ceded_by_trial[t] = cat_total
 
 
 @jit
-def _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded):
-    """:func:`quota_share_kernel` for trial ``t``."""
-    for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
-        ceded[r] = cession * net[r] if covered[r] else 0.0
+def _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, cession, ceded, retained, occ_event):
+    """:func:`quota_share_kernel` for trial ``t``: returns its ``(ceded, catastrophe ceded)``
+    when ``retained``, zeros otherwise."""
+    total = 0.0
+    cat_total = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_ceded = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            occurrence_ceded += _cede(r, cession * net[r] if covered[r] else 0.0, ceded, net, retained)
+        total, cat_total = _book(k, occurrence_ceded, occ_event, retained, total, cat_total)
+    return total, cat_total
 
 
 @parallel_jit
@@ -118,16 +154,26 @@ def surplus_kernel(occ_offsets, risk_offsets, covered, net, risk_policy, ceded_f
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded)
+        total, cat_total = _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction,
+                                          ceded, retained, occ_event)
         if retained:
-            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+            ceded_by_trial[t] = total
+            cat_ceded_by_trial[t] = cat_total
 
 
 @jit
-def _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded):
-    """:func:`surplus_kernel` for trial ``t``."""
-    for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
-        ceded[r] = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
+def _surplus_trial(t, occ_offsets, risk_offsets, covered, net, risk_policy, ceded_fraction, ceded,
+                   retained, occ_event):
+    """:func:`surplus_kernel` for trial ``t``; returns as :func:`_quota_share_trial`."""
+    total = 0.0
+    cat_total = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_ceded = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            amount = ceded_fraction[risk_policy[r]] * net[r] if covered[r] else 0.0
+            occurrence_ceded += _cede(r, amount, ceded, net, retained)
+        total, cat_total = _book(k, occurrence_ceded, occ_event, retained, total, cat_total)
+    return total, cat_total
 
 
 def surplus_fraction(sum_insured: np.ndarray, retention: float, surplus_lines: float) -> np.ndarray:
@@ -171,32 +217,35 @@ def excess_of_loss_kernel(per_occurrence, occ_offsets, risk_offsets, occ_day, co
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        reinstatement_premium[t] = _excess_of_loss_trial(
+        reinstatement_premium[t], total, cat_total = _excess_of_loss_trial(
             per_occurrence, t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
-            aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded)
+            aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time, ceded,
+            retained, occ_event)
         if retained:
-            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+            ceded_by_trial[t] = total
+            cat_ceded_by_trial[t] = cat_total
 
 
 @jit
 def _excess_of_loss_trial(per_occurrence, t, occ_offsets, risk_offsets, occ_day, covered, net,
                           retention, limit, aggregate_deductible, aggregate_limit,
-                          reinstatable, reinstatement_rate, pro_rata_time, ceded):
-    """:func:`excess_of_loss_kernel` for trial ``t``: writes its ``ceded``, returns its reinstatement premium."""
+                          reinstatable, reinstatement_rate, pro_rata_time, ceded, retained, occ_event):
+    """:func:`excess_of_loss_kernel` for trial ``t``: writes its ``ceded``, returns its
+    ``(reinstatement premium, ceded, catastrophe ceded)`` (the last two as :func:`_quota_share_trial`)."""
     if per_occurrence:
         return _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
                              aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate,
-                             pro_rata_time, ceded)
+                             pro_rata_time, ceded, retained, occ_event)
     return _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net, retention, limit,
                               aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate,
-                              pro_rata_time, ceded)
+                              pro_rata_time, ceded, retained, occ_event)
 
 
 @jit
 def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                        retention, limit, aggregate_deductible, aggregate_limit,
-                       reinstatable, reinstatement_rate, pro_rata_time, ceded):
-    """Per-risk XL on trial ``t``: writes its ``ceded``, returns its reinstatement premium.
+                       reinstatable, reinstatement_rate, pro_rata_time, ceded, retained, occ_event):
+    """Per-risk XL on trial ``t``: writes its ``ceded``, returns as :func:`_excess_of_loss_trial`.
 
     Each covered risk loss, occurrence by occurrence in day order, recovers
     ``min(max(net - retention, 0), limit)``, reduced by the aggregate terms
@@ -207,27 +256,31 @@ def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
     total = 0.0            # layer losses so far, before the aggregate terms
     reinstated = 0.0       # limit reinstated so far
     premium = 0.0
+    ceded_total = 0.0
+    cat_ceded_total = 0.0
     for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_ceded = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
             if not covered[r]:
-                ceded[r] = 0.0
+                occurrence_ceded += _cede(r, 0.0, ceded, net, retained)
                 continue
-            to_layer = layer_loss(net[r], retention, limit)
-            recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit),
-                           net[r])
+            loss = net[r]
+            to_layer = layer_loss(loss, retention, limit)
+            recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit), loss)
             total += to_layer
-            ceded[r] = recovery
+            occurrence_ceded += _cede(r, recovery, ceded, net, retained)
             reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
                                              reinstatement_rate, occ_day[k], pro_rata_time)
-    return premium
+        ceded_total, cat_ceded_total = _book(k, occurrence_ceded, occ_event, retained, ceded_total, cat_ceded_total)
+    return premium, ceded_total, cat_ceded_total
 
 
 @jit
 def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                   retention, limit, aggregate_deductible, aggregate_limit,
-                  reinstatable, reinstatement_rate, pro_rata_time, ceded):
-    """Per-occurrence (catastrophe) XL on trial ``t``: writes its ``ceded``, returns its
-    reinstatement premium.
+                  reinstatable, reinstatement_rate, pro_rata_time, ceded, retained, occ_event):
+    """Per-occurrence (catastrophe) XL on trial ``t``: writes its ``ceded``, returns as
+    :func:`_excess_of_loss_trial`.
 
     The occurrence's loss is the sum of its covered net risk losses; its
     recovery is given back to those risk losses pro rata to their net, so the
@@ -236,6 +289,8 @@ def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
     total = 0.0
     reinstated = 0.0
     premium = 0.0
+    ceded_total = 0.0
+    cat_ceded_total = 0.0
     for k in range(occ_offsets[t], occ_offsets[t + 1]):
         occurrence_loss = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
@@ -246,11 +301,13 @@ def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
         total += to_layer
         # min(.., 1): the ratio of two rounded numbers may exceed 1 by an ulp
         ceded_share = min(recovery / occurrence_loss, 1.0) if occurrence_loss > 0.0 else 0.0
+        occurrence_ceded = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
-            ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+            occurrence_ceded += _cede(r, ceded_share * net[r] if covered[r] else 0.0, ceded, net, retained)
+        ceded_total, cat_ceded_total = _book(k, occurrence_ceded, occ_event, retained, ceded_total, cat_ceded_total)
         reinstated, premium = _reinstate(recovery, reinstated, premium, reinstatable,
                                          reinstatement_rate, occ_day[k], pro_rata_time)
-    return premium
+    return premium, ceded_total, cat_ceded_total
 
 
 @parallel_jit
@@ -264,24 +321,30 @@ def stop_loss_kernel(occ_offsets, risk_offsets, covered, net, attachment, limit,
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
-        _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded)
+        total, cat_total = _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded,
+                                            retained, occ_event)
         if retained:
-            _retain_trial(t, occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat_ceded_by_trial)
+            ceded_by_trial[t] = total
+            cat_ceded_by_trial[t] = cat_total
 
 
 @jit
-def _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded):
-    """:func:`stop_loss_kernel` for trial ``t``."""
-    first = risk_offsets[occ_offsets[t]]
-    last = risk_offsets[occ_offsets[t + 1]]
+def _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, limit, ceded, retained, occ_event):
+    """:func:`stop_loss_kernel` for trial ``t``; returns as :func:`_quota_share_trial`."""
     annual_loss = 0.0
-    for r in range(first, last):
+    for r in range(risk_offsets[occ_offsets[t]], risk_offsets[occ_offsets[t + 1]]):
         if covered[r]:
             annual_loss += net[r]
     recovery = layer_loss(annual_loss, attachment, limit)
     ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
-    for r in range(first, last):
-        ceded[r] = ceded_share * net[r] if covered[r] else 0.0
+    total = 0.0
+    cat_total = 0.0
+    for k in range(occ_offsets[t], occ_offsets[t + 1]):
+        occurrence_ceded = 0.0
+        for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            occurrence_ceded += _cede(r, ceded_share * net[r] if covered[r] else 0.0, ceded, net, retained)
+        total, cat_total = _book(k, occurrence_ceded, occ_event, retained, total, cat_total)
+    return total, cat_total
 
 
 # ---------------------------------------------------------------------------
@@ -311,6 +374,7 @@ def retain(occ_offsets, risk_offsets, occ_event, ceded, net, ceded_by_trial, cat
 
     Writes ``ceded_by_trial`` (n_trials,) and ``cat_ceded_by_trial``
     (n_trials,), the part ceded on catastrophe events (``occ_event >= 0``).
+    The kernels' ``retained`` mode does the same, bit for bit, as they go.
     """
     n_trials = len(occ_offsets) - 1
     for t in prange(n_trials):
