@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import regulation
-from .jit import jit, parallel_jit, prange
+from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario, Treaty
 from .occurrences import Exposure, LossChunk
 from .parties import PARTY_COLUMNS, Parties
@@ -316,7 +316,7 @@ def _treaty_trial(t, kind, terms, fraction, occ_offsets, risk_offsets, occ_day, 
 @jit
 def _occurrence_totals_trial(t, occ_offsets, risk_offsets, values, occ_total, copy):
     """Trial ``t``'s ``(total, largest occurrence)`` of ``values`` (n_risk,); when ``occ_total``
-    (n_occ,) is not empty, each occurrence's sum is added to it; when ``copy`` (n_risk,) is not
+    (n_occ,) is not empty, each occurrence's sum is written to it; when ``copy`` (n_risk,) is not
     empty, the trial's ``values`` are copied to it on the way."""
     total = 0.0
     largest = 0.0
@@ -328,33 +328,34 @@ def _occurrence_totals_trial(t, occ_offsets, risk_offsets, values, occ_total, co
             if copying:
                 copy[r] = values[r]
         if occ_total.shape[0] > 0:
-            occ_total[k] += occurrence
+            occ_total[k] = occurrence
         total += occurrence
         largest = max(largest, occurrence)
     return total, largest
 
 
 @jit
-def _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
-                              occ_net_total, trial_max):
-    """Every member's occurrence net loss in trial ``t``; add them, in member order, to ``occ_net_total``.
+def _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, own_index, own_total, trial_max):
+    """Every member's occurrence net loss in trial ``t``, and their sum in member order.
 
     A member ``m`` with ``own_index[m] < 0`` has no programme of its own: its
     occurrence is ``shares[m]`` times the pool's net occurrence, which is
     summed once for all of them; the others' occurrence totals are given in
     ``own_total[own_index[m]]`` (n_own, n_occ). ``trial_max`` (n_trials,
-    n_members) gets each member's largest occurrence.
+    n_members) gets each member's largest occurrence. Returns the largest of
+    the members' summed occurrences: the pool's largest net occurrence.
     """
     n_members = len(shares)
     for m in range(n_members):
         trial_max[t, m] = 0.0
     pool_largest = 0.0
+    largest = 0.0
     for k in range(occ_offsets[t], occ_offsets[t + 1]):
         pool_occurrence = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
             pool_occurrence += pool_net[r]
         pool_largest = max(pool_largest, pool_occurrence)
-        total = occ_net_total[k]
+        total = 0.0
         for m in range(n_members):
             if own_index[m] >= 0:
                 occurrence = own_total[own_index[m], k]
@@ -362,12 +363,13 @@ def _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, ow
             else:
                 occurrence = shares[m] * pool_occurrence
             total += occurrence
-        occ_net_total[k] = total
+        largest = max(largest, total)
     # The largest of share * occurrence is share * the largest occurrence, exactly: shares are
     # >= 0 and rounding a product is monotone in its factor.
     for m in range(n_members):
         if own_index[m] < 0:
             trial_max[t, m] = shares[m] * pool_largest
+    return largest
 
 
 @jit
@@ -384,12 +386,12 @@ def _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss, 
 
 
 @parallel_jit
-def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_policy, risk_loss,
-                       cedant, kind, terms, fractions, cover, covered,
+def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_policy, risk_line, risk_loss,
+                       cedant, kind, terms, fractions, cover, line_sets, covered,
                        shares, own_index, own_retained, pool_cat_retained,
                        pool_net, member_net, ceded,
                        pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, premium,
-                       own_total, occ_net_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net):
+                       own_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net):
     """The pool's programme and every member's own, on every trial, trial by trial.
 
     Each trial's risk losses go through all the steps while they are in the
@@ -400,14 +402,16 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
     waiting for memory.
 
     Treaty ``i`` (``cedant``, ``kind``, ``terms``, ``fractions`` from
-    :func:`_treaty_arrays`) covers the risk losses ``covered[cover[i]]`` and
-    writes its results by trial to ``ceded_by_trial[i]``,
+    :func:`_treaty_arrays`) covers the lines ``line_sets[cover[i]]`` (n_sets,
+    n_lines) and writes its results by trial to ``ceded_by_trial[i]``,
     ``cat_ceded_by_trial[i]`` and ``premium[i]`` (each (n_treaties, n_trials)).
     ``own_index[m]`` is member ``m``'s row of ``own_total`` (n_own, n_occ),
     ``own_retained`` (n_own, n_policies) and ``own_cat_loss`` (n_trials,
     n_own), or -1 without a programme of its own; ``pool_cat_retained``
     (n_policies, or empty) gives ``pool_cat_loss`` for the members without.
-    ``ceded`` (n_risk,) is scratch.
+    ``pool_net``, ``member_net``, ``ceded`` (n_risk,), ``covered`` (n_sets,
+    n_risk: each line set's mask, made trial by trial from ``risk_line``) and
+    ``own_total`` are scratch.
     """
     n_trials = len(occ_offsets) - 1
     n_treaties = len(kind)
@@ -415,38 +419,45 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
     no_occurrences = np.empty(0, dtype=np.float64)
     no_copy = np.empty(0, dtype=np.float64)
     for t in prange(n_trials):
-        first = risk_offsets[occ_offsets[t]]
-        last = risk_offsets[occ_offsets[t + 1]]
-        pool_gross[t], pool_max_gross[t] = _occurrence_totals_trial(t, occ_offsets, risk_offsets, risk_loss,
-                                                                     no_occurrences, pool_net)
+        # views without reference counts for the per-trial calls (see sim.jit.unowned)
+        occ_offsets_, risk_offsets_, occ_day_, occ_event_ = (unowned(occ_offsets), unowned(risk_offsets),
+                                                             unowned(occ_day), unowned(occ_event))
+        risk_policy_, risk_loss_, terms_, fractions_ = (unowned(risk_policy), unowned(risk_loss), unowned(terms),
+                                                        unowned(fractions))
+        covered_, pool_net_, member_net_, ceded_ = (unowned(covered), unowned(pool_net), unowned(member_net),
+                                                    unowned(ceded))
+        own_total_, own_retained_, member_max_ = unowned(own_total), unowned(own_retained), unowned(member_max)
+        first = risk_offsets_[occ_offsets_[t]]
+        last = risk_offsets_[occ_offsets_[t + 1]]
+        for line_set in range(line_sets.shape[0]):
+            for r in range(first, last):
+                covered_[line_set, r] = line_sets[line_set, risk_line[r]]
+        pool_gross[t], pool_max_gross[t] = _occurrence_totals_trial(t, occ_offsets_, risk_offsets_, risk_loss_,
+                                                                     no_occurrences, pool_net_)
         for i in range(n_treaties):
             if cedant[i] == POOL:
                 premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
-                    t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets, occ_day, occ_event,
-                    risk_policy, covered[cover[i]], pool_net, ceded)
+                    t, kind[i], terms_[i], fractions_[i], occ_offsets_, risk_offsets_, occ_day_, occ_event_,
+                    risk_policy_, covered_[cover[i]], pool_net_, ceded_)
         for m in range(n_members):
             own = own_index[m]
             if own < 0:
                 continue
             for r in range(first, last):
-                member_net[r] = shares[m] * pool_net[r]
+                member_net_[r] = shares[m] * pool_net_[r]
             for i in range(n_treaties):
                 if cedant[i] == m:
                     premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
-                        t, kind[i], terms[i], fractions[i], occ_offsets, risk_offsets, occ_day, occ_event,
-                        risk_policy, covered[cover[i]], member_net, ceded)
-            _occurrence_totals_trial(t, occ_offsets, risk_offsets, member_net, own_total[own], no_copy)
-            own_cat_loss[t, own] = _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss,
-                                                           risk_policy, own_retained[own], shares[m])
+                        t, kind[i], terms_[i], fractions_[i], occ_offsets_, risk_offsets_, occ_day_, occ_event_,
+                        risk_policy_, covered_[cover[i]], member_net_, ceded_)
+            _occurrence_totals_trial(t, occ_offsets_, risk_offsets_, member_net_, own_total_[own], no_copy)
+            own_cat_loss[t, own] = _catastrophe_loss_trial(t, occ_offsets_, risk_offsets_, occ_event_, risk_loss_,
+                                                           risk_policy_, own_retained_[own], shares[m])
         if pool_cat_retained.shape[0] > 0:
-            pool_cat_loss[t] = _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss,
-                                                       risk_policy, pool_cat_retained, 1.0)
-        _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, own_index, own_total,
-                                  occ_net_total, member_max)
-        largest = 0.0
-        for k in range(occ_offsets[t], occ_offsets[t + 1]):
-            largest = max(largest, occ_net_total[k])
-        pool_max_net[t] = largest
+            pool_cat_loss[t] = _catastrophe_loss_trial(t, occ_offsets_, risk_offsets_, occ_event_, risk_loss_,
+                                                       risk_policy_, unowned(pool_cat_retained), 1.0)
+        pool_max_net[t] = _members_occurrence_trial(t, occ_offsets_, risk_offsets_, pool_net_, shares, own_index,
+                                                    own_total_, member_max_)
 
 
 @dataclass
@@ -515,8 +526,8 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     member_cols = np.arange(1, 1 + n_members)
     reinsurer_cols = np.arange(1 + n_members, parties.n_parties)
 
-    # Every treaty in order (the pool's, then each member's own), and the risk losses it covers:
-    # one mask per set of lines.
+    # Every treaty in order (the pool's, then each member's own), and the lines it covers: one row
+    # of covered_lines per distinct set, from which the kernel makes each trial's masks.
     placed_treaties = list(programmes.pool) + [placed for own in programmes.members for placed in own]
     cedant, kind, terms, fractions = _treaty_arrays(placed_treaties, exposure.n_policies)
     first_of_set: dict[tuple[str, ...] | None, PlacedTreaty] = {}
@@ -524,9 +535,8 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
         first_of_set.setdefault(placed.treaty.lines, placed)
     line_sets = list(first_of_set)
     cover = np.array([line_sets.index(placed.treaty.lines) for placed in placed_treaties], dtype=np.int64)
-    covered = np.empty((len(line_sets), chunk.n_risk_losses), dtype=np.bool_)
-    for row, placed in enumerate(first_of_set.values()):
-        covered[row] = placed.covered_line[chunk.risk_line]
+    covered_lines = np.array([placed.covered_line for placed in first_of_set.values()],
+                             dtype=np.bool_).reshape(len(line_sets), exposure.n_lines)
 
     # Members with a programme of their own get their own net; the others are shares of the pool's.
     own_members = [m for m in range(n_members) if programmes.members[m]]
@@ -545,18 +555,18 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     reinstatement_premium = np.empty((n_treaties, n_trials))
     pool_gross = np.empty(n_trials)
     pool_max_gross = np.empty(n_trials)
-    own_total = np.zeros((len(own_members), n_occ))
-    occ_net_total = np.zeros(n_occ)
+    own_total = np.empty((len(own_members), n_occ))
     member_max = np.empty((n_trials, n_members))
     own_cat_loss = np.empty((n_trials, len(own_members)))
     pool_cat_loss = np.empty(n_trials)
     pool_max_net = np.empty(n_trials)
     _programmes_kernel(chunk.occ_offsets, chunk.risk_offsets, chunk.occ_day, chunk.occ_event, chunk.risk_policy,
-                       chunk.risk_loss, cedant, kind, terms, fractions, cover, covered,
+                       chunk.risk_line, chunk.risk_loss, cedant, kind, terms, fractions, cover, covered_lines,
+                       np.empty((len(line_sets), chunk.n_risk_losses), dtype=np.bool_),
                        shares, own_index, own_retained, pool_cat_retained,
                        np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses),
                        pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, reinstatement_premium,
-                       own_total, occ_net_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net)
+                       own_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net)
     outcomes = [_Outcome(placed, ceded_by_trial[i], cat_ceded_by_trial[i], reinstatement_premium[i])
                 for i, placed in enumerate(placed_treaties)]
     for own, m in enumerate(own_members):
