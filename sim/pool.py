@@ -418,6 +418,9 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
     n_members = len(shares)
     no_occurrences = np.empty(0, dtype=np.float64)
     no_copy = np.empty(0, dtype=np.float64)
+    every_line = np.empty(line_sets.shape[0], dtype=np.bool_)
+    for line_set in range(line_sets.shape[0]):
+        every_line[line_set] = line_sets[line_set].all()
     for t in prange(n_trials):
         # views without reference counts for the per-trial calls (see sim.jit.unowned)
         occ_offsets_, risk_offsets_, occ_day_, occ_event_ = (unowned(occ_offsets), unowned(risk_offsets),
@@ -430,8 +433,11 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
         first = risk_offsets_[occ_offsets_[t]]
         last = risk_offsets_[occ_offsets_[t + 1]]
         for line_set in range(line_sets.shape[0]):
-            for r in range(first, last):
-                covered_[line_set, r] = line_sets[line_set, risk_line[r]]
+            if every_line[line_set]:
+                covered_[line_set, first:last] = True       # most treaties: a fill, no look-ups
+            else:
+                for r in range(first, last):
+                    covered_[line_set, r] = line_sets[line_set, risk_line[r]]
         pool_gross[t], pool_max_gross[t] = _occurrence_totals_trial(t, occ_offsets_, risk_offsets_, risk_loss_,
                                                                      no_occurrences, pool_net_)
         for i in range(n_treaties):

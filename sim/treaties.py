@@ -266,6 +266,9 @@ def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                 continue
             loss = net[r]
             to_layer = layer_loss(loss, retention, limit)
+            if to_layer == 0.0:     # most losses: below the retention, nothing to the layer or the aggregate
+                occurrence_ceded += _cede(r, 0.0, ceded, net, retained)
+                continue
             recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit), loss)
             total += to_layer
             occurrence_ceded += _cede(r, recovery, ceded, net, retained)
@@ -297,6 +300,10 @@ def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
             if covered[r]:
                 occurrence_loss += net[r]
         to_layer = layer_loss(occurrence_loss, retention, limit)
+        if to_layer == 0.0:     # most occurrences: below the retention, nothing to the layer or the aggregate
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                _cede(r, 0.0, ceded, net, retained)
+            continue
         recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
         total += to_layer
         # min(.., 1): the ratio of two rounded numbers may exceed 1 by an ulp
