@@ -344,14 +344,8 @@ def _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, lim
             annual_loss += net[r]
     recovery = layer_loss(annual_loss, attachment, limit)
     ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
-    total = 0.0
-    cat_total = 0.0
-    for k in range(occ_offsets[t], occ_offsets[t + 1]):
-        occurrence_ceded = 0.0
-        for r in range(risk_offsets[k], risk_offsets[k + 1]):
-            occurrence_ceded += _cede(r, ceded_share * net[r] if covered[r] else 0.0, ceded, net, retained)
-        total, cat_total = _book(k, occurrence_ceded, occ_event, retained, total, cat_total)
-    return total, cat_total
+    # given back pro rata: for this trial, a quota share of ceded_share
+    return _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, ceded_share, ceded, retained, occ_event)
 
 
 # ---------------------------------------------------------------------------
