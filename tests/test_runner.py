@@ -88,11 +88,13 @@ def test_first_trials_of_a_longer_run_equal_a_shorter_run():
                                   check_exact=True)
 
 
-_DUMP = ("import sys, sim; r = sim.run(sys.argv[1], trials=600, progress=False); "
+_DUMP = ("import sys, sim; r = sim.run(sys.argv[1], trials=600, chunk_trials=100, progress=False); "
          "r.trials.to_parquet(sys.argv[2])")
 
 
 def test_thread_count_does_not_change_results(tmp_path):
+    """With 2 threads and 6 chunks the runner works on two chunks at once, one thread each
+    (sim.runner._chunks_on_threads); with 1 thread, chunk after chunk."""
     frames = []
     for threads in (1, 2):
         path = tmp_path / f"threads{threads}.parquet"
