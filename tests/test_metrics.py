@@ -176,5 +176,7 @@ def test_summary_means_equal_trial_means_and_every_contract_column_is_there():
 def test_empirical_quantiles_pick_the_same_value_as_numpy_inverted_cdf(n_trials, levels, seed):
     values = np.random.default_rng(seed).normal(size=(n_trials, 2)).round(1)     # with ties
     levels = np.array(levels + list(metrics.exceedance_levels(metrics.RETURN_PERIODS)))
-    np.testing.assert_array_equal(metrics.empirical_quantiles(values, levels),
-                                  np.quantile(values, levels, axis=0, method="inverted_cdf"))
+    # row-major (columns copied out), column-major and one column (partitioned in place)
+    for layout in (values, np.asfortranarray(values), values[:, :1]):
+        np.testing.assert_array_equal(metrics.empirical_quantiles(layout, levels),
+                                      np.quantile(layout, levels, axis=0, method="inverted_cdf"))
