@@ -90,7 +90,7 @@ def box_statistics(values: np.ndarray, label: str) -> dict:
 
 
 def _title(results: "Results", what: str) -> str:
-    n_trials = len(np.unique(results.trials["trial"].to_numpy()))
+    n_trials = results.n_trials
     years = results.years
     if years > 1:
         return f"{results.name}\n{what}\n{n_trials:,} simulated paths of {years} years"

@@ -1,4 +1,5 @@
 """Results tables and the results folder: contract checker, round trip, atomic writes, compare."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -129,6 +130,41 @@ def test_interrupted_first_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         build(n_trials=100).write(tmp_path / "new")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_on_either_writing_thread_keeps_the_earlier_folder(tmp_path, monkeypatch):
+    """trials.parquet is written on a second thread while the rest is written: an error on
+    either side is raised, the earlier folder is kept, and nothing is left behind."""
+    import sim.plots
+    import sim.results
+
+    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    real_write_parquet = sim.results._write_parquet
+
+    def trials_fail(frame, path):
+        if path.name == "trials.parquet":
+            raise OSError("disk full")
+        real_write_parquet(frame, path)
+
+    def plots_fail(results, plots_folder):
+        raise RuntimeError("no font")
+
+    for target, replacement, error in ((sim.results, ("_write_parquet", trials_fail), OSError),
+                                       (sim.plots, ("write_plots", plots_fail), RuntimeError)):
+        with monkeypatch.context() as patch:
+            patch.setattr(target, *replacement)
+            with pytest.raises(error):
+                build(n_trials=500, seed=99).write(folder, plots=True)
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+        assert leftovers(tmp_path) == []
+
+
+def test_n_trials_counts_trials_in_any_row_order():
+    results = build(n_trials=300)
+    assert results.n_trials == 300
+    shuffled = results.trials.sample(frac=1.0, random_state=1)
+    assert dataclasses.replace(results, trials=shuffled).n_trials == 300
 
 
 def test_successful_rewrite_replaces_the_folder(tmp_path):
