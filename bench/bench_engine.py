@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,10 @@ def agreement_table(names, engine: dict, numpy_: dict, limit: float = 4.0) -> tu
 # One configuration (runs in the subprocess)
 # ---------------------------------------------------------------------------
 
-def one_numba(trials: int, threads: int, profile: bool) -> dict:
+def one_numba(trials: int, threads: int, profile: bool, at_once: bool = False) -> dict:
+    """The engine on ``threads`` numba threads; with ``at_once``, as the runner works
+    (``sim.runner._chunks_in_process``): ``threads`` chunks of 1/threads the size at once,
+    each on one numba thread."""
     import numba
 
     from sim.engine import LossModel, simulate_chunk
@@ -128,17 +132,28 @@ def one_numba(trials: int, threads: int, profile: bool) -> dict:
     simulate_chunk(scenario, model, exposure, 0, min(chunk, 1000))
     warmup = time.perf_counter() - started
 
+    if at_once:
+        if numba.threading_layer() not in ("omp", "tbb"):
+            return {"error": f"chunks at once need numba's omp or tbb threading layer, not {numba.threading_layer()}"}
+        chunk = max(chunk // threads, 1)
+    ranges = [(first, min(chunk, trials - first)) for first in range(0, trials, chunk)]
+
+    def one_chunk(trial_range):
+        numba.set_num_threads(1 if at_once else threads)      # numba's thread count is per Python thread
+        return simulate_chunk(scenario, model, exposure, *trial_range)
+
     moments = Moments(len(scenario.lines))
     risk_losses = 0
     cpu_started = time.process_time()
     started = time.perf_counter()
-    for first in range(0, trials, chunk):
-        losses = simulate_chunk(scenario, model, exposure, first, min(chunk, trials - first))
-        risk_losses += losses.n_risk_losses
-        moments.add(losses.line_loss)
+    with ThreadPoolExecutor(max_workers=threads if at_once else 1) as pool:
+        for losses in pool.map(one_chunk, ranges):
+            risk_losses += losses.n_risk_losses
+            moments.add(losses.line_loss)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    result = {"implementation": "numba engine", "threads": threads, "trials": trials, "seconds": seconds,
+    result = {"implementation": "numba, chunks at once" if at_once else "numba engine", "threads": threads,
+              "trials": trials, "seconds": seconds,
               "cpu_seconds": cpu,
               "risk_losses": risk_losses, "warmup_seconds": warmup, "chunk_trials": chunk,
               "peak_mb": peak_memory_mb(), "moments": moments.as_dict()}
@@ -254,10 +269,11 @@ def main(argv=None) -> int:
                              "fastest: on a machine shared with other work the best of several is the "
                              "steadiest figure")
     parser.add_argument("--one", choices=["numba", "numpy"], help=argparse.SUPPRESS)
+    parser.add_argument("--at-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.one == "numba":
-        print(json.dumps(one_numba(args.trials, args.threads[0], args.profile)))
+        print(json.dumps(one_numba(args.trials, args.threads[0], args.profile, args.at_once)))
         return 0
     if args.one == "numpy":
         print(json.dumps(one_numpy(args.trials)))
@@ -277,6 +293,10 @@ def main(argv=None) -> int:
           *(["--profile"] if args.profile and threads == max(args.threads) else [])],
          {"implementation": "numba engine", "threads": threads})
         for threads in args.threads]
+    # What a run does with more than one thread: chunks side by side, one thread each.
+    configurations += [(["--one", "numba", "--trials", str(args.trials), "--threads", str(threads), "--at-once"],
+                        {"implementation": "numba, chunks at once", "threads": threads})
+                       for threads in args.threads if threads > 1]
     configurations.append((["--one", "numpy", "--trials", str(numpy_trials)], {"implementation": "numpy"}))
     rows = [None] * len(configurations)
     for _ in range(max(args.repeat, 1)):
@@ -300,8 +320,11 @@ def main(argv=None) -> int:
         print(f"\nrisk losses per trial: engine {per_trial:.1f}, "
               f"NumPy {numpy_row['risk_losses'] / numpy_row['trials']:.1f}")
     threads_rows = {r["threads"]: r for r in good if r["implementation"] == "numba engine"}
+    at_once = {r["threads"]: r for r in good if r["implementation"] == "numba, chunks at once"}
     if 1 in threads_rows and 2 in threads_rows:
-        print(f"2 threads vs 1: {threads_rows[1]['seconds'] / threads_rows[2]['seconds']:.2f}x")
+        print(f"2 threads vs 1: {threads_rows[1]['seconds'] / threads_rows[2]['seconds']:.2f}x"
+              + (f"; 2 chunks at once vs 1 thread: {threads_rows[1]['seconds'] / at_once[2]['seconds']:.2f}x"
+                 if 2 in at_once else ""))
     for r in good:
         if "profile" in r:
             p = r["profile"]
