@@ -293,7 +293,8 @@ def _treaty_arrays(placed_treaties: list[PlacedTreaty], n_policies: int) -> tupl
 def _treaty_trial(t, kind, terms, fraction, occ_offsets, risk_offsets, occ_day, occ_event, risk_policy,
                   covered, net, ceded):
     """One treaty on trial ``t`` of ``net``, which it leaves net of the treaty: what the
-    :mod:`sim.treaties` kernel with ``retain=`` does for that trial. Returns the trial's
+    :mod:`sim.treaties` kernel with ``retain=`` does for that trial (``ceded`` may be None:
+    see :func:`sim.treaties._cede`). Returns the trial's
     ``(reinstatement premium, ceded, catastrophe ceded)``; the premium is 0 for treaties
     without reinstatements."""
     premium = 0.0
@@ -389,7 +390,7 @@ def _catastrophe_loss_trial(t, occ_offsets, risk_offsets, occ_event, risk_loss, 
 def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_policy, risk_line, risk_loss,
                        cedant, kind, terms, fractions, cover, line_sets, covered,
                        shares, own_index, own_retained, pool_cat_retained,
-                       pool_net, member_net, ceded,
+                       pool_net, member_net,
                        pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, premium,
                        own_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net):
     """The pool's programme and every member's own, on every trial, trial by trial.
@@ -409,15 +410,16 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
     ``own_retained`` (n_own, n_policies) and ``own_cat_loss`` (n_trials,
     n_own), or -1 without a programme of its own; ``pool_cat_retained``
     (n_policies, or empty) gives ``pool_cat_loss`` for the members without.
-    ``pool_net``, ``member_net``, ``ceded`` (n_risk,), ``covered`` (n_sets,
-    n_risk: each line set's mask, made trial by trial from ``risk_line``) and
-    ``own_total`` are scratch.
+    ``pool_net``, ``member_net`` (n_risk,), ``covered`` (n_sets, n_risk: each
+    line set's mask, made trial by trial from ``risk_line``) and ``own_total``
+    are scratch. No treaty's loss per risk loss is kept: only the nets and the sums.
     """
     n_trials = len(occ_offsets) - 1
     n_treaties = len(kind)
     n_members = len(shares)
     no_occurrences = np.empty(0, dtype=np.float64)
     no_copy = np.empty(0, dtype=np.float64)
+    no_ceded = None      # only the nets and the sums are wanted (sim.treaties._cede)
     every_line = np.empty(line_sets.shape[0], dtype=np.bool_)
     for line_set in range(line_sets.shape[0]):
         every_line[line_set] = line_sets[line_set].all()
@@ -427,8 +429,7 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
                                                              unowned(occ_day), unowned(occ_event))
         risk_policy_, risk_loss_, terms_, fractions_ = (unowned(risk_policy), unowned(risk_loss), unowned(terms),
                                                         unowned(fractions))
-        covered_, pool_net_, member_net_, ceded_ = (unowned(covered), unowned(pool_net), unowned(member_net),
-                                                    unowned(ceded))
+        covered_, pool_net_, member_net_ = unowned(covered), unowned(pool_net), unowned(member_net)
         own_total_, own_retained_, member_max_ = unowned(own_total), unowned(own_retained), unowned(member_max)
         first = risk_offsets_[occ_offsets_[t]]
         last = risk_offsets_[occ_offsets_[t + 1]]
@@ -444,7 +445,7 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
             if cedant[i] == POOL:
                 premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
                     t, kind[i], terms_[i], fractions_[i], occ_offsets_, risk_offsets_, occ_day_, occ_event_,
-                    risk_policy_, covered_[cover[i]], pool_net_, ceded_)
+                    risk_policy_, covered_[cover[i]], pool_net_, no_ceded)
         for m in range(n_members):
             own = own_index[m]
             if own < 0:
@@ -455,7 +456,7 @@ def _programmes_kernel(occ_offsets, risk_offsets, occ_day, occ_event, risk_polic
                 if cedant[i] == m:
                     premium[i, t], ceded_by_trial[i, t], cat_ceded_by_trial[i, t] = _treaty_trial(
                         t, kind[i], terms_[i], fractions_[i], occ_offsets_, risk_offsets_, occ_day_, occ_event_,
-                        risk_policy_, covered_[cover[i]], member_net_, ceded_)
+                        risk_policy_, covered_[cover[i]], member_net_, no_ceded)
             _occurrence_totals_trial(t, occ_offsets_, risk_offsets_, member_net_, own_total_[own], no_copy)
             own_cat_loss[t, own] = _catastrophe_loss_trial(t, occ_offsets_, risk_offsets_, occ_event_, risk_loss_,
                                                            risk_policy_, own_retained_[own], shares[m])
@@ -570,7 +571,7 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
                        chunk.risk_line, chunk.risk_loss, cedant, kind, terms, fractions, cover, covered_lines,
                        np.empty((len(line_sets), chunk.n_risk_losses), dtype=np.bool_),
                        shares, own_index, own_retained, pool_cat_retained,
-                       np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses),
+                       np.empty(chunk.n_risk_losses), np.empty(chunk.n_risk_losses),
                        pool_gross, pool_max_gross, ceded_by_trial, cat_ceded_by_trial, reinstatement_premium,
                        own_total, member_max, own_cat_loss, pool_cat_loss, pool_max_net)
     outcomes = [_Outcome(placed, ceded_by_trial[i], cat_ceded_by_trial[i], reinstatement_premium[i])

@@ -18,6 +18,7 @@ Shapes, with the CSR layout of :class:`sim.occurrences.LossChunk`::
     covered       bool    (n_risk,)         the risk loss is on a line the treaty covers
     net           float64 (n_risk,)         the cedant's loss before this treaty
     ceded         float64 (n_risk,)         out: what the treaty takes, 0 <= ceded <= net
+                                            (per-trial functions: None records nothing)
 
 Trials are independent, so every kernel is a ``prange`` over trials of a
 per-trial function (``_quota_share_trial`` ...), which :mod:`sim.pool` also
@@ -93,11 +94,23 @@ def _reinstate(recovery, reinstated, premium, reinstatable, reinstatement_rate, 
 @jit
 def _cede(r, amount, ceded, net, retained):
     """Record ``amount`` as risk loss ``r``'s ceded loss and return it; when ``retained``, also
-    take it off ``net`` (what :func:`retain` does, once ``ceded[r]`` is final)."""
-    ceded[r] = amount
+    take it off ``net`` (what :func:`retain` does, once ``ceded[r]`` is final).
+
+    ``ceded=None`` records nothing: :mod:`sim.pool` wants only the nets and the sums.
+    (numba compiles a version for None with the branch gone.)
+    """
+    if ceded is not None:
+        ceded[r] = amount
     if retained:
         net[r] -= amount
     return amount
+
+
+@jit
+def _cede_nothing(r, ceded):
+    """:func:`_cede` of ``+0.0``: ``net - 0.0`` is ``net`` bit for bit, so only the record is made."""
+    if ceded is not None:
+        ceded[r] = 0.0
 
 
 @jit
@@ -261,13 +274,14 @@ def _per_risk_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
     for k in range(occ_offsets[t], occ_offsets[t + 1]):
         occurrence_ceded = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
+            # Adding +0.0 to a sum that started at +0.0 changes nothing: no addition.
             if not covered[r]:
-                occurrence_ceded += _cede(r, 0.0, ceded, net, retained)
+                _cede_nothing(r, ceded)
                 continue
             loss = net[r]
             to_layer = layer_loss(loss, retention, limit)
             if to_layer == 0.0:     # most losses: below the retention, nothing to the layer or the aggregate
-                occurrence_ceded += _cede(r, 0.0, ceded, net, retained)
+                _cede_nothing(r, ceded)
                 continue
             recovery = min(aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit), loss)
             total += to_layer
@@ -301,8 +315,9 @@ def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                 occurrence_loss += net[r]
         to_layer = layer_loss(occurrence_loss, retention, limit)
         if to_layer == 0.0:     # most occurrences: below the retention, nothing to the layer or the aggregate
-            for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                _cede(r, 0.0, ceded, net, retained)
+            if ceded is not None:
+                for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                    _cede_nothing(r, ceded)
             continue
         recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
         total += to_layer
@@ -344,6 +359,10 @@ def _stop_loss_trial(t, occ_offsets, risk_offsets, covered, net, attachment, lim
             annual_loss += net[r]
     recovery = layer_loss(annual_loss, attachment, limit)
     ceded_share = min(recovery / annual_loss, 1.0) if annual_loss > 0.0 else 0.0
+    if ceded_share == 0.0 and ceded is None:
+        # most trials: below the attachment. Ceding 0 * net (+0.0, losses are never negative)
+        # changes no net and no sum, and there is nothing to record.
+        return 0.0, 0.0
     # given back pro rata: for this trial, a quota share of ceded_share
     return _quota_share_trial(t, occ_offsets, risk_offsets, covered, net, ceded_share, ceded, retained, occ_event)
 

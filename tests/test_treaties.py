@@ -198,6 +198,47 @@ def test_a_kernel_that_retains_equals_the_kernel_then_retain(kind):
         call(occ, risk, day, covered, losses.copy(), policy, retain=(event[:-1], by_trial, cat_by_trial))
 
 
+POOL_TERMS = {    # sim.pool._treaty_trial's (kind, terms), as in TREATY_CALLS
+    "quota_share": (0, [0.35]),
+    "surplus": (1, []),
+    "per_risk_xl": (2, tr.xl_terms(8.0, 20.0, 1, 1.0, 5.0, 0.0, 50.0)),
+    "cat_xl": (3, tr.xl_terms(15.0, 30.0, 2, 1.0, 4.0, 5.0, INF, True)),
+    "stop_loss": (4, tr.stop_loss_terms(0.8, 0.5, 40.0)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TREATY_CALLS))
+def test_the_pool_kernel_that_records_no_ceded_loss_leaves_the_same_net_and_sums(kind):
+    """sim.pool runs each treaty with ``ceded=None``: nothing recorded per risk loss, and
+    losses a treaty leaves alone skipped. The net and the sums must be those of the
+    recording kernel, bit for bit, trial by trial."""
+    from sim import pool
+
+    rng = np.random.default_rng(43)
+    occ, risk, day, losses = random_table(rng, 300, 10.0, 20.0, max_occurrences=6, max_risks=5)
+    covered = rng.random(len(losses)) < 0.8
+    policy = rng.integers(0, 10, len(losses))
+    event = np.where(rng.random(len(day)) < 0.3, 1, -1).astype(np.int64)
+    code, given_terms = POOL_TERMS[kind]
+    terms = np.zeros(pool.N_TERMS)
+    terms[:len(given_terms)] = given_terms
+    fraction = np.linspace(0.0, 0.9, 10)
+    assert code == pool._KIND[kind]
+
+    recorded_net, unrecorded_net, ceded = losses.copy(), losses.copy(), np.full(len(losses), np.nan)
+    ceding_trials = 0
+    for t in range(300):
+        recorded = pool._treaty_trial(t, code, terms, fraction, occ, risk, day, event, policy, covered,
+                                      recorded_net, ceded)
+        unrecorded = pool._treaty_trial(t, code, terms, fraction, occ, risk, day, event, policy, covered,
+                                        unrecorded_net, None)
+        assert np.array_equal(np.array(recorded), np.array(unrecorded)), t
+        ceding_trials += recorded[1] > 0
+    np.testing.assert_array_equal(unrecorded_net, recorded_net, strict=True)
+    np.testing.assert_array_equal(recorded_net, losses - ceded, strict=True)
+    assert 0 < ceding_trials < 300 or kind in ("quota_share", "surplus")    # both paths taken
+
+
 # ---------------------------------------------------------------------------
 # Hand-computed cases (inline tables, as OpenQuake's reinsurance_test)
 # ---------------------------------------------------------------------------
