@@ -38,7 +38,8 @@ Definitions (the contract leaves these open; they are fixed here):
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -260,6 +261,20 @@ def nan_mean(values: np.ndarray) -> np.ndarray:
     return safe_divide(total, count)
 
 
+def in_threads(tasks: dict[str, Callable[[], Any]], threads: int = 1) -> dict[str, Any]:
+    """Every task's result by name, the tasks run on up to ``threads`` threads.
+
+    NumPy releases the GIL in its partial sorts, reductions and copies, so the
+    statistics of a million trials run side by side; each is computed exactly
+    as it would be alone, so the numbers do not depend on ``threads``.
+    """
+    if threads <= 1 or len(tasks) <= 1:
+        return {name: task() for name, task in tasks.items()}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poolsim-table") as pool:
+        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 # --------------------------------------------------------------------------- summary
 def _member_indices(parties: Parties) -> np.ndarray:
     return parties.indices("member")
@@ -268,7 +283,7 @@ def _member_indices(parties: Parties) -> np.ndarray:
 def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.ndarray,
             capital_end: np.ndarray, solvency_ratio: np.ndarray,
             minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES,
-            net_result: np.ndarray | None = None) -> pd.DataFrame:
+            net_result: np.ndarray | None = None, threads: int = 1) -> pd.DataFrame:
     """One row per party with every contract column and standard errors beside them.
 
     Parameters
@@ -281,6 +296,8 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     solvency_ratio : (n_trials, n_parties), NaN for reinsurers
     minimum_capital : (n_trials, n_parties), optional, reported as ``mean_minimum_capital``
     net_result : (n_trials, n_parties), optional: :func:`party_net_result`, when the caller has it
+    threads : the standard errors and tail statistics are worked out on this many threads
+        (:func:`in_threads`); the numbers are the same
 
     Returns
     -------
@@ -295,31 +312,57 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     n_trials = arrays["net_loss"].shape[0]
 
     gross_loss, net_loss = arrays["gross_loss"], arrays["net_loss"]
-    mean = {key: arrays[key].mean(axis=0) for key in (
-        "gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium",
-        "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee", "defaulted")}
-    premium_net = net_premium(mean["gross_premium"], mean["ceded_premium"], mean["reinstatement_premium"])
+    if net_result is None:
+        net_result = party_net_result(parties, arrays)
 
+    def recovery_by_trial() -> np.ndarray:
+        """What a cedant actually received back (recoveries due less defaults); for a
+        reinsurer, what it paid."""
+        recovery = np.subtract(arrays["ceded_loss"], arrays["default_loss"])
+        recovery[:, is_reinsurer] = net_loss[:, is_reinsurer]
+        return recovery
+
+    def mean_and_standard_error(values: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        made = values()
+        return made.mean(axis=0), mean_standard_error(made)
+
+    def share_of_trials(event: Callable[[], np.ndarray], known: np.ndarray) -> np.ndarray:
+        return np.where(known, event().mean(axis=0), np.nan)
+
+    # Every statistic that passes over all the trials, side by side on `threads` threads.
+    worked = in_threads({
+        "mean": lambda: {key: arrays[key].mean(axis=0) for key in (
+            "gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium",
+            "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee", "defaulted")},
+        "gross_loss_se": lambda: mean_standard_error(gross_loss),
+        "net_loss_se": lambda: mean_standard_error(net_loss),
+        "tail": lambda: value_and_tail_at_risk(net_loss),
+        "tail_se": lambda: batch_standard_error(net_loss, value_and_tail_at_risk, n_batches),
+        "capital_end": lambda: nan_mean(capital_end),
+        "capital_end_se": lambda: mean_standard_error(capital_end),
+        "solvency_ratio": lambda: nan_mean(solvency_ratio),
+        "solvency_ratio_se": lambda: mean_standard_error(solvency_ratio),
+        "solvency_ratio_p01": lambda: nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
+        "solvency_ratio_p01_se": lambda: batch_standard_error(
+            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches),
+        "prob_ruin": lambda: share_of_trials(lambda: capital_end < 0.0,
+                                             ~np.all(np.isnan(capital_end), axis=0)),
+        "prob_below": lambda: share_of_trials(lambda: solvency_ratio < 1.0,
+                                              ~np.all(np.isnan(solvency_ratio), axis=0)),
+        "recovery": lambda: mean_and_standard_error(recovery_by_trial),
+        "default_loss_se": lambda: mean_standard_error(arrays["default_loss"]),
+        "net_result": lambda: mean_and_standard_error(lambda: net_result),
+        "minimum_capital": lambda: (nan_mean(minimum_capital) if minimum_capital is not None
+                                    else np.full(len(kinds), np.nan)),
+    }, threads)
+    mean = worked["mean"]
+    premium_net = net_premium(mean["gross_premium"], mean["ceded_premium"], mean["reinstatement_premium"])
     member_cost = mean["net_loss"] + mean["expenses"] - mean["commission"] - mean["lead_fee"]
     reinsurer_cost = mean["net_loss"] + mean["commission"]   # a reinsurer pays the commission
     combined = safe_divide(np.where(is_reinsurer, reinsurer_cost, member_cost), premium_net)
-
-    # What a cedant actually received back (recoveries due less defaults); for a
-    # reinsurer, what it paid.
-    recovery_by_trial = np.subtract(arrays["ceded_loss"], arrays["default_loss"])
-    recovery_by_trial[:, is_reinsurer] = net_loss[:, is_reinsurer]
-
-    if net_result is None:
-        net_result = party_net_result(parties, arrays)
-    ruined = capital_end < 0.0
-    ruin_known = ~np.all(np.isnan(capital_end), axis=0)
-    prob_ruin = np.where(ruin_known, ruined.mean(axis=0), np.nan)
-    below_100 = solvency_ratio < 1.0
-    ratio_known = ~np.all(np.isnan(solvency_ratio), axis=0)
-    prob_below = np.where(ratio_known, below_100.mean(axis=0), np.nan)
-
-    var_net, tvar_net = value_and_tail_at_risk(net_loss)
-    var_net_se, tvar_net_se = batch_standard_error(net_loss, value_and_tail_at_risk, n_batches)
+    var_net, tvar_net = worked["tail"]
+    var_net_se, tvar_net_se = worked["tail_se"]
+    prob_ruin, prob_below = worked["prob_ruin"], worked["prob_below"]
 
     columns: dict[str, object] = {
         "party": list(parties.names),
@@ -329,9 +372,9 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "gross_premium": mean["gross_premium"],
         "net_premium": premium_net,
         "expected_gross_loss": mean["gross_loss"],
-        "expected_gross_loss_se": mean_standard_error(gross_loss),
+        "expected_gross_loss_se": worked["gross_loss_se"],
         "expected_net_loss": mean["net_loss"],
-        "expected_net_loss_se": mean_standard_error(net_loss),
+        "expected_net_loss_se": worked["net_loss_se"],
         "gross_loss_ratio": safe_divide(mean["gross_loss"], mean["gross_premium"]),
         "net_loss_ratio": safe_divide(mean["net_loss"], premium_net),
         "combined_ratio": combined,
@@ -340,29 +383,27 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "tvar_995_net_loss": tvar_net,
         "tvar_995_net_loss_se": tvar_net_se,
         "capital_start": np.asarray(capital_start, dtype=np.float64),
-        "mean_capital_end": nan_mean(capital_end),
-        "mean_capital_end_se": mean_standard_error(capital_end),
-        "mean_solvency_ratio": nan_mean(solvency_ratio),
-        "mean_solvency_ratio_se": mean_standard_error(solvency_ratio),
-        "solvency_ratio_p01": nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
-        "solvency_ratio_p01_se": batch_standard_error(
-            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches),
+        "mean_capital_end": worked["capital_end"],
+        "mean_capital_end_se": worked["capital_end_se"],
+        "mean_solvency_ratio": worked["solvency_ratio"],
+        "mean_solvency_ratio_se": worked["solvency_ratio_se"],
+        "solvency_ratio_p01": worked["solvency_ratio_p01"],
+        "solvency_ratio_p01_se": worked["solvency_ratio_p01_se"],
         "prob_solvency_below_100": prob_below,
         "prob_solvency_below_100_se": proportion_standard_error(prob_below, n_trials),
         "prob_ruin": prob_ruin,
         "prob_ruin_se": proportion_standard_error(prob_ruin, n_trials),
-        "expected_recovery": recovery_by_trial.mean(axis=0),
-        "expected_recovery_se": mean_standard_error(recovery_by_trial),
+        "expected_recovery": worked["recovery"][0],
+        "expected_recovery_se": worked["recovery"][1],
         "expected_default_loss": mean["default_loss"],
-        "expected_default_loss_se": mean_standard_error(arrays["default_loss"]),
+        "expected_default_loss_se": worked["default_loss_se"],
         "expected_ceded_loss": mean["ceded_loss"],
         "expected_expenses": mean["expenses"],
         "expected_commission": mean["commission"],
         "expected_lead_fee": mean["lead_fee"],
-        "expected_net_result": net_result.mean(axis=0),
-        "expected_net_result_se": mean_standard_error(net_result),
-        "mean_minimum_capital": (nan_mean(minimum_capital) if minimum_capital is not None
-                                 else np.full(len(kinds), np.nan)),
+        "expected_net_result": worked["net_result"][0],
+        "expected_net_result_se": worked["net_result"][1],
+        "mean_minimum_capital": worked["minimum_capital"],
         "prob_default": np.where(is_reinsurer, mean["defaulted"], np.nan),
     }
     table = pd.DataFrame(columns)
@@ -386,14 +427,15 @@ def exceedance_levels(return_periods: Sequence[float]) -> np.ndarray:
 
 
 def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
-             return_periods: Sequence[float] = RETURN_PERIODS) -> pd.DataFrame:
+             return_periods: Sequence[float] = RETURN_PERIODS, threads: int = 1) -> pd.DataFrame:
     """Empirical AEP and OEP curves of every party, gross and net.
 
     AEP uses the yearly ``gross_loss`` / ``net_loss``, OEP the largest single
     occurrence ``max_occurrence_gross`` / ``max_occurrence_net``. For a
     reinsurer, gross is what it owes and net what it paid. The loss at return
     period ``T`` is the empirical quantile at ``1 − 1/T`` (``inverted_cdf``),
-    hence non-decreasing in ``T``.
+    hence non-decreasing in ``T``. The four curves' quantiles are worked out on
+    ``threads`` threads (:func:`in_threads`).
 
     Returns
     -------
@@ -408,9 +450,11 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
                ("net", "AEP", "net_loss"), ("net", "OEP", "max_occurrence_net"))
     names = np.array(parties.names, dtype=object)
     n_parties, n_periods = len(names), len(periods)
+    by_column = in_threads({column: (lambda column=column: empirical_quantiles(arrays[column], levels))
+                            for _, _, column in sources}, threads)
     frames = []
     for basis, metric, column in sources:
-        quantiles = empirical_quantiles(arrays[column], levels)     # (n_periods, n_parties)
+        quantiles = by_column[column]     # (n_periods, n_parties)
         quantiles = np.maximum.accumulate(quantiles, axis=0)   # guards against rounding only
         frames.append(pd.DataFrame({
             "party": np.repeat(names, n_periods),

@@ -347,7 +347,7 @@ def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray
 
 def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                   line_loss: np.ndarray, line_claims: np.ndarray, run_info: dict[str, Any], *,
-                  release_columns: bool = False) -> Results:
+                  release_columns: bool = False, threads: int = 1) -> Results:
     """Turn a one-year run's arrays into :class:`Results`.
 
     Parameters
@@ -360,6 +360,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
     run_info : name, sha256, seed, trials, years, version, wall_seconds, threads, ...
     release_columns : drop each column from ``arrays`` as soon as no table still to be built
         needs it (for the runner, whose arrays are its own: 72 MB a column at 1,000,000 trials)
+    threads : the EP curves and the summary's statistics are worked out on this many threads
+        (the same numbers)
     """
     if len(set(parties.names)) != len(parties.names):
         repeated = sorted({name for name in parties.names if parties.names.count(name) > 1})
@@ -373,12 +375,13 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
 
     line_names = [line.name for line in scenario.lines]
     # In this order, each table after the columns it alone needs: the peak of a run is here.
-    ep = metrics.ep_table(parties, arrays)
+    ep = metrics.ep_table(parties, arrays, threads=threads)
     release("max_occurrence_gross", "max_occurrence_net")
     outcome = solvency.assess(scenario, parties, arrays)
     release("cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")
     summary = metrics.summary(parties, arrays, outcome.capital_start, outcome.capital_end,
-                              outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result)
+                              outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
+                              threads=threads)
     release("defaulted")
     allocation = metrics.allocation(parties, arrays, line_loss, line_names)
     return Results(

@@ -262,7 +262,8 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     }
     if years == 1:
         results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                                collector.line_claims, run_info, release_columns=True)
+                                collector.line_claims, run_info, release_columns=True,
+                                threads=numba.get_num_threads())
     else:
         from .results import build_multi_year_results
         results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,

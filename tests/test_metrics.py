@@ -151,6 +151,24 @@ def test_allocation_sums_to_the_pool_tvar():
     assert set(table.component_kind) == {"member", "line"}
 
 
+def test_tables_worked_out_on_threads_are_the_same_to_the_bit():
+    """summary and ep_table run their statistics side by side with ``threads``: each is
+    computed as it is alone, so the tables are identical, and an error in one is raised."""
+    scenario, parties, arrays, *_ = make_run(n_trials=1500)
+    outcome = solvency.assess(scenario, parties, arrays)
+    tables = [(metrics.summary(parties, arrays, outcome.capital_start, outcome.capital_end, outcome.solvency_ratio,
+                               outcome.minimum_capital, threads=threads),
+               metrics.ep_table(parties, arrays, threads=threads)) for threads in (1, 3)]
+    for one_thread, three_threads in zip(*tables):
+        pd.testing.assert_frame_equal(three_threads, one_thread, check_exact=True)
+
+    def fails():
+        raise ZeroDivisionError("in a task")
+    with pytest.raises(ZeroDivisionError, match="in a task"):
+        metrics.in_threads({"fine": lambda: 1, "fails": fails}, threads=2)
+    assert metrics.in_threads({"a": lambda: 1, "b": lambda: 2}, threads=2) == {"a": 1, "b": 2}
+
+
 def test_summary_means_equal_trial_means_and_every_contract_column_is_there():
     scenario, parties, arrays, *_ = make_run(n_trials=1500)
     outcome = solvency.assess(scenario, parties, arrays)
