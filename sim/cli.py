@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
     run.add_argument("--seed", type=non_negative_integer, metavar="S", help="override simulation.seed")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario file stem>/)")
-    run.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads (default: all cores)")
+    run.add_argument("--threads", type=positive_integer, metavar="N", help="threads for the simulation and its tables (default: all cores)")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_integer, metavar="N",
                        help="run on a local Dask cluster of N processes")
