@@ -322,12 +322,12 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         recovery[:, is_reinsurer] = net_loss[:, is_reinsurer]
         return recovery
 
-    def mean_and_standard_error(values: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        made = values()
-        return made.mean(axis=0), mean_standard_error(made)
+    def mean_and_standard_error(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return values.mean(axis=0), mean_standard_error(values)
 
-    def share_of_trials(event: Callable[[], np.ndarray], known: np.ndarray) -> np.ndarray:
-        return np.where(known, event().mean(axis=0), np.nan)
+    def share_of_trials(event: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Share of trials with ``event``, NaN for a party whose ``values`` are all NaN."""
+        return np.where(~np.all(np.isnan(values), axis=0), event.mean(axis=0), np.nan)
 
     # Every statistic that passes over all the trials, side by side on `threads` threads.
     worked = in_threads({
@@ -345,13 +345,11 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "solvency_ratio_p01": lambda: nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
         "solvency_ratio_p01_se": lambda: batch_standard_error(
             solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches),
-        "prob_ruin": lambda: share_of_trials(lambda: capital_end < 0.0,
-                                             ~np.all(np.isnan(capital_end), axis=0)),
-        "prob_below": lambda: share_of_trials(lambda: solvency_ratio < 1.0,
-                                              ~np.all(np.isnan(solvency_ratio), axis=0)),
-        "recovery": lambda: mean_and_standard_error(recovery_by_trial),
+        "prob_ruin": lambda: share_of_trials(capital_end < 0.0, capital_end),
+        "prob_below": lambda: share_of_trials(solvency_ratio < 1.0, solvency_ratio),
+        "recovery": lambda: mean_and_standard_error(recovery_by_trial()),
         "default_loss_se": lambda: mean_standard_error(arrays["default_loss"]),
-        "net_result": lambda: mean_and_standard_error(lambda: net_result),
+        "net_result": lambda: mean_and_standard_error(net_result),
         "minimum_capital": lambda: (nan_mean(minimum_capital) if minimum_capital is not None
                                     else np.full(len(kinds), np.nan)),
     }, threads)

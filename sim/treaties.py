@@ -315,9 +315,8 @@ def _cat_xl_trial(t, occ_offsets, risk_offsets, occ_day, covered, net,
                 occurrence_loss += net[r]
         to_layer = layer_loss(occurrence_loss, retention, limit)
         if to_layer == 0.0:     # most occurrences: below the retention, nothing to the layer or the aggregate
-            if ceded is not None:
-                for r in range(risk_offsets[k], risk_offsets[k + 1]):
-                    _cede_nothing(r, ceded)
+            for r in range(risk_offsets[k], risk_offsets[k + 1]):
+                _cede_nothing(r, ceded)     # with ceded=None an empty loop, which LLVM drops
             continue
         recovery = aggregate_increase(total, to_layer, aggregate_deductible, aggregate_limit)
         total += to_layer
