@@ -18,6 +18,12 @@ counted in the first pass, by replaying its counts stream
 (:func:`_count_trial`), and simulated straight into place in the second, with
 the same draws. Either way its losses are the same, bit for bit.
 
+On one thread (a run on 2 threads gives each chunk one) there is no need
+for regions: :func:`_serial_pass` writes each trial straight into its place,
+in output arrays with a quarter to spare that double when full, and the
+chunk's arrays are views of their filled part. That saves the copy, and the
+regions' memory, and gives the same chunk.
+
 Nothing here knows about pools or treaties, so two pool structures run on
 one seed see identical gross losses.
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .copula import risk_levels
@@ -560,10 +567,110 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
         _keep(owned_scratch)
 
 
+@jit
+def _serial_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room, start,
+                 out, occ_offsets, trial_risk_offsets, line_loss, line_claims):
+    """Simulate trials ``start ..`` one after another, each straight into its place in ``out``
+    (the six output arrays), and fill in the CSR offsets as it goes.
+
+    For one thread: there is then no region to copy from. A trial too big for the
+    scratch is counted, given scratch of its size and drawn again. Returns the
+    first trial that found no room left in ``out`` (its line totals zeroed, for
+    the caller to give ``out`` more room and call again from there), or the
+    number of trials when all are done.
+    """
+    n_trials = levels.shape[0]
+    n_lines = line_loss.shape[1]
+    occ_capacity = out[0].shape[0]
+    risk_capacity = out[3].shape[0]
+    owned_scratch = _scratch(occ_room, hit_room, n_lines)
+    scratch, model, exposure, trial_levels, trial_loss, trial_claims = _block_views(
+        owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
+    views = _unowned_outputs(out)
+    for t in range(start, n_trials):
+        trial = first_trial + t
+        n_events, n_hits, n_att = _simulate_trial(seed, trial, trial_levels[t], model, exposure,
+                                                  scratch, trial_loss[t], trial_claims[t])
+        if n_att < 0:
+            line_loss[t, :] = 0.0
+            line_claims[t, :] = 0
+            n_occ, n_risk = _count_trial(seed, trial, trial_levels[t], model, exposure)
+            occ_room = max(occ_room, n_occ)
+            hit_room = max(hit_room, n_risk)
+            owned_scratch = _scratch(occ_room, hit_room, n_lines)
+            scratch = _unowned_scratch(owned_scratch)
+            n_events, n_hits, n_att = _simulate_trial(seed, trial, trial_levels[t], model, exposure,
+                                                      scratch, trial_loss[t], trial_claims[t])
+        o = occ_offsets[t]
+        r = trial_risk_offsets[t]
+        if o + n_events + n_att > occ_capacity or r + n_hits + n_att > risk_capacity:
+            line_loss[t, :] = 0.0
+            line_claims[t, :] = 0
+            _keep(owned_scratch)
+            return t
+        _place(seed, trial, n_events, n_att, o, r, scratch, views)
+        occ_offsets[t + 1] = o + n_events + n_att
+        trial_risk_offsets[t + 1] = r + n_hits + n_att
+    _keep(owned_scratch)
+    return n_trials
+
+
+def _in_place(n_trials: int) -> bool:
+    """Whether to simulate a chunk as one work item, each trial straight into its place:
+    on one thread (a run on 2 threads gives each chunk one), or for a chunk that is one
+    work item anyway. Either way gives the same chunk."""
+    return numba.get_num_threads() == 1 or n_trials <= TRIALS_PER_BLOCK
+
+
+def _simulate_serially(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room,
+                       occ_capacity, risk_capacity, line_loss, line_claims):
+    """``(out, occ_offsets, trial_risk_offsets)`` from :func:`_serial_pass`, with ``out``
+    doubled whenever it runs out of room. ``out``'s arrays are longer than the chunk: the
+    caller takes views of the filled part."""
+    n_trials = levels.shape[0]
+    occ_offsets = np.zeros(n_trials + 1, dtype=np.int64)
+    trial_risk_offsets = np.zeros(n_trials + 1, dtype=np.int64)
+    out = _output_arrays(occ_capacity, risk_capacity)
+    done = 0
+    while True:
+        done = _serial_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, done,
+                            out, occ_offsets, trial_risk_offsets, line_loss, line_claims)
+        if done == n_trials:
+            return out, occ_offsets, trial_risk_offsets
+        n_occ, n_risk = int(occ_offsets[done]), int(trial_risk_offsets[done])
+        bigger = _output_arrays(2 * out[0].shape[0], 2 * out[3].shape[0])
+        for old, new, filled in zip(out, bigger, (n_occ, n_occ, n_occ, n_risk, n_risk, n_risk)):
+            new[:filled] = old[:filled]
+        out = bigger
+
+
 def _offsets(counts: np.ndarray) -> np.ndarray:
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets
+
+
+def _simulate_in_parallel(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room,
+                          mean_occ, mean_risk, line_loss, line_claims):
+    """``(out, occ_offsets, trial_risk_offsets)`` from :func:`_first_pass` and :func:`_second_pass`."""
+    n_trials = levels.shape[0]
+    block_trials = min(TRIALS_PER_BLOCK, n_trials)
+    region_occ = int(REGION_ROOM * block_trials * mean_occ) + occ_room
+    region_risk = int(REGION_ROOM * block_trials * mean_risk) + hit_room
+    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
+    region = _output_arrays(n_blocks * region_occ, n_blocks * region_risk)
+    region_occ_start = np.empty(n_trials, dtype=np.int64)
+    region_risk_start = np.empty(n_trials, dtype=np.int64)
+    n_occ = np.empty(n_trials, dtype=np.int64)
+    n_risk = np.empty(n_trials, dtype=np.int64)
+    _first_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, region_occ, region_risk,
+                region, region_occ_start, region_risk_start, n_occ, n_risk, line_loss, line_claims)
+    occ_offsets = _offsets(n_occ)
+    trial_risk_offsets = _offsets(n_risk)
+    out = _output_arrays(int(occ_offsets[-1]), int(trial_risk_offsets[-1]))
+    _second_pass(seed, first, levels, model_arrays, exposure_arrays, region, region_occ_start, region_risk_start,
+                 occ_offsets, trial_risk_offsets, out, line_loss, line_claims)
+    return out, occ_offsets, trial_risk_offsets
 
 
 def kernel_arrays(model: LossModel, exposure: Exposure) -> tuple[tuple, tuple]:
@@ -590,26 +697,19 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     # only trials that outgrow them (a rare large event) are simulated a second time.
     mean_occ, mean_risk = expected_sizes(scenario, exposure)
     occ_room, hit_room = _trial_room(mean_occ), _trial_room(mean_risk)
-    block_trials = min(TRIALS_PER_BLOCK, n_trials)
-    region_occ = int(REGION_ROOM * block_trials * mean_occ) + occ_room
-    region_risk = int(REGION_ROOM * block_trials * mean_risk) + hit_room
-    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
-    region = _output_arrays(n_blocks * region_occ, n_blocks * region_risk)
-    region_occ_start = np.empty(n_trials, dtype=np.int64)
-    region_risk_start = np.empty(n_trials, dtype=np.int64)
-    n_occ = np.empty(n_trials, dtype=np.int64)
-    n_risk = np.empty(n_trials, dtype=np.int64)
     line_loss = np.zeros((n_trials, n_lines), dtype=np.float64)
     line_claims = np.zeros((n_trials, n_lines), dtype=np.int64)
-    _first_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, region_occ, region_risk,
-                region, region_occ_start, region_risk_start, n_occ, n_risk, line_loss, line_claims)
-
-    occ_offsets = _offsets(n_occ)
-    trial_risk_offsets = _offsets(n_risk)
-    out = _output_arrays(int(occ_offsets[-1]), int(trial_risk_offsets[-1]))
-    _second_pass(seed, first, levels, model_arrays, exposure_arrays, region, region_occ_start, region_risk_start,
-                 occ_offsets, trial_risk_offsets, out, line_loss, line_claims)
-    del region
+    if _in_place(n_trials):
+        out, occ_offsets, trial_risk_offsets = _simulate_serially(
+            seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room,
+            int(REGION_ROOM * n_trials * mean_occ) + occ_room, int(REGION_ROOM * n_trials * mean_risk) + hit_room,
+            line_loss, line_claims)
+        n_occ, n_risk = int(occ_offsets[-1]), int(trial_risk_offsets[-1])
+        out = tuple(values[:n] for values, n in zip(out, (n_occ, n_occ, n_occ + 1, n_risk, n_risk, n_risk)))
+    else:
+        out, occ_offsets, trial_risk_offsets = _simulate_in_parallel(
+            seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, mean_occ, mean_risk,
+            line_loss, line_claims)
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     risk_offsets[-1] = trial_risk_offsets[-1]
     return LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,

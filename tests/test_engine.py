@@ -29,6 +29,7 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from scipy import stats
@@ -370,6 +371,44 @@ def test_trials_without_room_give_the_same_results(monkeypatch, squeeze):
     assert 30 < redone[0] < 300, redone      # many trials took the second path, not all
     assert_chunks_equal(roomy, squeezed)
     assert squeezed.n_risk_losses > 300 * 0.8 * mean_risk and np.any(squeezed.occ_event >= 0)
+
+
+@pytest.mark.parametrize("squeeze", ["none", "scratch", "output", "both"])
+def test_one_work_item_writes_trials_in_place_with_the_same_results(monkeypatch, squeeze):
+    """On one thread the engine writes each trial straight into its place (no regions), growing
+    the scratch for a trial too big for it and the output when it runs out of room. Whatever
+    the room, the chunk equals the one simulated in parallel work items, bit for bit."""
+    scen = cat_scenario()
+    model, exposure = LossModel.from_scenario(scen), build_exposure(scen)
+    monkeypatch.setattr(engine, "_in_place", lambda n_trials: False)
+    parallel = simulate_chunk(scen, model, exposure, 0, 300)
+    calls = []
+    serial_pass = engine._serial_pass
+
+    def spy(*args):
+        calls.append(args[7])                   # the trial the call starts from
+        return serial_pass(*args)
+
+    monkeypatch.setattr(engine, "_in_place", lambda n_trials: True)
+    monkeypatch.setattr(engine, "_serial_pass", spy)
+    if squeeze in ("scratch", "both"):      # room for about a typical trial's claims
+        monkeypatch.setattr(engine, "_trial_room", lambda mean: int(1.2 * mean))
+    if squeeze in ("output", "both"):       # room for a tenth of the trials
+        monkeypatch.setattr(engine, "REGION_ROOM", 0.1)
+    serial = simulate_chunk(scen, model, exposure, 0, 300)
+    assert_chunks_equal(parallel, serial)
+    if squeeze in ("output", "both"):
+        assert len(calls) > 1 and calls[0] == 0 and calls == sorted(calls), calls
+    else:
+        assert calls == [0]
+
+
+def test_one_thread_or_one_work_item_runs_in_place(monkeypatch):
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
+    assert engine._in_place(10_000)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    assert not engine._in_place(engine.TRIALS_PER_BLOCK + 1)
+    assert engine._in_place(engine.TRIALS_PER_BLOCK)
 
 
 THREAD_SCRIPT = textwrap.dedent("""
