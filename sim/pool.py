@@ -345,31 +345,40 @@ def _members_occurrence_trial(t, occ_offsets, risk_offsets, pool_net, shares, ow
     ``own_total[own_index[m]]`` (n_own, n_occ). ``trial_max`` (n_trials,
     n_members) gets each member's largest occurrence. Returns the largest of
     the members' summed occurrences: the pool's largest net occurrence.
+
+    Member by member over the trial's occurrences, not occurrence by
+    occurrence over the members: the inner loops then run over arrays with
+    no branch. Each occurrence's sum still adds the members in their order.
     """
-    n_members = len(shares)
-    for m in range(n_members):
-        trial_max[t, m] = 0.0
+    first, stop = occ_offsets[t], occ_offsets[t + 1]
+    pool_occurrence = np.empty(stop - first)
+    summed = np.zeros(stop - first)
     pool_largest = 0.0
-    largest = 0.0
-    for k in range(occ_offsets[t], occ_offsets[t + 1]):
-        pool_occurrence = 0.0
+    for k in range(first, stop):
+        occurrence = 0.0
         for r in range(risk_offsets[k], risk_offsets[k + 1]):
-            pool_occurrence += pool_net[r]
-        pool_largest = max(pool_largest, pool_occurrence)
-        total = 0.0
-        for m in range(n_members):
-            if own_index[m] >= 0:
-                occurrence = own_total[own_index[m], k]
-                trial_max[t, m] = max(trial_max[t, m], occurrence)
-            else:
-                occurrence = shares[m] * pool_occurrence
-            total += occurrence
-        largest = max(largest, total)
-    # The largest of share * occurrence is share * the largest occurrence, exactly: shares are
-    # >= 0 and rounding a product is monotone in its factor.
-    for m in range(n_members):
-        if own_index[m] < 0:
-            trial_max[t, m] = shares[m] * pool_largest
+            occurrence += pool_net[r]
+        pool_occurrence[k - first] = occurrence
+        pool_largest = max(pool_largest, occurrence)
+    for m in range(len(shares)):
+        own = own_index[m]
+        if own >= 0:
+            member_largest = 0.0
+            for k in range(first, stop):
+                occurrence = own_total[own, k]
+                member_largest = max(member_largest, occurrence)
+                summed[k - first] += occurrence
+            trial_max[t, m] = member_largest
+        else:
+            share = shares[m]
+            for i in range(stop - first):
+                summed[i] += share * pool_occurrence[i]
+            # The largest of share * occurrence is share * the largest occurrence, exactly:
+            # shares are >= 0 and rounding a product is monotone in its factor.
+            trial_max[t, m] = share * pool_largest
+    largest = 0.0
+    for i in range(stop - first):
+        largest = max(largest, summed[i])
     return largest
 
 
