@@ -601,16 +601,16 @@ def _serial_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_r
             scratch = _unowned_scratch(owned_scratch)
             n_events, n_hits, n_att = _simulate_trial(seed, trial, trial_levels[t], model, exposure,
                                                       scratch, trial_loss[t], trial_claims[t])
-        o = occ_offsets[t]
-        r = trial_risk_offsets[t]
-        if o + n_events + n_att > occ_capacity or r + n_hits + n_att > risk_capacity:
+        o_end = occ_offsets[t] + n_events + n_att
+        r_end = trial_risk_offsets[t] + n_hits + n_att
+        if o_end > occ_capacity or r_end > risk_capacity:
             line_loss[t, :] = 0.0
             line_claims[t, :] = 0
             _keep(owned_scratch)
             return t
-        _place(seed, trial, n_events, n_att, o, r, scratch, views)
-        occ_offsets[t + 1] = o + n_events + n_att
-        trial_risk_offsets[t + 1] = r + n_hits + n_att
+        _place(seed, trial, n_events, n_att, occ_offsets[t], trial_risk_offsets[t], scratch, views)
+        occ_offsets[t + 1] = o_end
+        trial_risk_offsets[t + 1] = r_end
     _keep(owned_scratch)
     return n_trials
 
@@ -623,21 +623,22 @@ def _in_place(n_trials: int) -> bool:
 
 
 def _simulate_serially(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room,
-                       occ_capacity, risk_capacity, line_loss, line_claims):
+                       mean_occ, mean_risk, line_loss, line_claims):
     """``(out, occ_offsets, trial_risk_offsets)`` from :func:`_serial_pass`, with ``out``
-    doubled whenever it runs out of room. ``out``'s arrays are longer than the chunk: the
-    caller takes views of the filled part."""
+    doubled whenever it runs out of room; ``out`` holds views of the filled part."""
     n_trials = levels.shape[0]
     occ_offsets = np.zeros(n_trials + 1, dtype=np.int64)
     trial_risk_offsets = np.zeros(n_trials + 1, dtype=np.int64)
-    out = _output_arrays(occ_capacity, risk_capacity)
+    out = _output_arrays(int(REGION_ROOM * n_trials * mean_occ) + occ_room,
+                         int(REGION_ROOM * n_trials * mean_risk) + hit_room)
     done = 0
     while True:
         done = _serial_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, done,
                             out, occ_offsets, trial_risk_offsets, line_loss, line_claims)
-        if done == n_trials:
-            return out, occ_offsets, trial_risk_offsets
         n_occ, n_risk = int(occ_offsets[done]), int(trial_risk_offsets[done])
+        if done == n_trials:
+            filled = (n_occ, n_occ, n_occ + 1, n_risk, n_risk, n_risk)
+            return tuple(values[:n] for values, n in zip(out, filled)), occ_offsets, trial_risk_offsets
         bigger = _output_arrays(2 * out[0].shape[0], 2 * out[3].shape[0])
         for old, new, filled in zip(out, bigger, (n_occ, n_occ, n_occ, n_risk, n_risk, n_risk)):
             new[:filled] = old[:filled]
@@ -699,17 +700,9 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
     occ_room, hit_room = _trial_room(mean_occ), _trial_room(mean_risk)
     line_loss = np.zeros((n_trials, n_lines), dtype=np.float64)
     line_claims = np.zeros((n_trials, n_lines), dtype=np.int64)
-    if _in_place(n_trials):
-        out, occ_offsets, trial_risk_offsets = _simulate_serially(
-            seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room,
-            int(REGION_ROOM * n_trials * mean_occ) + occ_room, int(REGION_ROOM * n_trials * mean_risk) + hit_room,
-            line_loss, line_claims)
-        n_occ, n_risk = int(occ_offsets[-1]), int(trial_risk_offsets[-1])
-        out = tuple(values[:n] for values, n in zip(out, (n_occ, n_occ, n_occ + 1, n_risk, n_risk, n_risk)))
-    else:
-        out, occ_offsets, trial_risk_offsets = _simulate_in_parallel(
-            seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, mean_occ, mean_risk,
-            line_loss, line_claims)
+    simulate = _simulate_serially if _in_place(n_trials) else _simulate_in_parallel
+    out, occ_offsets, trial_risk_offsets = simulate(seed, first, levels, model_arrays, exposure_arrays, occ_room,
+                                                    hit_room, mean_occ, mean_risk, line_loss, line_claims)
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     risk_offsets[-1] = trial_risk_offsets[-1]
     return LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,
