@@ -45,8 +45,8 @@ from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_bits, next_uniform, seeded
-from .sampling import (claim_probability, log_miss, next_hit_after, next_many, next_poisson,
-                       next_positive_claim_count, next_sample, zero_claim_probability)
+from .sampling import (claim_probability, log_miss, next_exponential, next_hit_after, next_many,
+                       next_poisson, next_positive_claim_count, next_sample, zero_claim_probability)
 
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
@@ -84,6 +84,8 @@ class LossModel:
 
 # Stream key, in the amounts stream, of a trial's attritional days and their order (see _place_trial).
 ORDER_KEY = 1 << 21
+# The last float64 day before the year's end.
+LAST_DAY = math.nextafter(DAYS_IN_YEAR, 0.0)
 
 
 @jit
@@ -153,38 +155,6 @@ def _below(s, n):
             m = (bits >> np.uint64(32)) * np.uint64(n)
             low = m & np.uint64(0xFFFFFFFF)
     return int(m >> np.uint64(32)), s
-
-
-@jit
-def _sorted_uniforms(s, n, draws, bucket_start, out):
-    """``out[:n]`` = n iid uniforms on (0, 1) from the state tuple ``s``, sorted ascending;
-    returns the new state.
-
-    Bucket sort: n buckets of width 1/n hold about one value each, so a
-    counting scatter followed by one insertion-sort pass (which only undoes
-    the order inside buckets) takes expected linear time. ``draws`` (>= n)
-    and ``bucket_start`` (>= n + 1) are the caller's scratch.
-    """
-    bucket_start[:n + 1] = 0
-    for k in range(n):
-        u, s = next_uniform(s)
-        draws[k] = u
-        bucket_start[int(u * n) + 1] += 1     # u < 1, so the bucket is < n
-    for b in range(n):
-        bucket_start[b + 1] += bucket_start[b]
-    for k in range(n):
-        u = draws[k]
-        b = int(u * n)
-        out[bucket_start[b]] = u
-        bucket_start[b] += 1
-    for i in range(1, n):
-        u = out[i]
-        k = i - 1
-        while k >= 0 and out[k] > u:
-            out[k + 1] = out[k]
-            k -= 1
-        out[k + 1] = u
-    return s
 
 
 @jit
@@ -301,7 +271,7 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
 
 @jit
 def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
-                 cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                 cat_policy, cat_line, cat_loss, att_sum, position, dest,
                  claim_policy, ground, line_end,
                  occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss):
     """Write the trial that :func:`_draw_trial` left in scratch as ``n_events + n_att``
@@ -310,18 +280,30 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
 
     Attritional claims are exchangeable in time: their days are iid uniform and
     independent of everything else. So instead of drawing a day per claim and
-    sorting, the trial draws its attritional days as one sorted sample (the
-    order statistics, :func:`_sorted_uniforms`) and gives the claims a
-    uniformly random permutation of those slots (Durstenfeld's inside-out
-    Fisher-Yates shuffle, with :func:`_below`): the same joint law of (claim,
-    day). Both come from the trial's own ``ORDER_KEY`` stream, which depends
-    only on the number of attritional claims. The catastrophe events (each with
-    its own day) are merged in by day; with the slots' positions then known,
-    each attritional claim is written once, straight to its place.
+    sorting, the trial draws its attritional days already sorted, and gives the
+    claims a uniformly random permutation of those slots (Durstenfeld's
+    inside-out Fisher-Yates shuffle, with :func:`_below`): the same joint law
+    of (claim, day). The sorted days are Rényi's representation of uniform
+    order statistics: with ``S_i`` the running sums of ``n_att + 1``
+    exponentials, ``(S_1, ..., S_n) / S_{n+1}`` is distributed as ``n`` sorted
+    uniforms (Devroye 1986, *Non-Uniform Random Variate Generation*, V.2.2),
+    at one ziggurat exponential a day instead of a uniform and a bucket sort.
+    Both come from the trial's own ``ORDER_KEY`` stream, which depends only on
+    the number of attritional claims. The catastrophe events (each with its own
+    day) are merged in by day; with the slots' positions then known, each
+    attritional claim is written once, straight to its place.
     ``risk_offsets`` hold positions in ``risk_*``.
     """
-    # 1. the attritional days, sorted, and the events in day order (few: insertion sort, stable)
-    order = _sorted_uniforms(seeded(seed, STREAM_AMOUNTS, trial, ORDER_KEY), n_att, draws, bucket_start, att_u)
+    # 1. the attritional days' running sums, and the events in day order (few: insertion sort, stable)
+    order = seeded(seed, STREAM_AMOUNTS, trial, ORDER_KEY)
+    total = 0.0
+    for i in range(n_att):
+        gap, order = next_exponential(order)
+        total += gap
+        att_sum[i] = total
+    gap, order = next_exponential(order)
+    total += gap
+    days_per_sum = DAYS_IN_YEAR / total if total > 0.0 else 0.0
     for e in range(n_events):
         k = e
         while k > 0 and ev_day[ev_order[k - 1]] > ev_day[e]:
@@ -329,13 +311,15 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
             k -= 1
         ev_order[k] = e
 
-    # 2. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i]
+    # 2. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i].
+    # An event goes before the claims of a later day, after those of the same day.
     o = o0
     r = r0
-    i = 0
     e = 0
-    while i < n_att or e < n_events:
-        if e < n_events and (i == n_att or ev_day[ev_order[e]] < DAYS_IN_YEAR * att_u[i]):
+    for i in range(n_att + 1):
+        # rounding could give the last day exactly DAYS_IN_YEAR: keep days within [0, 365)
+        day = min(days_per_sum * att_sum[i], LAST_DAY) if i < n_att else math.inf
+        while e < n_events and ev_day[ev_order[e]] < day:
             source = ev_order[e]
             occ_day[o] = ev_day[source]
             occ_event[o] = ev_cat[source]
@@ -346,15 +330,15 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
                 risk_line[r + q] = cat_line[h0 + q]
                 risk_loss[r + q] = cat_loss[h0 + q]
             r += ev_size[source]
+            o += 1
             e += 1
-        else:
-            occ_day[o] = DAYS_IN_YEAR * att_u[i]
+        if i < n_att:
+            occ_day[o] = day
             occ_event[o] = ATTRITIONAL
             risk_offsets[o] = r
             position[i] = r
             r += 1
-            i += 1
-        o += 1
+            o += 1
 
     # 3. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
     for k in range(n_att):
@@ -391,8 +375,7 @@ def _scratch(occ_room, hit_room, n_lines):
             np.empty(occ_room, dtype=np.int64),                                            # ev_order
             np.empty(hit_room, dtype=np.int64), np.empty(hit_room, dtype=np.int64),        # cat_policy, cat_line
             np.empty(hit_room, dtype=np.float64),                                          # cat_loss
-            np.empty(occ_room, dtype=np.float64), np.empty(occ_room + 1, dtype=np.int64),  # draws, bucket_start
-            np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # att_u, position
+            np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # att_sum, position
             np.empty(occ_room, dtype=np.int64),                                            # dest
             np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.float64),      # claim_policy, ground
             np.empty(n_lines, dtype=np.int64))                                             # line_end
@@ -402,10 +385,10 @@ def _scratch(occ_room, hit_room, n_lines):
 def _unowned_scratch(scratch):
     """:func:`sim.jit.unowned` views of a work item's scratch; ``scratch`` must outlive them."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end) = scratch
     return (unowned(ev_day), unowned(ev_cat),
             unowned(ev_size), unowned(ev_first), unowned(ev_order), unowned(cat_policy), unowned(cat_line),
-            unowned(cat_loss), unowned(draws), unowned(bucket_start), unowned(att_u), unowned(position),
+            unowned(cat_loss), unowned(att_sum), unowned(position),
             unowned(dest), unowned(claim_policy), unowned(ground), unowned(line_end))
 
 
@@ -420,7 +403,7 @@ def _keep(scratch):
 def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch, line_loss, line_claims):
     """:func:`_draw_trial` with a work item's scratch tuple: ``(n_events, n_hits, n_attritional)``."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end) = scratch
     return _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                        ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
                        claim_policy, ground, line_end, line_loss, line_claims)
@@ -430,10 +413,10 @@ def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch,
 def _place(seed, trial, n_events, n_att, o0, r0, scratch, out):
     """:func:`_place_trial` with a work item's scratch tuple and the six output arrays ``out``."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     draws, bucket_start, att_u, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end) = scratch
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
-                 cat_policy, cat_line, cat_loss, draws, bucket_start, att_u, position, dest,
+                 cat_policy, cat_line, cat_loss, att_sum, position, dest,
                  claim_policy, ground, line_end, occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss)
 
 
