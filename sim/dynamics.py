@@ -327,6 +327,7 @@ class _Paths:
         self.collectible_scale = np.ones((n, years, n_reinsurers))          # rr after a later default
         self.received_fraction = np.zeros((n, years))             # of each accident year's recoveries
         self.outstanding = np.zeros((n, n_members))               # gross outstanding claims
+        self.outstanding_by_year = np.zeros((n, years, n_members))  # the same, by accident year
         self.year_arrays: dict | None = None
         self.late_default = np.zeros((n, n_members, n_reinsurers))
 
@@ -397,6 +398,7 @@ class _Paths:
         occurred, received = quarter_profiles(losses, self.delay, self.n_delay_quarters)
         self.occurred[:, y], self.received_profile[:, y] = occurred, received
         self.gross[:, y] = arrays["gross_loss"][:, member_cols]
+        self.outstanding_by_year[:, y] = self.gross[:, y]
         self.outstanding += self.gross[:, y]
         self.collectible[:, y] = collectible
         self.year_arrays = arrays
@@ -437,11 +439,20 @@ class _Paths:
         # Claims due and recoveries received this quarter, every accident year so far.
         due = np.zeros((self.n, self.n_members))
         received = np.zeros((self.n, self.n_members, self.n_reinsurers))
+        last_payment = len(self.pattern) * QUARTERS - 1
+        last_receipt = (len(self.pattern) - 1) * QUARTERS + self.n_delay_quarters - 1
         for a in range(y + 1):
             relative = t - a * QUARTERS
             k, within = divmod(relative, QUARTERS)
             if k < len(self.pattern):
-                due += self.gross[:, a] * (self.occurred[:, a, within] * self.pattern[k])[:, None]
+                due_of_year = self.gross[:, a] * (self.occurred[:, a, within] * self.pattern[k])[:, None]
+                due += due_of_year
+                self.outstanding_by_year[:, a] -= due_of_year
+            if relative == last_payment:
+                # All of the accident year is paid: exactly nothing is left of it. Subtracting the
+                # payments one by one leaves rounding dust (~1e-10), whose minimum capital would
+                # make a run-off member's solvency ratio ~1e16.
+                self.outstanding_by_year[:, a] = 0.0
             share = np.zeros(self.n)
             for k, p in enumerate(self.pattern):
                 j = relative - k * QUARTERS
@@ -450,13 +461,15 @@ class _Paths:
             if share.any():
                 received += (self.collectible[:, a] * self.collectible_scale[:, a, None, :]) * share[:, None, None]
                 self.received_fraction[:, a] += share
+            if relative == last_receipt:
+                self.received_fraction[:, a] = 1.0      # all received: the same rounding dust
         # A ruined member pays the liquidator's dividend (capital + outstanding) / outstanding.
         with np.errstate(divide="ignore", invalid="ignore"):
             dividend = np.clip((self.capital + self.outstanding) / self.outstanding, 0.0, 1.0)
         dividend = np.where((self.capital < 0.0) & (self.outstanding > 0.0), dividend, 1.0)
         shortfall = due * (1.0 - dividend)
         self.capital += shortfall
-        self.outstanding -= due
+        self.outstanding = self.outstanding_by_year.sum(axis=1)
         self.year_paid += due - shortfall
         self.year_shortfall += shortfall
         self.year_received += received
@@ -483,8 +496,7 @@ class _Paths:
                                        self.prepared.minimum_per_share[y], self.class_weights)
             writing = shares > 0
             minimum[np.ix_(rows, np.flatnonzero(writing))] = computed[:, writing]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = self.capital / minimum
+        ratio = solvency.solvency_ratio(self.capital, minimum)
         out["share"][:, y, m_cols] = self.year_shares
         out["share"][:, y, 0] = np.where(self.year_ended, 0.0, 1.0)
         out["active"][:, y, m_cols] = self.active
@@ -509,8 +521,8 @@ class _Paths:
         for name in ("capital_start", "capital_end", "minimum_capital", "paid_loss", "outstanding_loss",
                      "recoverable", "member_default_loss"):
             out[name][:, y, 0] = out[name][:, y, m_cols].sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["solvency_ratio"][:, y, 0] = out["capital_end"][:, y, 0] / out["minimum_capital"][:, y, 0]
+        out["solvency_ratio"][:, y, 0] = solvency.solvency_ratio(out["capital_end"][:, y, 0],
+                                                                  out["minimum_capital"][:, y, 0])
         # Exits take effect at the next renewal.
         threshold = self.scenario.dynamics.exit_below_solvency
         if threshold > 0:

@@ -329,11 +329,17 @@ def var_minimum_capital(net_result: np.ndarray, other_minimum_capital: np.ndarra
 
 
 def solvency_ratio(capital: np.ndarray, minimum_capital: np.ndarray) -> np.ndarray:
-    """capital / minimum capital; +inf where the minimum capital is 0 and capital positive."""
+    """capital / minimum capital; NaN (not applicable) where the minimum capital is 0.
+
+    A member that holds no risk (a share of 0, or an exited member whose claims
+    are all paid, without ``other_minimum_capital``) has no minimum capital, and
+    no ratio: an infinite one would make every mean over the trials infinite.
+    The summary's means and probabilities leave such trials out.
+    """
     capital = np.asarray(capital, dtype=np.float64)
     minimum_capital = np.asarray(minimum_capital, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return capital / minimum_capital
+        return np.where(minimum_capital > 0.0, capital / minimum_capital, np.nan)
 
 
 # --------------------------------------------------------------------------- wiring

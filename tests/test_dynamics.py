@@ -207,6 +207,24 @@ def test_a_pool_with_no_member_left_ends_the_path(write_scenario):
     assert (arrays["paid_loss"][:, 1, 1:4] > 0).all()     # the run-off of year 1 goes on
 
 
+def test_a_run_off_that_has_ended_leaves_exactly_nothing_and_no_solvency_ratio(write_scenario):
+    # Every member leaves after year 1. Its claims are paid over three years (0.6, 0.3, 0.1) and
+    # the reinsurer's recoveries 90 days after each payment, the last in year 4.
+    scenario = deterministic(write_scenario, years=4, thin_capital=3e7, exit=1e9, delay=90.0,
+                             extra=QUOTA_SHARE.format(reinsurer_capital=1e12))
+    parties, arrays, _ = paths(scenario)
+    members = parties.indices("member")
+    assert (arrays["active"][:, 1:, members] == 0).all()
+    assert (arrays["outstanding_loss"][:, 1, members] > 0).all()
+    # Nothing left, not rounding dust: dust of 1e-10 gave a minimum capital of 1e-10 and ratios of 1e16.
+    assert (arrays["outstanding_loss"][:, 2:, members] == 0.0).all()
+    assert (arrays["recoverable"][:, 3, members] == 0.0).all()
+    assert (arrays["minimum_capital"][:, 2:, members] == 0.0).all()
+    assert np.isnan(arrays["solvency_ratio"][:, 2:, :4]).all()       # members and the pool: not applicable
+    assert not np.isinf(arrays["solvency_ratio"]).any()
+    assert_money_conserved(parties, arrays)
+
+
 # --------------------------------------------------------------------------- reinsurer capital carried
 def test_a_reinsurer_weakened_in_year_one_defaults_in_year_two(write_scenario):
     # QS 50%: it owes 100m a year and receives 50m; with 120m of capital it pays year 1

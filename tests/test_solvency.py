@@ -151,6 +151,14 @@ def test_solvency_ratios_of_members_pool_and_reinsurers():
     assert (outcome.minimum_capital[:, 1] > 1e7).all()
 
 
+def test_a_party_without_minimum_capital_has_no_solvency_ratio():
+    # A member holding no risk (share 0, or its run-off over) must not show an infinite ratio:
+    # one such trial would make the mean over all trials infinite.
+    ratio = solvency.solvency_ratio(np.array([5.0, 5.0, -1.0, 0.0]), np.array([2.0, 0.0, 0.0, 0.0]))
+    assert ratio[0] == 2.5
+    assert np.isnan(ratio[1:]).all()
+
+
 def test_assess_wires_the_member_arrays_into_the_cross_formula():
     scenario, parties, arrays, *_ = make_run(n_trials=300)
     outcome = solvency.assess(scenario, parties, arrays)
