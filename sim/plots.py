@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -123,6 +124,16 @@ def _return_period_axis(axes) -> None:
     axes.set_xlabel("Return period (years, log scale)")
 
 
+# How a solvency regime of the scenario is written in a title.
+REGIME_NAMES = {"c-ross": "C-ROSS II", "var": "99.5% VaR"}
+
+
+def _whisker_range(stats: list[dict], low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` widened to the boxes' finite whiskers (a party without values has NaN ones)."""
+    whiskers = [value for box in stats for value in (box["whislo"], box["whishi"]) if np.isfinite(value)]
+    return min(whiskers + [low]), max(whiskers + [high])
+
+
 def _box_legend_handles() -> list:
     return [Patch(facecolor="#d6e4f0", edgecolor="black", label="box 25-75%, whiskers 1-99%"),
             Line2D([], [], color="black", label="median"),
@@ -138,6 +149,8 @@ def plot_solvency(results: "Results") -> Figure:
     rows.append(("Pool (members together)", names.index(results.names_of("pool")[0])))
     stats = [box_statistics(ratio[:, column], label) for label, column in rows]
     below = [np.mean(ratio[:, column] < 100.0) for _, column in rows]
+    # A member holding no risk in any trial (share 0, or run off after leaving the pool) has no ratio.
+    applicable = [bool(np.isfinite(ratio[:, column]).any()) for _, column in rows]
 
     figure = _new_figure(10.0, 2.6 + 0.42 * len(rows))
     axes = figure.add_subplot()
@@ -148,11 +161,11 @@ def plot_solvency(results: "Results") -> Figure:
                         "markersize": 4})
     for value, label, colour, style in THRESHOLDS:
         axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
-    for position, probability in zip(positions, below):
-        axes.annotate(f"P(<100%) {probability:.2%}", xy=(1.0, position), xycoords=("axes fraction", "data"),
+    for position, probability, has_ratio in zip(positions, below, applicable):
+        text = f"P(<100%) {probability:.2%}" if has_ratio else "no risk held"
+        axes.annotate(text, xy=(1.0, position), xycoords=("axes fraction", "data"),
                       xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
-    low = min(np.nanmin([s["whislo"] for s in stats]), 90.0)
-    high = max(np.nanmax([s["whishi"] for s in stats]), 130.0)
+    low, high = _whisker_range(stats, 90.0, 130.0)
     if high / max(low, 1.0) > 15.0:
         axes.set_xscale("log")     # one very strong member must not squash the others
     else:
@@ -162,6 +175,7 @@ def plot_solvency(results: "Results") -> Figure:
     axes.set_yticks(positions, [label for label, _ in rows])
     axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
     regime = results.run_info.get("regime", "c-ross")
+    regime = REGIME_NAMES.get(regime, regime)
     axes.set_title(_title(results, f"Solvency ratio by member, {regime} minimum capital"))
     axes.grid(axis="x", alpha=0.3)
     handles, _ = axes.get_legend_handles_labels()
@@ -361,8 +375,7 @@ def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> F
                  medianprops={"color": "black"},
                  meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
                             "markersize": 3})
-        high = max(high, np.nanmax([s["whishi"] for s in stats]))
-        low = min(low, np.nanmin([s["whislo"] for s in stats]))
+        low, high = _whisker_range(stats, low, high)
     for value, label, colour, style in THRESHOLDS:
         axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
     if high / max(low, 1.0) > 15.0:
@@ -423,7 +436,9 @@ def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, th
     for index, name in enumerate(members):
         axes = figure.add_subplot(n_rows, n_columns, index + 1)
         values = year_matrix(results, column, name) * scale
-        with np.errstate(all="ignore"):
+        # Years in which no path has a value (every member run off) give NaN, silently.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             for low, high, alpha, label in FAN_BANDS:
                 band = np.nanpercentile(values, [low, high], axis=0) if np.isfinite(values).any() else None
                 if band is not None:
