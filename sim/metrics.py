@@ -51,6 +51,9 @@ SOLVENCY_LOW_LEVEL = 0.01       # solvency_ratio_p01 is the 1% quantile of the r
 QUANTILE_METHOD = "inverted_cdf"
 RETURN_PERIODS = (2, 5, 10, 20, 50, 100, 200, 250, 500, 1000)
 N_BATCHES = 20
+# A tail statistic's batch standard error needs this many trials in each batch's tail (see
+# batch_standard_error): 20 batches and a 99.5% VaR need 20,000 trials.
+MIN_TAIL_TRIALS_PER_BATCH = 5
 
 # The contract's summary.csv columns, in order.
 SUMMARY_COLUMNS = (
@@ -214,13 +217,17 @@ def proportion_standard_error(probability, n_trials: int) -> np.ndarray:
 
 
 def batch_standard_error(values: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
-                         n_batches: int = N_BATCHES) -> np.ndarray:
+                         n_batches: int = N_BATCHES, tail_probability: float | None = None) -> np.ndarray:
     """Batch-means standard error of ``statistic`` along axis 0.
 
     The trials are split into ``n_batches`` contiguous batches, the statistic is
     computed on each, and the standard error of the full-sample estimate is
     ``sd(batch estimates) / sqrt(n_batches)``. NaN with fewer than two trials
-    per batch.
+    per batch, or, for a statistic of a tail of probability ``tail_probability``
+    (0.005 for a 99.5% VaR), fewer than :data:`MIN_TAIL_TRIALS_PER_BATCH`
+    expected in each batch's tail: a batch's 99.5% quantile from 100 trials is
+    just its largest loss, and the spread of those says nothing of the
+    full-sample quantile's error.
 
     Parameters
     ----------
@@ -228,7 +235,9 @@ def batch_standard_error(values: np.ndarray, statistic: Callable[[np.ndarray], n
     statistic : maps a ``(n_batch_trials, ...)`` array to ``(...)``
     """
     values = np.asarray(values, dtype=np.float64)
-    if values.shape[0] < 2 * n_batches:
+    batch_trials = values.shape[0] / n_batches
+    too_few_in_tail = tail_probability is not None and batch_trials * tail_probability < MIN_TAIL_TRIALS_PER_BATCH
+    if batch_trials < 2 or too_few_in_tail:
         return np.full(np.shape(statistic(values)), np.nan)
     estimates = np.stack([statistic(batch) for batch in np.array_split(values, n_batches, axis=0)])
     return np.std(estimates, axis=0, ddof=1) / np.sqrt(n_batches)
@@ -337,14 +346,16 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "gross_loss_se": lambda: mean_standard_error(gross_loss),
         "net_loss_se": lambda: mean_standard_error(net_loss),
         "tail": lambda: value_and_tail_at_risk(net_loss),
-        "tail_se": lambda: batch_standard_error(net_loss, value_and_tail_at_risk, n_batches),
+        "tail_se": lambda: batch_standard_error(net_loss, value_and_tail_at_risk, n_batches,
+                                                tail_probability=1.0 - VAR_LEVEL),
         "capital_end": lambda: nan_mean(capital_end),
         "capital_end_se": lambda: mean_standard_error(capital_end),
         "solvency_ratio": lambda: nan_mean(solvency_ratio),
         "solvency_ratio_se": lambda: mean_standard_error(solvency_ratio),
         "solvency_ratio_p01": lambda: nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
         "solvency_ratio_p01_se": lambda: batch_standard_error(
-            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches),
+            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches,
+            tail_probability=SOLVENCY_LOW_LEVEL),
         "prob_ruin": lambda: share_of_trials(capital_end < 0.0, capital_end),
         "prob_below": lambda: share_of_trials(solvency_ratio < 1.0, solvency_ratio),
         "recovery": lambda: mean_and_standard_error(recovery_by_trial()),
