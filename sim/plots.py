@@ -259,7 +259,11 @@ def plot_ep_curve(results: "Results", party: str | None = None) -> Figure:
     _return_period_axis(axes)
     axes.set_ylabel(f"Loss ({money_label(results.currency, suffix)})")
     label = "pool" if party == results.names_of("pool")[0] else party
-    axes.set_title(_title(results, f"Exceedance-probability curves of the {label}, gross vs net"))
+    what = f"Exceedance-probability curves of the {label}, gross vs net"
+    if results.years > 1:
+        # ep.csv of a multi-year run pools every year of every path (sim.results.build_multi_year_results)
+        what += f", every year of the {results.years} pooled"
+    axes.set_title(_title(results, what))
     axes.grid(which="both", alpha=0.3)
     axes.legend(fontsize=9)
     return figure
