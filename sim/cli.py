@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Simulate a scenario; write results to DIR and print a summary.")
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     run.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
-    run.add_argument("--seed", type=non_negative_integer, metavar="S", help="override simulation.seed")
+    run.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario file stem>/)")
     run.add_argument("--threads", type=positive_integer, metavar="N", help="threads for the simulation and its tables (default: all cores)")
     where = run.add_mutually_exclusive_group()
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (at least two)")
     compare.add_argument("--out", metavar="DIR", help="comparison folder")
     compare.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
-    compare.add_argument("--seed", type=non_negative_integer, metavar="S", help="override simulation.seed")
+    compare.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
     compare.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads")
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
     compare.set_defaults(command=compare_command)
@@ -112,18 +112,27 @@ def positive_integer(text: str) -> int:
     return _integer(text, minimum=1)
 
 
-def non_negative_integer(text: str) -> int:
-    return _integer(text, minimum=0)
+def seed_number(text: str) -> int:
+    from .scenario import SEED_RANGE    # the range simulation.seed is checked against
+
+    value = _whole_number(text)
+    if not SEED_RANGE.accepts(value):
+        raise argparse.ArgumentTypeError(f"{value} must be {SEED_RANGE.text}")
+    return value
 
 
 def _integer(text: str, minimum: int) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole_number(text)
     if value < minimum:
         raise argparse.ArgumentTypeError(f"{value} must be >= {minimum}")
     return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 # ---------------------------------------------------------------- commands

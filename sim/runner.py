@@ -32,6 +32,7 @@ from .occurrences import Exposure
 from .dynamics import DYNAMIC_COLUMNS
 from .parties import PARTY_COLUMNS, Parties
 from .pool import allocate_chunk, parties as build_parties
+from .scenario import SEED_RANGE
 
 # About this many risk losses per chunk: big enough to keep both cores busy,
 # small enough that a chunk's occurrence table stays well under 100 MB.
@@ -95,8 +96,8 @@ def with_overrides(scenario: Scenario, trials: int | None = None, seed: int | No
             raise ScenarioError([f"--trials = {trials} must be a whole number >= 1"])
         simulation = dataclasses.replace(simulation, trials=int(trials))
     if seed is not None:
-        if seed < 0:
-            raise ScenarioError([f"--seed = {seed} must be a whole number >= 0"])
+        if not SEED_RANGE.accepts(seed):
+            raise ScenarioError([f"--seed = {seed} must be {SEED_RANGE.text}"])
         simulation = dataclasses.replace(simulation, seed=int(seed))
     return dataclasses.replace(scenario, simulation=simulation)
 

@@ -258,6 +258,9 @@ FINITE_POSITIVE = Check("a finite number > 0", lambda v: 0 < v < math.inf)
 POSITIVE_OR_INF = Check("> 0 (inf for unlimited)", lambda v: v > 0)
 AT_LEAST_ONE = Check(">= 1", lambda v: v >= 1)
 AT_LEAST_ZERO = Check(">= 0", lambda v: v >= 0)
+# The random streams hash the seed as an unsigned 64-bit integer (sim.rng).
+MAX_SEED = 2**64 - 1
+SEED_RANGE = Check("within [0, 2**64 - 1]", lambda v: 0 <= v <= MAX_SEED)
 GROWTH = Check("a finite number > -1 (a yearly growth rate, 0.2 = +20%)", lambda v: -1 < v < math.inf)
 
 
@@ -471,7 +474,7 @@ SCENARIO = {
 
 SIMULATION = {
     "trials": Field(INTEGER, required=True, check=AT_LEAST_ONE),
-    "seed": Field(INTEGER, required=True, check=AT_LEAST_ZERO),
+    "seed": Field(INTEGER, required=True, check=SEED_RANGE),
     "years": Field(INTEGER, default=1, check=AT_LEAST_ONE),
 }
 

@@ -31,7 +31,7 @@ def test_validate_bad_file_exits_2_and_lists_problems(tiny_scenario_path, tiny_s
     result = poolsim("validate", tiny_scenario_path, bad)
     assert result.returncode == 2
     assert f"{bad}: pool.members[1].share = 1.2 must be within [0, 1]" in result.stdout
-    assert f"{bad}: simulation.seed = -7 must be >= 0" in result.stdout
+    assert f"{bad}: simulation.seed = -7 must be within [0, 2**64 - 1]" in result.stdout
     assert f"{tiny_scenario_path}: ok" in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -71,6 +71,7 @@ def test_run_missing_scenario_exits_2(tmp_path):
     ["run", "x.toml", "--trials", "0"],
     ["run", "x.toml", "--trials", "many"],
     ["run", "x.toml", "--seed", "-1"],
+    ["compare", "x.toml", "y.toml", "--seed", "18446744073709551616"],
     ["frobnicate"],
     [],
 ])
@@ -85,6 +86,19 @@ def test_plot_missing_folder_exits_2(tmp_path):
     result = poolsim("plot", tmp_path / "nothing")
     assert result.returncode == 2
     assert "no such results folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_seed_beyond_64_bits_exits_2(tiny_scenario_path, tiny_scenario_text, write_scenario, tmp_path):
+    result = poolsim("run", tiny_scenario_path, "--seed", 2**64, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "argument --seed: 18446744073709551616 must be within [0, 2**64 - 1]" in result.stderr
+    big = write_scenario(tiny_scenario_text.replace("seed = 7", "seed = 18446744073709551616"), "big.toml")
+    for command in ("validate", "run"):
+        result = poolsim(command, big, *(["--out", tmp_path / "out"] if command == "run" else []))
+        assert result.returncode == 2
+        assert f"{big}: simulation.seed = 18446744073709551616 must be within [0, 2**64 - 1]" in (
+            result.stdout + result.stderr)
+    assert not (tmp_path / "out").exists()
 
 
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):

@@ -19,6 +19,7 @@ import pytest
 
 import sim
 from sim import runner
+from sim.errors import ScenarioError
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "full_programme.toml"
@@ -148,3 +149,14 @@ def test_a_long_run_says_what_it_does_after_the_chunks(tmp_path, monkeypatch, ca
     assert f"writing {tmp_path / 'long'}" in err
     sim.run(FULL, trials=300, out=tmp_path / "silent", plots=False, progress=False)
     assert "poolsim:" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- bad input found before simulating
+TINY = DATA / "tiny.toml"
+
+
+def test_seed_beyond_64_bits_is_refused_and_the_largest_runs():
+    with pytest.raises(ScenarioError, match=r"--seed = 18446744073709551616 must be within \[0, 2\*\*64 - 1\]"):
+        sim.run(TINY, trials=100, seed=2**64, progress=False)
+    largest = sim.run(TINY, trials=100, seed=2**64 - 1, progress=False)
+    assert largest.run_info["seed"] == 2**64 - 1

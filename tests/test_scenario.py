@@ -125,7 +125,10 @@ CASES = [
     ("lead_fee = 0.015", "lead_fee = nan", ["pool.lead_fee = nan must be a number"]),
     # counts
     (TRIALS, "trials = 0", ["simulation.trials = 0 must be >= 1"]),
-    (SEED, "seed = -1", ["simulation.seed = -1 must be >= 0"]),
+    (SEED, "seed = -1", ["simulation.seed = -1 must be within [0, 2**64 - 1]"]),
+    # the random streams take the seed as an unsigned 64-bit integer
+    (SEED, "seed = 18446744073709551616",
+     ["simulation.seed = 18446744073709551616 must be within [0, 2**64 - 1]"]),
     ("policies = 50", "policies = 0", ["lines[0].policies = 0 must be >= 1"]),
     ("years = 1", "years = 0", ["simulation.years = 0 must be >= 1"]),
     # shares and sums
@@ -247,6 +250,11 @@ def test_each_problem_is_reported_with_file_and_key_path(old, new, expected, tin
     assert problems[0].startswith(f"{path}: "), problems
     for substring in expected:
         assert substring in problems[0]
+
+
+def test_the_largest_seed_is_valid(tiny_scenario_text, write_scenario):
+    path = write_scenario(tiny_scenario_text.replace(SEED, "seed = 18446744073709551615"))
+    assert scenario.load(path).simulation.seed == 2**64 - 1
 
 
 def test_stop_loss_on_lines_without_premium(tiny_scenario_text, write_scenario):
