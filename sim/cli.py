@@ -162,13 +162,16 @@ def _announce_compilation(quiet: bool) -> None:
 def run_command(arguments: argparse.Namespace) -> int:
     from .scenario import load
 
-    # Checked here first so that a bad scenario exits 2 in a fraction of a second,
-    # before the engine (and its numba compilation) is imported.
+    from .results import check_replaceable
+
+    # Checked here first so that a bad scenario or --out exits 2 in a fraction of a
+    # second, before the engine (and its numba compilation) is imported.
     load(arguments.scenario)
+    out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
+    check_replaceable(out)
     _announce_compilation(arguments.no_progress)
     from .runner import run
 
-    out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
     results = run(arguments.scenario, trials=arguments.trials, seed=arguments.seed, out=out,
                   threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
                   chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
@@ -193,8 +196,10 @@ def compare_command(arguments: argparse.Namespace) -> int:
             problems.extend(error.problems)
     if problems:
         raise ScenarioError(problems)
+    from .compare import compare, output_folder
+
+    output_folder(arguments.scenarios, arguments.out)      # a bad --out exits 2 before any simulation
     _announce_compilation(arguments.no_progress)
-    from .compare import compare
 
     result = compare(arguments.scenarios, out=arguments.out, trials=arguments.trials, seed=arguments.seed,
                      threads=arguments.threads, progress=not arguments.no_progress)

@@ -15,7 +15,8 @@ The comparison folder (``results/compare-<stems>/`` by default) holds:
 * ``comparison.json``   seed, trials, the scenarios and which share the first's gross losses
 * ``compare_solvency.png``, ``compare_net_ep.png``
 
-It is written atomically, like a results folder.
+It is written atomically, like a results folder; an existing folder is
+replaced only when it is an earlier comparison folder or empty.
 """
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .results import Results, current_umask, swap_into_place
+from .results import Results, check_replaceable, current_umask, swap_into_place
 
 RESULTS_ROOT = Path("results")
+COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
 
 
 @dataclass
@@ -49,6 +51,13 @@ class Comparison:
 def default_folder(paths: Sequence[str | os.PathLike]) -> Path:
     """``results/compare-<stem1>-<stem2>...``"""
     return RESULTS_ROOT / ("compare-" + "-".join(Path(path).stem for path in paths))
+
+
+def output_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None) -> Path:
+    """The comparison folder, ``out`` or the default; raise UsageError when it may not be replaced."""
+    folder = Path(out) if out is not None else default_folder(paths)
+    check_replaceable(folder, COMPARISON_RECORD, "comparison folder")
+    return folder
 
 
 def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
@@ -98,7 +107,7 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
     paths = [Path(path) for path in paths]
     if not paths:
         raise ValueError("compare needs at least one scenario file")
-    folder = Path(out) if out is not None else default_folder(paths)
+    folder = output_folder(paths, out)      # checked before minutes of simulation
     stems = unique_stems(paths)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
@@ -127,12 +136,12 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
                            "gross_losses_identical_to_first": same}
                           for path, stem, results, same in zip(paths, stems, runs, identical)],
         }
-        (staging / "comparison.json").write_text(json.dumps(record, indent=2) + "\n")
+        (staging / COMPARISON_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         labels = [results.name if [r.name for r in runs].count(results.name) == 1 else stem
                   for results, stem in zip(runs, stems)]
         plots.save_atomically(plots.plot_compare_solvency(runs, labels), staging / "compare_solvency.png")
         plots.save_atomically(plots.plot_compare_net_ep(runs, labels), staging / "compare_net_ep.png")
-        swap_into_place(staging, folder)
+        swap_into_place(staging, folder, COMPARISON_RECORD, "comparison folder")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

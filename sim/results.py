@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics, solvency
+from .errors import UsageError
 from .model import Scenario
 from .parties import Parties
 
@@ -43,7 +44,8 @@ TRIAL_COLUMNS = (
     "capital_end", "minimum_capital", "solvency_ratio",
 )
 LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
-FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "run.json")
+RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
+FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", RUN_RECORD)
 PLOTS_FOLDER = "plots"
 
 
@@ -154,8 +156,12 @@ class Results:
         renamed aside, the new one renamed in, the old one deleted). On any
         exception, including KeyboardInterrupt, the temporary folder is removed
         and an earlier complete folder at ``folder`` is left untouched.
+
+        Raises UsageError, before writing anything, when ``folder`` is something
+        else than a results folder or an empty folder (see :func:`check_replaceable`).
         """
         folder = Path(folder)
+        check_replaceable(folder)
         parent = folder.parent
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=parent))
@@ -180,7 +186,7 @@ class Results:
             _write_parquet(self.line_losses, folder / "line_losses.parquet")
             self.ep.to_csv(folder / "ep.csv", index=False)
             self.allocation.to_csv(folder / "allocation.csv", index=False)
-            (folder / "run.json").write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
+            (folder / RUN_RECORD).write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
             if plots:
                 from . import plots as plotting
                 plotting.write_plots(self, folder / PLOTS_FOLDER)
@@ -190,7 +196,7 @@ class Results:
     def read(cls, folder: str | os.PathLike) -> "Results":
         """Load a results folder written by :meth:`write`."""
         folder = Path(folder)
-        run_info = json.loads((folder / "run.json").read_text())
+        run_info = json.loads((folder / RUN_RECORD).read_text())
         # Party names such as "NA" must stay strings; only empty fields are missing values.
         csv_options = dict(keep_default_na=False, na_values=[""])
         summary = pd.read_csv(folder / "summary.csv", **csv_options)
@@ -237,13 +243,61 @@ def current_umask() -> int:
     return mask
 
 
-def swap_into_place(staging: Path, folder: Path) -> None:
-    """Replace ``folder`` by the complete ``staging`` folder, keeping the old one until the end."""
-    if not folder.exists():
-        os.replace(staging, folder)
+def check_replaceable(folder: str | os.PathLike, marker: str = RUN_RECORD,
+                      what: str = "results folder") -> None:
+    """Raise UsageError unless a new folder may be swapped in at ``folder``.
+
+    Writing replaces the whole folder, so ``folder`` must not exist yet, or be
+    an empty folder, or be a folder poolsim wrote (it holds ``marker``). A
+    user's own folder given to ``--out`` by mistake is refused, not deleted.
+    Cheap: the runner calls it before simulating, so a bad ``--out`` costs no
+    simulation, and :func:`swap_into_place` calls it again at the last moment.
+    """
+    folder = Path(folder)
+    _check_no_file_on_the_way(folder)
+    if _is_current_folder_or_above(folder):
+        raise UsageError(f"--out {folder}: is the current folder or one above it, which poolsim cannot "
+                         f"replace; choose a sub-folder such as results/<name>")
+    if not os.path.lexists(folder):
         return
     if not folder.is_dir():
-        raise FileExistsError(f"{folder} exists and is not a folder; choose another --out")
+        raise UsageError(f"--out {folder}: exists and is not a folder; choose another --out")
+    if (folder / marker).is_file() or not any(folder.iterdir()):
+        return
+    raise UsageError(f"--out {folder}: the folder is not empty and has no {marker}, so it is not a poolsim "
+                     f"{what}, and writing would delete it; choose a new or empty folder")
+
+
+def _check_no_file_on_the_way(folder: Path) -> None:
+    # Creating the folder would fail deep inside the writer with an obscure error.
+    for ancestor in folder.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(f"--out {folder}: {ancestor} is a file, not a folder; choose another --out")
+            return
+
+
+def _is_current_folder_or_above(folder: Path) -> bool:
+    # The swap renames the old folder aside: the current folder cannot be renamed
+    # ("Device or resource busy"), and deleting one above it would delete the user's work.
+    try:
+        here = Path.cwd().resolve()
+    except OSError:         # the current folder was deleted: nothing of it to protect
+        return False
+    target = folder.resolve()
+    return target == here or target in here.parents
+
+
+def swap_into_place(staging: Path, folder: Path, marker: str = RUN_RECORD, what: str = "results folder") -> None:
+    """Replace ``folder`` by the complete ``staging`` folder, keeping the old one until the end.
+
+    ``folder`` is checked again here (:func:`check_replaceable`): it may have
+    changed while the run was simulating.
+    """
+    check_replaceable(folder, marker, what)
+    if not os.path.lexists(folder):
+        os.replace(staging, folder)
+        return
     aside = folder.parent / f".{folder.name}.old-{secrets.token_hex(4)}"
     os.replace(folder, aside)
     try:

@@ -202,17 +202,20 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         chunk_trials: int | None = None, plots: bool = True, progress: bool = True):
     """Simulate a scenario (a path or a :class:`sim.model.Scenario`) and return its results.
 
-    ``out`` is the results folder to write (atomically); ``None`` writes nothing.
+    ``out`` is the results folder to write (atomically); ``None`` writes nothing. An
+    existing ``out`` must be an earlier results folder or empty (UsageError otherwise).
     ``workers`` runs on a local Dask cluster of that many processes, ``scheduler``
     on a running one; the numbers are the same whichever way the run is made.
     """
     import numba
 
-    from .results import build_results
+    from .results import build_results, check_replaceable
 
     started = time.perf_counter()
     scenario = _load(scenario)
     scenario = with_overrides(scenario, trials, seed)
+    if out is not None:
+        check_replaceable(out)      # a bad --out found now, not after minutes of simulation
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ScenarioError([f"--threads = {threads} must be within [1, {numba.config.NUMBA_NUM_THREADS}]"])

@@ -101,6 +101,36 @@ def test_seed_beyond_64_bits_exits_2(tiny_scenario_path, tiny_scenario_text, wri
     assert not (tmp_path / "out").exists()
 
 
+def refuse_to_simulate(monkeypatch):
+    """Make any simulation fail the test: a bad --out must be found before one starts."""
+    import types
+
+    def simulate(*arguments, **options):
+        raise AssertionError("simulated although --out would be refused")
+    monkeypatch.setitem(sys.modules, "sim.runner", types.SimpleNamespace(run=simulate))
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("out", ["precious", "notes.txt", "."])
+def test_out_that_cannot_be_replaced_exits_2_before_simulating(command, out, tiny_scenario_path, tmp_path,
+                                                               monkeypatch, capsys):
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("years of work")
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    refuse_to_simulate(monkeypatch)
+    scenarios = [str(tiny_scenario_path)] * (2 if command == "compare" else 1)
+    assert cli.main([command, *scenarios, "--out", out, "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    expected = {"precious": f"poolsim: --out precious: the folder is not empty and has no "
+                            f"{'comparison' if command == 'compare' else 'run'}.json",
+                "notes.txt": "poolsim: --out notes.txt: exists and is not a folder; choose another --out",
+                ".": "poolsim: --out .: is the current folder or one above it"}[out]
+    assert error.startswith(expected), error
+    assert (tmp_path / "precious" / "thesis.txt").read_text() == "years of work"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     result = poolsim("compare", tiny_scenario_path, tmp_path / "nope.toml", "--out", tmp_path / "cmp")
     assert result.returncode == 2

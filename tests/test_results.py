@@ -249,3 +249,81 @@ def test_default_compare_folder():
     from sim.compare import default_folder
     assert default_folder(["scenarios/x.toml", "y.toml"]) == Path("results/compare-x-y")
     assert results_module.FILES[0] == "summary.csv"
+
+
+# --------------------------------------------------------------------------- what --out may replace
+def precious_folder(parent: Path) -> Path:
+    """A user's folder that is not a results folder."""
+    folder = parent / "precious"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("years of work")
+    return folder
+
+
+def test_write_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
+    from sim.errors import UsageError
+    folder = precious_folder(tmp_path)
+    with pytest.raises(UsageError, match=f"--out {folder}: the folder is not empty and has no run.json"):
+        build(n_trials=100).write(folder, plots=False)
+    assert (folder / "thesis.txt").read_text() == "years of work"
+    assert leftovers(tmp_path) == []
+
+
+def test_write_refuses_a_file_and_a_path_through_a_file(tmp_path):
+    from sim.errors import UsageError
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    with pytest.raises(UsageError, match="exists and is not a folder"):
+        build(n_trials=100).write(file, plots=False)
+    with pytest.raises(UsageError, match=f"{file} is a file, not a folder"):
+        build(n_trials=100).write(file / "out", plots=False)
+    assert file.read_text() == "mine"
+    assert leftovers(tmp_path) == []
+
+
+def test_write_refuses_the_current_folder_even_a_results_folder(tmp_path, monkeypatch):
+    from sim.errors import UsageError
+    folder = build(n_trials=100).write(tmp_path / "out", plots=False)
+    monkeypatch.chdir(folder)
+    for out in (".", folder, tmp_path):
+        with pytest.raises(UsageError, match="is the current folder or one above it"):
+            build(n_trials=100).write(out, plots=False)
+    assert (folder / "run.json").exists()
+
+
+def test_write_replaces_an_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    build(n_trials=100).write(tmp_path / "empty", plots=False)
+    assert (tmp_path / "empty" / "run.json").exists()
+
+
+def test_swap_checks_the_folder_again_at_the_last_moment(tmp_path):
+    """The folder may have been filled by the user while the run was simulating."""
+    from sim.errors import UsageError
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    folder = precious_folder(tmp_path)
+    with pytest.raises(UsageError, match="has no run.json"):
+        results_module.swap_into_place(staging, folder)
+    assert (folder / "thesis.txt").exists() and staging.exists()
+
+
+def test_compare_refuses_a_folder_that_is_not_a_comparison_before_running(tmp_path, monkeypatch):
+    from sim.compare import compare
+    from sim.errors import UsageError
+    calls = fake_runner(monkeypatch, {"a": 1, "b": 1})
+    folder = precious_folder(tmp_path)
+    with pytest.raises(UsageError, match="has no comparison.json, so it is not a poolsim comparison folder"):
+        compare(["a.toml", "b.toml"], out=folder, trials=100, progress=False)
+    assert calls == []
+    assert (folder / "thesis.txt").exists() and leftovers(tmp_path) == []
+
+
+def test_compare_replaces_an_earlier_comparison(tmp_path, monkeypatch):
+    from sim.compare import compare
+    fake_runner(monkeypatch, {"a": 1, "b": 2})
+    out = tmp_path / "cmp"
+    compare(["a.toml", "b.toml"], out=out, trials=100, progress=False)
+    compare(["a.toml", "b.toml"], out=out, trials=150, progress=False)
+    assert json.loads((out / "comparison.json").read_text())["trials"] == [150, 150]
+    assert leftovers(tmp_path) == []

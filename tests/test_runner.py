@@ -19,7 +19,7 @@ import pytest
 
 import sim
 from sim import runner
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, UsageError
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "full_programme.toml"
@@ -160,3 +160,18 @@ def test_seed_beyond_64_bits_is_refused_and_the_largest_runs():
         sim.run(TINY, trials=100, seed=2**64, progress=False)
     largest = sim.run(TINY, trials=100, seed=2**64 - 1, progress=False)
     assert largest.run_info["seed"] == 2**64 - 1
+
+
+def test_out_that_is_not_a_results_folder_is_refused_before_simulating(tmp_path, monkeypatch):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+
+    def must_not_run(*arguments, **options):
+        raise AssertionError("simulated although --out would be refused")
+
+    monkeypatch.setattr(runner, "prepare", must_not_run)
+    with pytest.raises(UsageError, match="is not empty and has no run.json"):
+        sim.run(TINY, trials=100, out=precious, progress=False)
+    assert (precious / "thesis.txt").read_text() == "years of work"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["precious"]
