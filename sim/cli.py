@@ -2,7 +2,8 @@
 
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.validate`, :func:`sim.runner.run`,
-:func:`sim.compare.compare`, :func:`sim.plots.plot_results`); anything the
+:func:`sim.compare.compare`, :func:`sim.plots.plot_results` or
+:func:`sim.compare.redraw_plots`); anything the
 command can do, a notebook can do with one import. The engine is imported
 inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
 fast and work without it.
@@ -103,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help="draw the plots again from a results folder",
                                description="Draw the plots of a results folder from its saved tables.")
-    plot.add_argument("folder", metavar="RESULTS_DIR", help="a results folder written by poolsim run")
+    plot.add_argument("folder", metavar="RESULTS_DIR",
+                      help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
     plot.set_defaults(command=plot_command)
     return parser
 
@@ -210,13 +212,24 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
-    folder = Path(arguments.folder)
-    if not folder.is_dir():
-        raise UsageError(f"{arguments.folder}: no such results folder (write one with poolsim run)")
+    from .compare import COMPARISON_RECORD, is_comparison_folder, redraw_plots
     from .plots import plot_results
+    from .results import RUN_RECORD
 
-    plot_results(folder)
-    print(f"plots: {folder / 'plots'}")
+    folder = Path(arguments.folder)
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; give a folder written by poolsim run or poolsim compare")
+    if is_comparison_folder(folder):
+        written = redraw_plots(folder)
+    elif (folder / RUN_RECORD).is_file():
+        written = plot_results(folder)
+    else:
+        raise UsageError(f"{folder}: not a results folder (it has no {RUN_RECORD} or {COMPARISON_RECORD}); "
+                         f"give a folder written by poolsim run or poolsim compare")
+    for plots_folder in dict.fromkeys(path.parent for path in written):
+        print(f"plots: {plots_folder}")
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ The comparison folder (``results/compare-<stems>/`` by default) holds:
 
 It is written atomically, like a results folder; an existing folder is
 replaced only when it is an earlier comparison folder or empty.
+:func:`redraw_plots` draws its plots again from the saved tables.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .results import Results, check_replaceable, current_umask, swap_into_place
+from .results import PLOTS_FOLDER, Results, check_replaceable, current_umask, swap_into_place
 
 RESULTS_ROOT = Path("results")
 COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
@@ -58,6 +59,10 @@ def output_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     folder = Path(out) if out is not None else default_folder(paths)
     check_replaceable(folder, COMPARISON_RECORD, "comparison folder")
     return folder
+
+
+def is_comparison_folder(folder: str | os.PathLike) -> bool:
+    return (Path(folder) / COMPARISON_RECORD).is_file()
 
 
 def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
@@ -137,10 +142,7 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
                           for path, stem, results, same in zip(paths, stems, runs, identical)],
         }
         (staging / COMPARISON_RECORD).write_text(json.dumps(record, indent=2) + "\n")
-        labels = [results.name if [r.name for r in runs].count(results.name) == 1 else stem
-                  for results, stem in zip(runs, stems)]
-        plots.save_atomically(plots.plot_compare_solvency(runs, labels), staging / "compare_solvency.png")
-        plots.save_atomically(plots.plot_compare_net_ep(runs, labels), staging / "compare_net_ep.png")
+        write_comparison_plots(runs, stems, staging)
         swap_into_place(staging, folder, COMPARISON_RECORD, "comparison folder")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -148,3 +150,24 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
     for results, stem in zip(runs, stems):
         results.folder = folder / stem
     return Comparison(folder, table, runs, identical)
+
+
+def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder: Path) -> list[Path]:
+    """compare_solvency.png and compare_net_ep.png in ``folder``."""
+    names = [results.name for results in runs]
+    # Scenario names label the plots; two scenarios of the same name would be told apart by folder only.
+    labels = [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
+    return [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
+            plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]
+
+
+def redraw_plots(folder: str | os.PathLike) -> list[Path]:
+    """Draw every plot of a comparison folder again from its saved tables: each run's, then the comparison's."""
+    folder = Path(folder)
+    record = json.loads((folder / COMPARISON_RECORD).read_text())
+    stems = [entry["folder"] for entry in record["scenarios"]]
+    runs = [Results.read(folder / stem) for stem in stems]
+    written = []
+    for results, stem in zip(runs, stems):
+        written += plots.write_plots(results, folder / stem / PLOTS_FOLDER)
+    return written + write_comparison_plots(runs, stems, folder)

@@ -88,6 +88,33 @@ def test_plot_missing_folder_exits_2(tmp_path):
     assert "no such results folder" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_plot_refuses_a_file_and_a_folder_that_is_not_a_results_folder(tmp_path):
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    result = poolsim("plot", file)
+    assert result.returncode == 2
+    assert f"poolsim: {file}: is a file, not a folder" in result.stderr
+    result = poolsim("plot", tmp_path)
+    assert result.returncode == 2
+    assert f"poolsim: {tmp_path}: not a results folder (it has no run.json or comparison.json)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plot_redraws_a_comparison_folder(tmp_path, monkeypatch, capsys):
+    from sim.compare import compare
+    from test_results import fake_runner
+    fake_runner(monkeypatch, {"a": 1, "b": 2})
+    out = tmp_path / "cmp"
+    compare(["a.toml", "b.toml"], out=out, trials=100, progress=False)
+    (out / "compare_solvency.png").unlink()
+    (out / "a" / "plots" / "solvency.png").unlink()
+    capsys.readouterr()
+    assert cli.main(["plot", str(out)]) == 0
+    assert (out / "compare_solvency.png").exists() and (out / "a" / "plots" / "solvency.png").exists()
+    assert capsys.readouterr().out.splitlines() == [f"plots: {out / 'a' / 'plots'}", f"plots: {out / 'b' / 'plots'}",
+                                                    f"plots: {out}"]
+
+
 def test_seed_beyond_64_bits_exits_2(tiny_scenario_path, tiny_scenario_text, write_scenario, tmp_path):
     result = poolsim("run", tiny_scenario_path, "--seed", 2**64, "--out", tmp_path / "out")
     assert result.returncode == 2

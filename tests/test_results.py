@@ -327,3 +327,15 @@ def test_compare_replaces_an_earlier_comparison(tmp_path, monkeypatch):
     compare(["a.toml", "b.toml"], out=out, trials=150, progress=False)
     assert json.loads((out / "comparison.json").read_text())["trials"] == [150, 150]
     assert leftovers(tmp_path) == []
+
+
+def test_comparison_plots_are_redrawn_from_the_saved_tables(tmp_path, monkeypatch):
+    from sim.compare import compare, redraw_plots
+    fake_runner(monkeypatch, {"a": 1, "b": 2})
+    out = tmp_path / "cmp"
+    compare(["a.toml", "b.toml"], out=out, trials=100, progress=False)
+    drawn = sorted(out.rglob("*.png"))
+    for path in drawn:
+        path.unlink()
+    assert sorted(redraw_plots(out)) == drawn
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in drawn)
