@@ -10,6 +10,12 @@ from __future__ import annotations
 import logging
 import os
 
+from .errors import UsageError
+
+# Seconds to wait for a scheduler: Dask's default, 30 s, is long to wait for a
+# typo in an address; a reachable scheduler, even across a network, answers in far less.
+SCHEDULER_CONNECT_SECONDS = 10
+
 
 def _chunk_task(prepared, first_trial: int, n_trials: int, threads: int):
     import numba
@@ -28,20 +34,19 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as error:   # the plain install does not need Dask
-        from .errors import UsageError
         raise UsageError("--workers and --scheduler need Dask: pip install 'poolsim[dask]'") from error
     from tqdm import tqdm
 
     cluster = None
     if scheduler is None:
         if workers < 1:
-            from .errors import UsageError
             raise UsageError(f"--workers = {workers} must be a whole number >= 1")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         threads = max(1, (os.cpu_count() or 1) // workers)
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        client = Client(cluster) if cluster is not None else connect(scheduler)
+        with client:
             if scheduler is not None:
                 n_workers = max(1, len(client.scheduler_info()["workers"]))
                 threads = max(1, (os.cpu_count() or 1) // n_workers)
@@ -59,3 +64,14 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def connect(scheduler: str):
+    """A Dask client of the scheduler at ``scheduler``; UsageError when there is none to reach."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout=SCHEDULER_CONNECT_SECONDS)
+    except (OSError, ValueError) as error:      # ValueError: a malformed address
+        raise UsageError(f"could not connect to the Dask scheduler at {scheduler}: {error}; "
+                         f"check that it is running and the address is right (e.g. tcp://HOST:8786)") from None

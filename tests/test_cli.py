@@ -158,6 +158,18 @@ def test_out_that_cannot_be_replaced_exits_2_before_simulating(command, out, tin
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_unreachable_scheduler_exits_2(tiny_scenario_path, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.distributed")
+    from sim import distributed
+    monkeypatch.setattr(distributed, "SCHEDULER_CONNECT_SECONDS", 1)
+    status = cli.main(["run", str(tiny_scenario_path), "--trials", "100", "--scheduler", "tcp://127.0.0.1:1",
+                       "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith("poolsim: could not connect to the Dask scheduler at tcp://127.0.0.1:1: "), error
+    assert "internal error" not in error and not (tmp_path / "out").exists()
+
+
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     result = poolsim("compare", tiny_scenario_path, tmp_path / "nope.toml", "--out", tmp_path / "cmp")
     assert result.returncode == 2

@@ -175,3 +175,13 @@ def test_out_that_is_not_a_results_folder_is_refused_before_simulating(tmp_path,
         sim.run(TINY, trials=100, out=precious, progress=False)
     assert (precious / "thesis.txt").read_text() == "years of work"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["precious"]
+
+
+def test_unreachable_scheduler_is_bad_input(monkeypatch):
+    pytest.importorskip("dask.distributed")
+    from sim import distributed
+    monkeypatch.setattr(distributed, "SCHEDULER_CONNECT_SECONDS", 1)
+    started = time.perf_counter()
+    with pytest.raises(UsageError, match=r"could not connect to the Dask scheduler at tcp://127\.0\.0\.1:1: "):
+        sim.run(TINY, trials=100, scheduler="tcp://127.0.0.1:1", progress=False)
+    assert time.perf_counter() - started < 15
