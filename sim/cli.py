@@ -36,7 +36,7 @@ PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_r
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    arguments = parser.parse_args(argv)     # exits 2 with a usage message on bad arguments
+    arguments = parse_arguments(parser, argv)     # exits 2 with a usage message on bad arguments
     logging.basicConfig(level=logging.DEBUG if arguments.debug else logging.WARNING,
                         format="poolsim: %(levelname)s: %(message)s")
     try:
@@ -60,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------- arguments
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args``, but an unknown option is reported with its command's usage.
+
+    argparse leaves unknown options to the top-level parser, whose usage does not
+    show the options of ``run`` or ``compare``: the user would not see what is allowed.
+    """
+    arguments, unknown = parser.parse_known_args(argv)
+    if unknown:
+        arguments.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return arguments
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="poolsim",
@@ -72,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files and list every problem",
                                    description="Check scenario files; exit 0 when all are valid, 2 otherwise.")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (TOML)")
-    validate.set_defaults(command=validate_command)
+    validate.set_defaults(command=validate_command, command_parser=validate)
 
     run = commands.add_parser("run", help="simulate one scenario and write its results folder",
                               description="Simulate a scenario; write results to DIR and print a summary.")
@@ -89,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="trials per chunk (memory vs overhead; results do not depend on it)")
     run.add_argument("--no-plots", action="store_true", help="do not draw plots")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.set_defaults(command=run_command)
+    run.set_defaults(command=run_command, command_parser=run)
 
     compare = commands.add_parser("compare", help="run several scenarios on the same seed and compare them",
                                   description="Run scenarios on the same seed (common random numbers); "
@@ -100,13 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
     compare.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads")
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
-    compare.set_defaults(command=compare_command)
+    compare.set_defaults(command=compare_command, command_parser=compare)
 
     plot = commands.add_parser("plot", help="draw the plots again from a results folder",
                                description="Draw the plots of a results folder from its saved tables.")
     plot.add_argument("folder", metavar="RESULTS_DIR",
                       help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
-    plot.set_defaults(command=plot_command)
+    plot.set_defaults(command=plot_command, command_parser=plot)
     return parser
 
 

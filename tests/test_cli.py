@@ -115,6 +115,13 @@ def test_plot_redraws_a_comparison_folder(tmp_path, monkeypatch, capsys):
                                                     f"plots: {out}"]
 
 
+def test_unknown_option_shows_the_usage_of_its_command(tiny_scenario_path):
+    result = poolsim("run", tiny_scenario_path, "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: poolsim run ")
+    assert "poolsim run: error: unrecognized arguments: --bogus" in result.stderr
+
+
 def test_seed_beyond_64_bits_exits_2(tiny_scenario_path, tiny_scenario_text, write_scenario, tmp_path):
     result = poolsim("run", tiny_scenario_path, "--seed", 2**64, "--out", tmp_path / "out")
     assert result.returncode == 2
