@@ -40,6 +40,10 @@ RISK_LOSSES_PER_CHUNK = 2_000_000
 MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS = 1_000, 100_000
 # Seconds of simulation after which run() reports its later stages on stderr.
 STAGE_MESSAGES_AFTER = 2.0
+# Below this many one-year trials, run() notes that the minimum capital is uncertain: its
+# catastrophe part (C-ROSS) or the whole of it (VaR) is a 99.5% quantile of the run's own
+# trials, which then rests on fewer than 100 trials beyond it.
+FEW_TRIALS_FOR_SOLVENCY = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +230,10 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     years = scenario.simulation.years
     prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario, progress=progress)
     n_trials = scenario.simulation.trials
+    if progress and years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
+        _stage(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are uncertain "
+               f"beyond their standard errors: it rests on the 99.5% quantile of this run's own trials. "
+               f"Use {FEW_TRIALS_FOR_SOLVENCY:,} or more for solvency figures.")
     local_one_year = workers is None and scheduler is None and isinstance(prepared, Prepared)
     chunk_trials = chunk_trials or default_chunk_trials(prepared, numba.get_num_threads() if local_one_year else 1)
     ranges = chunk_ranges(n_trials, chunk_trials)

@@ -139,6 +139,7 @@ def test_killed_run_leaves_the_earlier_results_untouched(tmp_path):
 
 
 def test_a_long_run_says_what_it_does_after_the_chunks(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "FEW_TRIALS_FOR_SOLVENCY", 0)     # no note on the trial count
     monkeypatch.setattr(runner, "STAGE_MESSAGES_AFTER", 1e9)     # a short run stays quiet
     sim.run(FULL, trials=300, out=tmp_path / "quiet", plots=False, progress=True)
     assert "poolsim:" not in capsys.readouterr().err
@@ -149,6 +150,14 @@ def test_a_long_run_says_what_it_does_after_the_chunks(tmp_path, monkeypatch, ca
     assert f"writing {tmp_path / 'long'}" in err
     sim.run(FULL, trials=300, out=tmp_path / "silent", plots=False, progress=False)
     assert "poolsim:" not in capsys.readouterr().err
+
+
+def test_a_one_year_run_too_short_for_its_solvency_figures_says_so(tmp_path, capsys):
+    # At 300 trials the 99.5% quantile behind the minimum capital is about the second largest loss.
+    sim.run(FULL, trials=300, plots=False, progress=True)
+    assert "note: with 300 trials the minimum capital" in capsys.readouterr().err
+    sim.run(FULL, trials=300, plots=False, progress=False)
+    assert "note:" not in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- bad input found before simulating
