@@ -165,12 +165,12 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 
 def _announce_compilation(quiet: bool) -> None:
-    """Say why the first run on a machine is silent for half a minute: numba compiles the kernels."""
+    """Say why the first run on a machine is silent for minutes: numba compiles the kernels."""
     from .jit import cache_is_warm
 
     if not quiet and not cache_is_warm():
         print("poolsim: compiling the simulation kernels for this machine "
-              "(first run of this version only, about half a minute)", file=sys.stderr, flush=True)
+              "(first run of this version only, 3 to 5 minutes on 2 cores)", file=sys.stderr, flush=True)
 
 
 def run_command(arguments: argparse.Namespace) -> int:
@@ -254,7 +254,8 @@ def format_summary(summary) -> str:
     """
     if "year" in summary.columns and summary["year"].notna().any():
         horizon = _format_table(summary[summary["year"].isna()], SUMMARY_COLUMNS + ("prob_exit",))
-        by_year = summary[summary["year"].notna() & summary["mean_solvency_ratio"].notna()]
+        # Members and the pool, every year: a year in which none holds risk shows empty, not missing.
+        by_year = summary[summary["year"].notna() & (summary["kind"] != "reinsurer")]
         ratios = by_year.pivot(index="party", columns="year", values="mean_solvency_ratio")
         ratios = ratios.reindex([p for p in summary["party"].drop_duplicates() if p in ratios.index])
         ratios.columns = [f"year {int(year)}" for year in ratios.columns]

@@ -254,16 +254,20 @@ def test_multi_year_summary_prints_the_horizon_then_solvency_by_year():
     import pandas as pd
 
     from sim.cli import format_summary
+    nan = float("nan")
     summary = pd.DataFrame({
-        "year": [None, None, 1, 1, 2, 2],
-        "party": ["pool", "Lead", "pool", "Lead", "pool", "Lead"],
-        "share": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-        "mean_solvency_ratio": [2.0, 2.1, 2.2, 2.3, 1.8, 1.9],
-        "prob_exit": [None, 0.25, None, 0.0, None, 0.25],
+        "year": [None, None, None, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+        "party": ["pool", "Lead", "Re"] * 4,
+        "kind": ["pool", "member", "reinsurer"] * 4,
+        "share": [1.0, 1.0, 0.0] * 4,
+        # year 3: every member has left and its run-off is paid: no ratio at all
+        "mean_solvency_ratio": [2.0, 2.1, nan, 2.2, 2.3, nan, 1.8, 1.9, nan, nan, nan, nan],
+        "prob_exit": [None, 0.25, None, None, 0.0, None, None, 0.25, None, None, 1.0, None],
     })
     text = format_summary(summary)
     horizon, by_year = text.split("mean solvency ratio by year")
     assert "25.0%" in horizon and "200.0%" in horizon and "220.0%" not in horizon
-    assert by_year.split("\n")[1].split() == ["year", "1", "year", "2"]
+    assert by_year.split("\n")[1].split() == ["year", "1", "year", "2", "year", "3"]
     assert by_year.split("\n")[2].split() == ["pool", "220.0%", "180.0%"]
     assert by_year.split("\n")[3].split() == ["Lead", "230.0%", "190.0%"]
+    assert "Re" not in by_year
