@@ -23,7 +23,6 @@ and the four plots above show the last year.
 from __future__ import annotations
 
 import os
-import textwrap
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -552,5 +551,7 @@ def plot_results(folder: str | os.PathLike) -> list[Path]:
 
 
 def _wrapped_labels(labels) -> str:
-    """Scenario names joined with "vs", wrapped so a long comparison title stays inside the figure."""
-    return textwrap.fill(" vs ".join(labels), width=90)
+    """Scenario names joined with "vs" when they fit on one title line; else how many there are
+    (the legend names each: four names wrapped to four lines crowded the plot)."""
+    joined = " vs ".join(labels)
+    return joined if len(joined) <= 90 else f"{len(labels)} structures (see the legend)"
