@@ -231,8 +231,7 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                 amounts = next_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
                 line_loss[j] += _insured_losses(cat_policy, cat_loss, line_first, hits_total, is_ratio,
                                                 sum_insured, deductible, limit)
-            for h in range(first, hits_total):
-                line_claims[cat_line[h]] += 1
+                line_claims[j] += hits_total - line_first
             u, amounts = next_uniform(amounts)
             ev_day[n_events] = DAYS_IN_YEAR * u
             ev_cat[n_events] = c
