@@ -655,4 +655,5 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     out["max_occurrence_gross"][:, 0] = pool_max_gross
     out["max_occurrence_net"][:, 0] = pool_max_net
     out["defaulted"][:, 0] = 0.0
+    out["lead_fee"][:, 0] = 0.0     # paid from followers to the lead: the members' sum is 0 (less rounding)
     return out
