@@ -268,6 +268,8 @@ def format_summary(summary) -> str:
 def _format_table(summary, wanted) -> str:
     columns = [column for column in wanted if column in summary.columns]
     table = summary[columns].copy()
+    if "share" in columns and "kind" in summary.columns:
+        table.loc[summary["kind"] == "reinsurer", "share"] = float("nan")   # no pool share: blank, not 0.0%
     for column in columns:
         if column == "party":
             continue
