@@ -133,6 +133,16 @@ def _whisker_range(stats: list[dict], low: float, high: float) -> tuple[float, f
     return min(whiskers + [low]), max(whiskers + [high])
 
 
+def _alternating(levels: np.ndarray) -> np.ndarray:
+    """``levels`` (ascending) reordered lower half, upper half, in turn: neighbouring bands of a
+    stack of many members then differ by half the range, not one step, and stay visible."""
+    half = (len(levels) + 1) // 2
+    out = np.empty_like(levels)
+    out[0::2] = levels[:half]
+    out[1::2] = levels[half:]
+    return out
+
+
 def _box_legend_handles() -> list:
     return [Patch(facecolor="#d6e4f0", edgecolor="black", label="box 25-75%, whiskers 1-99%"),
             Line2D([], [], color="black", label="median"),
@@ -325,7 +335,8 @@ def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS
     labels, amounts, gross = who_pays(results, return_periods)
     n_members = len(results.names_of("member"))
     n_reinsurers = len(labels) - n_members - 1
-    colours = ([matplotlib.colormaps["Blues"](x) for x in np.linspace(0.35, 0.9, max(n_members, 1))][:n_members]
+    colours = ([matplotlib.colormaps["Blues"](x) for x in _alternating(np.linspace(0.35, 0.9, max(n_members, 1)))]
+               [:n_members]
                + ["#c0392b"]
                + [matplotlib.colormaps["Greens"](x) for x in np.linspace(0.35, 0.9, max(n_reinsurers, 1))]
                [:n_reinsurers])
