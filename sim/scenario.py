@@ -612,7 +612,10 @@ class Reader:
         return self.origins.get(top, self.source)
 
     def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{self.file_of(path)}: {message}")
+        file = self.file_of(path)
+        # a key given by a base file: say which scenario read it, as the base may serve several
+        where = file if file == self.source else f"{file} (a base of {self.source})"
+        self.problems.append(f"{where}: {message}")
 
     def bad_value(self, path: str, value: Any, allowed: str) -> None:
         self.problem(path, f"{path} = {show(value)} {allowed}")

@@ -371,7 +371,8 @@ def test_base_chain_and_problems_name_the_file_that_gave_the_key(tiny_scenario_p
     (tmp_path / "middle.toml").write_text('base = "tiny.toml"\n[solvency]\nregime = "varr"\n')
     problems = scenario.validate(child)
     middle = tmp_path / "middle.toml"
-    assert problems == [f"""{middle}: solvency.regime = "varr" must be one of "c-ross", "var"; did you mean 'var'?"""]
+    assert problems == [f"""{middle} (a base of {child}): solvency.regime = "varr" must be one of "c-ross", "var"; """
+                        f"""did you mean 'var'?"""]
 
 
 def test_base_cycle(write_scenario):
