@@ -811,6 +811,9 @@ class Reader:
         if correlation and clean.get("copula") == "independent":
             self.problem("dependence", 'dependence.correlation is given but copula = "independent" ignores '
                                        'it; set copula = "gaussian" or "t", or remove correlation')
+        if "df" in value and clean.get("copula", "t") != "t":
+            self.problem("dependence", f'dependence.df is given but copula = "{clean["copula"]}" ignores it '
+                                       f'(the t copula\'s degrees of freedom); set copula = "t", or remove df')
         if len(self.problems) > before or correlation is None:
             return None
         return model.Dependence(copula=clean["copula"], df=clean["df"], correlation=correlation)

@@ -167,7 +167,8 @@ CASES = [
      ['dependence.correlation[0][1] = "robo_liability" is not a line', "did you mean 'robot_liability'?"]),
     (CORRELATION, '[["ai_liability", "ai_liability", 0.5]]', ["pairs a line with itself"]),
     (CORRELATION, '[["ai_liability", 0.5]]', ["dependence.correlation[0] = [\"ai_liability\", 0.5] must be [line, line, rho]"]),
-    ('copula = "t"', 'copula = "independent"', ['copula = "independent" ignores it']),
+    ('copula = "t"\ndf = 4', 'copula = "independent"', ['copula = "independent" ignores it']),
+    ('copula = "t"', 'copula = "gaussian"', ['dependence.df is given but copula = "gaussian" ignores it']),
     # negative money
     ("retention = 1e6", "retention = -1e6", ["pool.reinsurance[1].retention = -1e6 must be a finite number >= 0"]),
     ("limit = 2e6", "limit = -2e6", ["pool.reinsurance[1].limit = -2e6 must be > 0"]),
