@@ -326,8 +326,8 @@ class _Paths:
         self.collectible = np.zeros((n, years, n_members, n_reinsurers))   # recoveries to receive, at full
         self.collectible_scale = np.ones((n, years, n_reinsurers))          # rr after a later default
         self.received_fraction = np.zeros((n, years))             # of each accident year's recoveries
-        self.outstanding = np.zeros((n, n_members))               # gross outstanding claims
-        self.outstanding_by_year = np.zeros((n, years, n_members))  # the same, by accident year
+        self.outstanding_by_year = np.zeros((n, years, n_members))  # gross outstanding claims by accident year
+        self.outstanding = np.zeros((n, n_members))               # their sum
         self.year_arrays: dict | None = None
         self.late_default = np.zeros((n, n_members, n_reinsurers))
 
@@ -399,7 +399,7 @@ class _Paths:
         self.occurred[:, y], self.received_profile[:, y] = occurred, received
         self.gross[:, y] = arrays["gross_loss"][:, member_cols]
         self.outstanding_by_year[:, y] = self.gross[:, y]
-        self.outstanding += self.gross[:, y]
+        self.outstanding = self.outstanding_by_year.sum(axis=1)
         self.collectible[:, y] = collectible
         self.year_arrays = arrays
         self.year_shares = shares
