@@ -151,7 +151,7 @@ def _whole_number(text: str) -> int:
 
 # ---------------------------------------------------------------- commands
 def validate_command(arguments: argparse.Namespace) -> int:
-    from .scenario import validate
+    from .scenario import load, validate
 
     all_valid = True
     for file in arguments.files:
@@ -161,6 +161,7 @@ def validate_command(arguments: argparse.Namespace) -> int:
             print("\n".join(problems))
         else:
             print(f"{file}: ok")
+            print_notes(load(file).notes, sys.stdout)
     return EXIT_OK if all_valid else EXIT_BAD_INPUT
 
 
@@ -180,7 +181,7 @@ def run_command(arguments: argparse.Namespace) -> int:
 
     # Checked here first so that a bad scenario or --out exits 2 in a fraction of a
     # second, before the engine (and its numba compilation) is imported.
-    load(arguments.scenario)
+    print_notes(load(arguments.scenario).notes, sys.stderr)
     out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
     check_replaceable(out)
     _announce_compilation(arguments.no_progress)
@@ -205,7 +206,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
     problems = []
     for path in arguments.scenarios:       # every file's problems, before any simulation
         try:
-            load(path)
+            print_notes(load(path).notes, sys.stderr)
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
@@ -246,6 +247,12 @@ def plot_command(arguments: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- printing
+def print_notes(notes, stream) -> None:
+    """A scenario's notes (valid, but probably not meant), one a line."""
+    for note in notes:
+        print(note, file=stream)
+
+
 def format_summary(summary) -> str:
     """The summary DataFrame as a compact table: money with thousands separators, ratios in %.
 

@@ -152,6 +152,7 @@ class Scenario:
     dynamics: Dynamics = field(default_factory=Dynamics)
     source: str | None = None          # the file it was read from, for messages
     sha256: str = ""                   # of the resolved scenario (after `base` inheritance)
+    notes: tuple[str, ...] = ()        # what validation found valid but probably not meant
 
     def line_index(self, name: str) -> int:
         return next(i for i, line in enumerate(self.lines) if line.name == name)

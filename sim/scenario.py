@@ -93,7 +93,7 @@ def _check_document(document: dict, display: str, problems: list[str]) -> model.
     problems.extend(reader.problems)
     if problems:
         return None
-    return replace(scenario, source=display, sha256=resolved_sha256(data))
+    return replace(scenario, source=display, sha256=resolved_sha256(data), notes=tuple(reader.notes))
 
 
 def resolved_sha256(data: dict) -> str:
@@ -602,6 +602,7 @@ class Reader:
         self.source = source
         self.origins = origins
         self.problems: list[str] = []
+        self.notes: list[str] = []      # valid, but probably not what the user meant
         self.line_names: list[str] | None = None       # None: lines unreadable, skip cross-checks
         self.line_premium_rates: dict[str, float] = {}
         self.reinsurer_names: list[str] | None = None
@@ -611,11 +612,17 @@ class Reader:
         top = path.split(".")[0].split("[")[0]
         return self.origins.get(top, self.source)
 
-    def problem(self, path: str, message: str) -> None:
+    def where(self, path: str) -> str:
+        """The file that gave ``path``; for a base file, with the scenario that read it, as a
+        base may serve several."""
         file = self.file_of(path)
-        # a key given by a base file: say which scenario read it, as the base may serve several
-        where = file if file == self.source else f"{file} (a base of {self.source})"
-        self.problems.append(f"{where}: {message}")
+        return file if file == self.source else f"{file} (a base of {self.source})"
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.where(path)}: {message}")
+
+    def note(self, path: str, message: str) -> None:
+        self.notes.append(f"{self.where(path)}: note: {message}")
 
     def bad_value(self, path: str, value: Any, allowed: str) -> None:
         self.problem(path, f"{path} = {show(value)} {allowed}")
@@ -732,6 +739,10 @@ class Reader:
         dynamics = self.dynamics(data.get("dynamics"))
         if self.problems:
             return None
+        if "dynamics" in data and simulation.years == 1:
+            # a note, not a problem: a scenario whose base has [dynamics] could not remove the table
+            self.note("dynamics", "[dynamics] is not used: simulation.years = 1 is a one-year run; "
+                                  "set years > 1 for a multi-year run")
         return model.Scenario(
             name=top["name"], currency=top["currency"], simulation=simulation, lines=lines,
             pool=pool, dependence=dependence, catastrophes=catastrophes, reinsurers=reinsurers,

@@ -25,6 +25,19 @@ def test_validate_valid_files_exits_0(tiny_scenario_path):
     assert result.stdout.count(": ok") == 1 + len(list(SCENARIOS.glob("*.toml")))
 
 
+def test_validate_notes_a_valid_key_that_the_run_would_not_use(write_scenario):
+    # A one-year child of the five-year scenario inherits its [dynamics], which it cannot remove.
+    child = write_scenario(f'base = "{SCENARIOS / "ai_cyber_five_years.toml"}"\n'
+                           '[simulation]\ntrials = 100\nseed = 1\nyears = 1\n', "one_year.toml")
+    result = poolsim("validate", child, SCENARIOS / "ai_cyber_five_years.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"{child}: ok",
+        f"{SCENARIOS / 'ai_cyber_five_years.toml'} (a base of {child}): note: [dynamics] is not used: "
+        "simulation.years = 1 is a one-year run; set years > 1 for a multi-year run",
+        f"{SCENARIOS / 'ai_cyber_five_years.toml'}: ok"]
+
+
 def test_validate_bad_file_exits_2_and_lists_problems(tiny_scenario_path, tiny_scenario_text, write_scenario):
     bad = write_scenario(tiny_scenario_text.replace("share = 0.4", "share = 1.2").replace("seed = 7", "seed = -7"),
                          "bad.toml")
