@@ -1,7 +1,7 @@
 """The ``poolsim`` command: a thin shell over the Python API.
 
 Each subcommand parses its arguments and calls one function
-(:func:`sim.scenario.validate`, :func:`sim.runner.run`,
+(:func:`sim.scenario.check`, :func:`sim.runner.run`,
 :func:`sim.compare.compare`, :func:`sim.plots.plot_results` or
 :func:`sim.compare.redraw_plots`); anything the
 command can do, a notebook can do with one import. The engine is imported
@@ -151,17 +151,17 @@ def _whole_number(text: str) -> int:
 
 # ---------------------------------------------------------------- commands
 def validate_command(arguments: argparse.Namespace) -> int:
-    from .scenario import load, validate
+    from .scenario import check
 
     all_valid = True
     for file in arguments.files:
-        problems = validate(file)
+        scenario, problems = check(file)
         if problems:
             all_valid = False
             print("\n".join(problems))
         else:
             print(f"{file}: ok")
-            print_notes(load(file).notes, sys.stdout)
+            print_notes(scenario.notes, sys.stdout)
     return EXIT_OK if all_valid else EXIT_BAD_INPUT
 
 

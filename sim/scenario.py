@@ -50,7 +50,7 @@ INVALID = object()   # what a converter returns after reporting a problem
 # ---------------------------------------------------------------- public API
 def load(path: str | os.PathLike) -> model.Scenario:
     """Read, validate and build the scenario in ``path``; raise ScenarioError listing every problem."""
-    scenario, problems = _check_file(path)
+    scenario, problems = check(path)
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -70,10 +70,12 @@ def loads(text: str, source: str = "<string>") -> model.Scenario:
 
 def validate(path: str | os.PathLike) -> list[str]:
     """Every problem of the scenario file ``path``; an empty list when it is valid."""
-    return _check_file(path)[1]
+    return check(path)[1]
 
 
-def _check_file(path) -> tuple[model.Scenario | None, list[str]]:
+def check(path: str | os.PathLike) -> tuple[model.Scenario | None, list[str]]:
+    """``(scenario, problems)`` of the file ``path``: the scenario (with its notes) when there
+    are no problems, else None and every problem."""
     display = os.fspath(path)
     problems: list[str] = []
     document = _read_toml(Path(path), display, problems)
