@@ -218,7 +218,7 @@ def excess_of_loss_kernel(per_occurrence, occ_offsets, risk_offsets, occ_day, co
     Parameters
     ----------
     reinstatable : float
-        Limit that may be reinstated in the year, ``reinstatements * limit``.
+        Limit that may be reinstated in the year (see :func:`layer_terms`).
     reinstatement_rate : float
         ``reinstatement_premium * layer_premium / limit`` (0 for an unlimited layer).
     ceded : float64 (n_risk,)
@@ -435,18 +435,19 @@ def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
     """Resolve an XL layer's yearly terms: ``(aggregate_limit, reinstatable, reinstatement_rate)``.
 
     - ``aggregate_limit``: at most ``(reinstatements + 1) * limit`` (the contract's default),
-    - ``reinstatable``: ``reinstatements * limit`` (0 without reinstatements, even for an
-      unlimited layer, where ``0 * inf`` would be nan),
+    - ``reinstatable``: ``reinstatements * limit``, but no more than the aggregate limit leaves
+      after the first limit, ``aggregate_limit - limit``: limit that could never be paid out
+      is not reinstated, nor charged for (0 without reinstatements, or for an unlimited layer,
+      where ``0 * inf`` would be nan),
     - ``reinstatement_rate``: premium per unit of limit reinstated,
       ``reinstatement_premium * layer_premium / limit``; 0 when the limit is 0 or unlimited.
     """
-    if reinstatements > 0:
-        reinstatable = reinstatements * limit
-        total_limit = (reinstatements + 1) * limit
+    total_limit = (reinstatements + 1) * limit if reinstatements > 0 else limit
+    aggregate_limit = min(aggregate_limit, total_limit)
+    if reinstatements > 0 and limit < math.inf:
+        reinstatable = max(min(reinstatements * limit, aggregate_limit - limit), 0.0)
     else:
         reinstatable = 0.0
-        total_limit = limit
-    aggregate_limit = min(aggregate_limit, total_limit)
     if 0.0 < limit < math.inf:
         reinstatement_rate = reinstatement_premium * layer_premium / limit
     else:

@@ -3,7 +3,7 @@
 Written from domain.md section 3 and the issue, independently of ``sim.treaties``:
 the XL references clip the *cumulative* layer loss and take differences
 (rather than carrying the increase loss by loss), and count reinstated limit
-as ``min(cumulative recovery, reinstatements * limit)``.
+as ``min(cumulative recovery, reinstatements * limit, aggregate limit - limit)``.
 """
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def excess_of_loss(per_occurrence, occ_offsets, risk_offsets, occ_day, covered, 
                    aggregate_deductible=0.0, aggregate_limit=math.inf, pro_rata_time=False):
     """Per-risk or per-occurrence XL. Returns ``(ceded per risk loss, reinstatement premium per trial)``."""
     aggregate_limit = _total_limit(limit, reinstatements, aggregate_limit)
-    reinstatable = 0.0 if reinstatements == 0 else reinstatements * limit
+    # reinstated limit: at most k * limit, and never past what the aggregate limit still allows
+    reinstatable = 0.0 if reinstatements == 0 else max(min(reinstatements * limit, aggregate_limit - limit), 0.0)
     ceded = [0.0] * len(net)
     premiums = []
     for occurrences in trials(occ_offsets, risk_offsets):

@@ -258,11 +258,20 @@ PER_RISK_CASES = [
     ([(73, 15.0)], dict(retention=10.0, limit=10.0, reinstatements=2, reinstatement_premium=1.5,
                         layer_premium=4.0, pro_rata_time=True),
      [5.0], 1.5 * 4.0 * 5.0 / 10.0 * 0.8),
-    # aggregate deductible 8 and limit 12 on layer losses 5, 5, 10, 10 -> 0, 2, 10, 0
+    # aggregate deductible 8 and limit 12 on layer losses 5, 5, 10, 10 -> 0, 2, 10, 0; the
+    # aggregate leaves only 12 - 10 = 2 of limit to reinstate, charged at 1/10
     ([(1, 15.0), (2, 15.0), (3, 20.0), (4, 20.0)],
      dict(retention=10.0, limit=10.0, reinstatements=5, aggregate_deductible=8.0, aggregate_limit=12.0,
           layer_premium=1.0),
-     [0.0, 2.0, 10.0, 0.0], 1.2),
+     [0.0, 2.0, 10.0, 0.0], 0.2),
+    # 10 xs 10, 2 reinstatements at premium 2, aggregate limit 15: recoveries 10, 5, 0; only
+    # 15 - 10 = 5 of limit can be reinstated: 5 x 2/10 = 1
+    ([(1, 20.0), (2, 20.0), (3, 20.0)],
+     dict(retention=10.0, limit=10.0, reinstatements=2, aggregate_limit=15.0, layer_premium=2.0),
+     [10.0, 5.0, 0.0], 1.0),
+    # an aggregate limit below the limit: 8 recovered, nothing left to reinstate
+    ([(1, 30.0)], dict(retention=10.0, limit=10.0, reinstatements=1, aggregate_limit=8.0, layer_premium=2.0),
+     [8.0], 0.0),
     # unlimited layer: everything above the retention, no reinstatement premium
     ([(1, 1e12), (2, 3.0)], dict(retention=5.0, limit=INF, reinstatements=0, layer_premium=9.0),
      [1e12 - 5.0, 0.0], 0.0),
@@ -309,7 +318,9 @@ def test_surplus_fraction_hand_computed():
 def test_layer_terms():
     assert tr.layer_terms(5e6, 1, 1.0, 50e3, INF) == (10e6, 5e6, 50e3 / 5e6)
     assert tr.layer_terms(INF, 0, 1.0, 50e3, INF) == (INF, 0.0, 0.0)      # no 0 * inf = nan
-    assert tr.layer_terms(10.0, 3, 1.0, 1.0, 25.0) == (25.0, 30.0, 0.1)
+    assert tr.layer_terms(10.0, 3, 1.0, 1.0, 25.0) == (25.0, 15.0, 0.1)    # 25 - 10 left to reinstate
+    assert tr.layer_terms(10.0, 3, 1.0, 1.0, 8.0) == (8.0, 0.0, 0.1)
+    assert tr.layer_terms(10.0, 2, 1.0, 1.0, INF) == (30.0, 20.0, 0.1)
 
 
 def test_mismatched_arrays_are_refused():
