@@ -343,9 +343,9 @@ class NumpyProgramme:
                 if treaty.type == "quota_share":
                     retained = retained * (1.0 - np.where(covered, treaty.cession, 0.0))
                 elif treaty.type == "surplus":
-                    ceded_si = np.clip(sum_insured - treaty.retention, 0.0, treaty.surplus_lines * treaty.retention)
-                    fraction = np.divide(ceded_si, sum_insured, out=np.zeros_like(sum_insured),
-                                         where=sum_insured > 0)
+                    held = sum_insured * retained     # the sum insured the earlier treaties leave
+                    ceded_si = np.clip(held - treaty.retention, 0.0, treaty.surplus_lines * treaty.retention)
+                    fraction = np.divide(ceded_si, held, out=np.zeros_like(held), where=held > 0)
                     retained = retained * (1.0 - np.where(covered, fraction, 0.0))
                 placed.append(_Placed(treaty, cedant, covered_line, panel, fraction, subject))
             return placed, retained
@@ -353,7 +353,7 @@ class NumpyProgramme:
         self.pool_treaties, pool_retained = place(scenario.pool.reinsurance, -1,
                                                   exposure.premium, exposure.sum_insured)
         self.member_treaties = [place(m.reinsurance, i, m.share * exposure.premium * pool_retained,
-                                      m.share * exposure.sum_insured)[0]
+                                      m.share * exposure.sum_insured * pool_retained)[0]
                                 for i, m in enumerate(scenario.pool.members)]
 
     def apply(self, chunk: NumpyChunk, rng: np.random.Generator) -> dict[str, np.ndarray]:

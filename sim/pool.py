@@ -121,6 +121,10 @@ def _place(scenario: Scenario, exposure: Exposure, treaties: tuple[Treaty, ...],
            premium: np.ndarray, sum_insured: np.ndarray) -> tuple[tuple[PlacedTreaty, ...], np.ndarray]:
     """Place one cedant's programme on its ``premium`` and ``sum_insured`` per policy (n_policies,).
 
+    Each treaty works on what the treaties before it leave: on premium and
+    losses net of them, and a surplus sets its lines against the part of each
+    sum insured still retained (after a 50% quota share, half of it).
+
     Returns the placed treaties and the share of each policy the cedant keeps
     after its proportional treaties, ``(n_policies,)``.
     """
@@ -137,7 +141,7 @@ def _place(scenario: Scenario, exposure: Exposure, treaties: tuple[Treaty, ...],
         if treaty.type == "quota_share":
             policy_fraction = np.where(covered, treaty.cession, 0.0)
         elif treaty.type == "surplus":
-            ceded_fraction = tr.surplus_fraction(sum_insured, treaty.retention, treaty.surplus_lines)
+            ceded_fraction = tr.surplus_fraction(sum_insured * retained, treaty.retention, treaty.surplus_lines)
             policy_fraction = np.where(covered, ceded_fraction, 0.0)
         if treaty.type in PROPORTIONAL:
             policy_ceded = policy_fraction * subject
@@ -164,8 +168,8 @@ def place_programmes(scenario: Scenario, exposure: Exposure) -> Programmes:
 
     A member's programme works on its share of the pool: its premium per
     policy is ``share * premium`` still retained by the pool, and its surplus
-    lines are set against ``share * sum_insured`` (what it actually holds of
-    each risk).
+    lines are set against ``share * sum_insured`` still retained by the pool
+    (what it actually holds of each risk).
     """
     pool, pool_retained = _place(scenario, exposure, scenario.pool.reinsurance, POOL,
                                  exposure.premium, exposure.sum_insured)
@@ -173,7 +177,7 @@ def place_programmes(scenario: Scenario, exposure: Exposure) -> Programmes:
     for m, member in enumerate(scenario.pool.members):
         placed, retained = _place(scenario, exposure, member.reinsurance, m,
                                   member.share * exposure.premium * pool_retained,
-                                  member.share * exposure.sum_insured)
+                                  member.share * exposure.sum_insured * pool_retained)
         members.append(placed)
         member_retained.append(retained)
     member_retained = (np.array(member_retained) if member_retained

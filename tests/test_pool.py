@@ -14,7 +14,7 @@ from sim.distributions import Distribution
 from sim.model import Line, Member, Pool, Reinsurer, Scenario, Simulation, Treaty
 from sim.occurrences import ATTRITIONAL, Exposure, LossChunk
 from sim.parties import PARTY_COLUMNS
-from sim.pool import allocate_chunk, parties
+from sim.pool import allocate_chunk, parties, place_programmes
 
 INF = math.inf
 SEED = 7
@@ -332,19 +332,44 @@ def test_parties():
     np.testing.assert_array_equal(p.share, [1.0, 0.75, 0.25, 0.0])
     np.testing.assert_array_equal(p.capital_start, [150.0, 100.0, 50.0, 1e6])
     np.testing.assert_allclose(p.line_gross_premium[:3], [[3.0, 4.0], [2.25, 3.0], [0.75, 1.0]])
-    # QS on line b: 2; surplus (retention 100, 1 line): policy 2 cedes 1/2 of 2, policy 3 100/400 of 2
-    pool_proportional = np.array([1.0, 2.0 + 0.5])
+    # QS (50%) on line b: 2. Surplus (retention 100, 1 line) on the sums insured the QS leaves:
+    # policy 2 (line a) holds 200, cedes 100/200 of its 2; policy 3 (line b) holds 200 of its
+    # 400, cedes 100/200 of the 2 the QS left
+    pool_proportional = np.array([1.0, 2.0 + 1.0])
     np.testing.assert_allclose(p.line_proportional_ceded_premium[1:3],
                                [0.75 * pool_proportional, 0.25 * pool_proportional])
-    # stop loss on the retained premium 7 - 3.5 = 3.5 at 10%; the lead's own XL: 0.5 * 2
-    np.testing.assert_allclose(p.nonproportional_premium[1:3], [0.75 * 0.35 + 1.0, 0.25 * 0.35])
-    np.testing.assert_allclose(p.nonproportional_premium[0], 0.35 + 1.0)
-    np.testing.assert_allclose(p.line_gross_premium[3].sum(), 3.5 + 0.35 + 1.0)
+    # stop loss on the retained premium 7 - 4 = 3 at 10%; the lead's own XL: 0.5 * 2
+    np.testing.assert_allclose(p.nonproportional_premium[1:3], [0.75 * 0.3 + 1.0, 0.25 * 0.3])
+    np.testing.assert_allclose(p.nonproportional_premium[0], 0.3 + 1.0)
+    np.testing.assert_allclose(p.line_gross_premium[3].sum(), 4.0 + 0.3 + 1.0)
     # columns(kind): the same parties as indices(kind), as a slice, so indexing gives a view
     table = np.arange(8.0).reshape(2, 4)
     for kind in ("pool", "member", "reinsurer"):
         np.testing.assert_array_equal(table[:, p.columns(kind)], table[:, p.indices(kind)])
     assert np.shares_memory(table[:, p.columns("member")], table)
+
+
+def test_surplus_lines_are_set_against_the_sum_insured_still_held():
+    # one policy: sum insured 400, premium 4. The pool cedes 50% by quota share, so each member
+    # (share 0.5) holds 0.5 x 200 = 100 of the risk. L's surplus retains 100: it cedes nothing.
+    # F's retains 50 with 1 line: it cedes (100 - 50) / 100 = half of what it holds.
+    exposure = make_exposure([0], [400.0], [4.0])
+    surplus = Treaty(type="surplus", panel=(("R", 1.0),), retention=100.0, surplus_lines=2.0)
+    members = (Member("L", "lead", 0.5, capital=100.0, reinsurance=(surplus,)),
+               Member("F", "follower", 0.5, capital=100.0,
+                      reinsurance=(replace(surplus, retention=50.0, surplus_lines=1.0),)))
+    pool_treaties = (Treaty(type="quota_share", panel=(("R", 1.0),), cession=0.5),)
+    scenario = make_scenario(members, pool_treaties, (Reinsurer("R", capital=1e6),))
+    programmes = place_programmes(scenario, exposure)
+    np.testing.assert_array_equal(programmes.members[0][0].ceded_fraction, [0.0])
+    np.testing.assert_array_equal(programmes.members[1][0].ceded_fraction, [0.5])
+    # premium ceded: each member's half of the pool's 2, and F half of the 1 it keeps
+    p = parties(scenario, exposure)
+    np.testing.assert_allclose(p.line_proportional_ceded_premium[1:3, 0], [1.0, 1.5])
+    # a pool surplus after the quota share: the pool holds 200; retention 150, 1 line -> 50/200
+    pool_surplus = (*pool_treaties, replace(surplus, retention=150.0, surplus_lines=1.0))
+    scenario = make_scenario(members[1:], pool_surplus, (Reinsurer("R", capital=1e6),))
+    np.testing.assert_array_equal(place_programmes(scenario, exposure).pool[1].ceded_fraction, [0.25])
 
 
 # ---------------------------------------------------------------------------
