@@ -441,7 +441,9 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
 
     AEP uses the yearly ``gross_loss`` / ``net_loss``, OEP the largest single
     occurrence ``max_occurrence_gross`` / ``max_occurrence_net``. For a
-    reinsurer, gross is what it owes and net what it paid. The loss at return
+    reinsurer, gross is what it owes and net what it paid, by year: it has AEP
+    rows only, as the allocation does not track its recoveries occurrence by
+    occurrence. The loss at return
     period ``T`` is the empirical quantile at ``1 − 1/T`` (``inverted_cdf``),
     hence non-decreasing in ``T``. The four curves' quantiles are worked out on
     ``threads`` threads (:func:`in_threads`).
@@ -461,16 +463,19 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
     n_parties, n_periods = len(names), len(periods)
     by_column = in_threads({column: (lambda column=column: empirical_quantiles(arrays[column], levels))
                             for _, _, column in sources}, threads)
+    with_occurrences = np.array([kind != "reinsurer" for kind in parties.kinds], dtype=np.bool_)
     frames = []
     for basis, metric, column in sources:
         quantiles = by_column[column]     # (n_periods, n_parties)
         quantiles = np.maximum.accumulate(quantiles, axis=0)   # guards against rounding only
+        rows = np.arange(n_parties) if metric == "AEP" else np.flatnonzero(with_occurrences)
+        quantiles = quantiles[:, rows]
         frames.append(pd.DataFrame({
-            "party": np.repeat(names, n_periods),
-            "party_order": np.repeat(np.arange(n_parties), n_periods),
+            "party": np.repeat(names[rows], n_periods),
+            "party_order": np.repeat(rows, n_periods),
             "basis": basis,
             "metric": metric,
-            "return_period": np.tile(periods, n_parties),
+            "return_period": np.tile(periods, len(rows)),
             "loss": quantiles.T.ravel(),
         }))
     table = pd.concat(frames, ignore_index=True)

@@ -129,7 +129,10 @@ def test_ep_table_on_a_known_vector():
                 250: 996.0, 500: 998.0, 1000: 999.0}
     assert dict(zip(curve.return_period.astype(int), curve.loss)) == expected
     assert set(table.columns) == {"party", "basis", "metric", "return_period", "loss"}
-    assert len(table) == 4 * 2 * 2 * len(metrics.RETURN_PERIODS)
+    # the pool and 2 members: AEP and OEP, gross and net; the reinsurer: AEP only (its
+    # recoveries are not tracked occurrence by occurrence, so it has no OEP of 0s)
+    assert len(table) == (3 * 2 * 2 + 2) * len(metrics.RETURN_PERIODS)
+    assert set(table[table.party == "Re"].metric) == {"AEP"}
 
 
 @settings(max_examples=40, deadline=None)
