@@ -65,8 +65,17 @@ DEFAULT_PROBABILITY_BY_RATING = {
 }
 
 
-def credit_factor(rating: str | None) -> float:
-    """C-ROSS credit factor on a reinsurer's recoverables, from its rating."""
+def credit_factor(rating: str | None, default_probability: float = 0.0) -> float:
+    """C-ROSS credit factor on a reinsurer's recoverables, from its rating.
+
+    A reinsurer given a yearly ``default_probability`` instead of a rating takes
+    the factor of the best rating whose default probability
+    (``DEFAULT_PROBABILITY_BY_RATING``) is at least as high: 0.0001 is AA, 0.0003
+    is A. Without either (a default probability of 0) it is unrated.
+    """
+    if rating is None and default_probability > 0.0:
+        rating = min((p, name) for name, p in DEFAULT_PROBABILITY_BY_RATING.items()
+                     if p >= default_probability)[1]
     if rating is None:
         return CREDIT_FACTOR_UNRATED
     return CREDIT_FACTOR_BY_RATING.get(rating.upper(), CREDIT_FACTOR_UNRATED)

@@ -31,6 +31,19 @@ def test_nonproportional_term_bands():
     assert solvency.nonproportional_term(np.array([1.0]), np.array([0.0])).tolist() == [[0.0] * 4]
 
 
+def test_credit_factor_by_rating_or_by_default_probability():
+    # domain.md 4.3, rated offshore reinsurers: AA 0.046, A 0.087, BBB 0.167
+    assert [regulation.credit_factor(r) for r in ("AA", "A", "BBB")] == [0.046, 0.087, 0.167]
+    # no rating: the band its default probability falls in (Solvency II: AA 0.01%, A 0.05%)
+    assert regulation.credit_factor(None, 0.0001) == 0.046      # the AA figure
+    assert regulation.credit_factor(None, 0.0003) == 0.087      # worse than AA: A
+    assert regulation.credit_factor(None, 0.0005) == 0.087
+    assert regulation.credit_factor(None, 0.01) == regulation.CREDIT_FACTOR_UNRATED   # BB: below BBB
+    # neither: unrated, the worst published factor; a rating wins over a probability
+    assert regulation.credit_factor(None) == regulation.CREDIT_FACTOR_UNRATED == 0.167
+    assert regulation.credit_factor("A", 0.0001) == 0.087
+
+
 def test_retained_premium_by_class_sums_lines_of_each_class():
     gross = np.array([[100.0, 50.0, 20.0]])
     proportional = np.array([[30.0, 10.0, 5.0]])
