@@ -2,20 +2,23 @@
 
     python bench/bench_floor.py
 
-A risk loss of the engine needs at least its exact severity draw and the
-geometric skip that found its policy. This script counts, on the engine's own
-output, how many risk losses of each severity law a trial has; times each law's
-batch sampler (``sim.sampling.next_many``, with the scenario's parameters and
-its mean batch size) and the skip (``sim.sampling.next_hit_after``) on one
-thread; and adds them up. Everything else the engine does (claim counts,
-days, the sort by day, writing the occurrence table) is left out, so the
-figure is a ceiling that no implementation of this model with these samplers
-can pass on this machine:
+A risk loss of the engine needs at least its exact severity draw and the draw
+that found its policy. This script counts, on the engine's own output, how many
+risk losses of each severity law a trial has; times each law's batch sampler
+(``sim.sampling.next_many``, with the scenario's parameters and its mean batch
+size) and the hits (``sim.claims``: a Poisson number of points, each on a
+uniform policy, a policy's first point its hit) on one thread; and adds them
+up. Everything else the engine does (days, the sort by day, writing the
+occurrence table) is left out, so the figure is a ceiling that no
+implementation of this model with these samplers can pass on this machine:
 
     ceiling (risk losses/s, 2 threads) = 2 x risk losses per trial / floor per trial
 
 It is the evidence behind the closing notes of issues #3 and #7: at 40 M risk
 losses per second on 2 cores, a risk loss may cost 50 ns of one core in all.
+
+For comparison it also times the geometric skips the engine used before the
+tenth session (one logarithm a hit, visiting the policies in order).
 """
 from __future__ import annotations
 
@@ -78,11 +81,13 @@ def time_law(row: np.ndarray, batch: int, draws: int) -> float:
 
 
 def time_skip(probability: float, draws: int) -> float:
-    """CPU nanoseconds per hit of the geometric skip at this hit probability."""
+    """CPU nanoseconds per hit of a geometric skip (``floor(log(u) / log(1 - p))``) at this hit
+    probability: the engine's way to find hits before the tenth session, kept for comparison."""
+    import math
+
     import numba
 
-    from sim.rng import seeded
-    from sim.sampling import log_miss, next_hit_after
+    from sim.rng import next_uniform, seeded
 
     @numba.njit
     def loop(log_q, hits):
@@ -90,12 +95,47 @@ def time_skip(probability: float, draws: int) -> float:
         index = -1
         total = 0
         for _ in range(hits):
-            index, state = next_hit_after(state, index, log_q)
+            u, state = next_uniform(state)
+            index += 1 + int(math.floor(math.log(u) / log_q))
             total += index
         return total
 
-    loop(log_miss(probability), 10)
-    return min(_cpu_seconds(loop, log_miss(probability), draws) for _ in range(5)) / draws * 1e9
+    log_q = math.log1p(-probability)
+    loop(log_q, 10)
+    return min(_cpu_seconds(loop, log_q, draws) for _ in range(5)) / draws * 1e9
+
+
+def time_allocation(probability: float, policies: int, draws: int) -> float:
+    """CPU nanoseconds per hit of the engine's hits (:mod:`sim.claims`): Poisson points on uniform policies."""
+    import math
+
+    import numba
+
+    from sim.rng import next_below
+    from sim.rng import seeded
+    from sim.sampling import next_poisson
+
+    @numba.njit
+    def loop(mean, policies, batches):
+        state = seeded(1, 2, 3, 4)
+        stamp = np.full(policies, -1, dtype=np.int64)
+        total = 0
+        hits = 0
+        for batch in range(batches):
+            points, state = next_poisson(state, mean)
+            for _ in range(points):
+                policy, state = next_below(state, policies)
+                if stamp[policy] != batch:      # a policy's first point is its hit
+                    stamp[policy] = batch
+                    total += policy
+                    hits += 1
+        return hits
+
+    mean = policies * -math.log1p(-probability)
+    loop(mean, policies, 10)
+    batches = max(int(draws / (policies * probability)), 1)
+    hits = loop(mean, policies, batches)
+    return min(_cpu_seconds(loop, mean, policies, batches) for _ in range(5)) / hits * 1e9
 
 
 def _cpu_seconds(function, *args) -> float:
@@ -117,6 +157,7 @@ def main(argv=None) -> int:
     prepared = prepare(scenario)
     rows = law_counts(scenario, prepared.model, prepared.exposure, args.trials)
     risk_per_trial = sum(count for _, _, count, _ in rows)
+    hit_ns = time_allocation(0.012, 6_000, args.draws)      # the scenario's largest bernoulli line
     skip_ns = time_skip(0.012, args.draws)
 
     print(f"scenario: {SCENARIO.name}: {risk_per_trial:.1f} risk losses a trial; 1 thread, CPU time, best of 5")
@@ -126,14 +167,17 @@ def main(argv=None) -> int:
         ns = time_law(row, int(round(batch)), args.draws)
         floor += count * ns
         print(f"{label:34s} {count:10.1f} {batch:6.1f} {ns:8.1f} {count * ns:9.0f}")
-    print(f"{'geometric skip, every risk loss':34s} {risk_per_trial:10.1f} {'':6s} {skip_ns:8.1f} "
-          f"{risk_per_trial * skip_ns:9.0f}")
-    floor += risk_per_trial * skip_ns
+    print(f"{'finding the policy, every risk loss':34s} {risk_per_trial:10.1f} {'':6s} {hit_ns:8.1f} "
+          f"{risk_per_trial * hit_ns:9.0f}")
+    floor += risk_per_trial * hit_ns
     per_risk = floor / risk_per_trial
     ceiling = 2 * 1e9 / per_risk
     print(f"\nfloor: {floor / 1e3:.1f} us a trial, {per_risk:.1f} ns a risk loss (draws alone)")
     print(f"ceiling on 2 cores with perfect scaling and nothing else to do: {ceiling / 1e6:.1f} M risk losses/s"
           f"  (issue #3's goal: 40 M/s)")
+    with_skips = per_risk - hit_ns + skip_ns
+    print(f"with geometric skips instead ({skip_ns:.1f} ns a hit): floor {with_skips:.1f} ns a risk loss, "
+          f"ceiling {2e3 / with_skips:.1f} M/s")
     return 0
 
 

@@ -40,13 +40,14 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from . import distributions as d
+from .claims import next_claim_points, next_hit_points, place_claims, place_hits
 from .copula import risk_levels
 from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario
 from .occurrences import ATTRITIONAL, DAYS_IN_YEAR, Exposure, LossChunk
-from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_bits, next_uniform, seeded
-from .sampling import (claim_probability, log_miss, next_exponential, next_hit_after, next_many,
-                       next_poisson, next_positive_claim_count, next_sample, zero_claim_probability)
+from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_below, next_uniform, seeded
+from .sampling import next_exponential, next_many, next_poisson, next_sample
 
 CATASTROPHE_KEY = 1 << 20    # stream keys of catastrophe types start here; lines use their index
 
@@ -90,71 +91,76 @@ LAST_DAY = math.nextafter(DAYS_IN_YEAR, 0.0)
 
 @jit
 def _line_frequency_terms(line_frequency, j, level):
-    """Line ``j``'s claim-count terms at its risk level, worked out once per line and trial.
-
-    Returns ``(code, mean, dispersion, cap, log_miss, p_zero)``. The count and
-    fill passes both take them from here, so they replay the same draws.
-    """
+    """Line ``j``'s claim-count terms at its risk level, worked out once per line and trial:
+    ``(code, mean, dispersion, cap)``, ``mean`` being the probability (at most 1) for bernoulli.
+    The count and fill passes both take them from here, so they replay the same draws."""
     row = line_frequency[j]
-    return (int(row[0]), row[1] * level, row[2], row[4],
-            log_miss(claim_probability(row, level)), zero_claim_probability(row, level))
+    code = int(row[0])
+    mean = row[1] * level
+    if code == d.BERNOULLI:
+        mean = min(mean, 1.0)     # the level scales the probability, which cannot pass 1
+    return code, mean, row[2], row[4]
 
 
 @jit
 def _count_trial(seed, trial, levels, model_arrays, exposure_arrays):
-    """``(n_occurrences, n_risk_losses)`` of one trial, replaying only the counts stream.
+    """``(n_occurrences, n_risk_losses, occ_room, hit_room)`` of one trial, replaying only the
+    counts stream: its sizes, and the scratch room :func:`_draw_trial` needs to draw it (more
+    than its sizes: a line's or an event's points all take room before the repeats drop out).
 
-    Makes exactly the counts-stream draws of :func:`_draw_trial`, in the same order.
+    Makes exactly the counts-stream draws of :func:`_draw_trial`, in the same order,
+    in scratch of its own: it runs only for the rare trial too big for the usual scratch.
     """
     (line_frequency, line_damage, line_damage_is_ratio, cat_rate, cat_share, cat_damage,
      cat_damage_is_ratio, cat_line_offsets, cat_lines) = model_arrays
     line_start = exposure_arrays[0]
-    n_occ = 0
-    n_risk = 0
-    for j in range(line_frequency.shape[0]):
-        counts = seeded(seed, STREAM_COUNTS, trial, j)
-        code, mean, dispersion, cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
-        end = line_start[j + 1]
-        policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
-        while policy < end:
-            n_claims, counts = next_positive_claim_count(counts, code, mean, dispersion, cap, p_zero)
-            n_risk += n_claims
-            policy, counts = next_hit_after(counts, policy, log_q)
-    n_occ = n_risk      # one occurrence per attritional claim
+    stamp = np.full(line_start[-1], -1, dtype=np.int64)
+    tally = np.zeros(line_start[-1], dtype=np.int64)
+    policies = np.empty(1024, dtype=np.int64)
+    mark = 0
+    n_events = 0
+    n_hits = 0
+    hit_room = 0
     for c in range(cat_rate.shape[0]):
         counts = seeded(seed, STREAM_COUNTS, trial, CATASTROPHE_KEY + c)
-        share_code = int(cat_share[c, 0])
-        n_events, counts = next_poisson(counts, cat_rate[c])
-        for _ in range(n_events):
-            share, counts = next_sample(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
-                                        cat_share[c, 4])
-            log_q = log_miss(min(max(share, 0.0), 1.0))   # once per event, not per hit
+        n_cat_events, counts = next_poisson(counts, cat_rate[c])
+        for _ in range(n_cat_events):
+            share, counts = next_sample(counts, int(cat_share[c, 0]), cat_share[c, 1], cat_share[c, 2],
+                                        cat_share[c, 3], cat_share[c, 4])
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
-                end = line_start[j + 1]
-                policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
-                while policy < end:
-                    n_risk += 1
-                    policy, counts = next_hit_after(counts, policy, log_q)
-            n_occ += 1
-    return n_occ, n_risk
+                n_policies = line_start[j + 1] - line_start[j]
+                points, counts = next_hit_points(counts, share, n_policies)
+                hit_room = max(hit_room, n_hits + points)
+                policies = _with_room(policies, points)
+                mark += 1
+                hits, counts = place_hits(counts, points, share, line_start[j], n_policies, policies, 0,
+                                          stamp, mark)
+                n_hits += hits
+            n_events += 1
+    n_claims = 0
+    occ_room = n_events
+    for j in range(line_frequency.shape[0]):
+        counts = seeded(seed, STREAM_COUNTS, trial, j)
+        code, mean, dispersion, cap = _line_frequency_terms(line_frequency, j, levels[j])
+        n_policies = line_start[j + 1] - line_start[j]
+        points, counts = next_claim_points(counts, code, mean, dispersion, n_policies)
+        occ_room = max(occ_room, n_claims + points + n_events)
+        policies = _with_room(policies, points)
+        mark += 1
+        claims, counts = place_claims(counts, points, code, mean, dispersion, cap, line_start[j], n_policies,
+                                      policies, 0, stamp, tally, mark)
+        n_claims += claims
+    # one occurrence per event and per attritional claim
+    return n_events + n_claims, n_hits + n_claims, occ_room, hit_room
 
 
 @jit
-def _below(s, n):
-    """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``, and the new state tuple: Lemire's
-    (2019) multiply-shift with rejection ("Fast random integer generation in an interval",
-    ACM TOMS 29(1)), exact."""
-    bits, s = next_bits(s)
-    m = (bits >> np.uint64(32)) * np.uint64(n)
-    low = m & np.uint64(0xFFFFFFFF)
-    if low < np.uint64(n):
-        threshold = np.uint64((1 << 32) % n)    # 2**32 mod n: the low values that would bias the result
-        while low < threshold:
-            bits, s = next_bits(s)
-            m = (bits >> np.uint64(32)) * np.uint64(n)
-            low = m & np.uint64(0xFFFFFFFF)
-    return int(m >> np.uint64(32)), s
+def _with_room(values, n):
+    """``values``, or a bigger empty array when it has fewer than ``n`` entries."""
+    if values.shape[0] >= n:
+        return values
+    return np.empty(max(n, 2 * values.shape[0]), dtype=values.dtype)
 
 
 @jit
@@ -177,14 +183,16 @@ def _insured_losses(policies, losses, start, stop, is_ratio, sum_insured, deduct
 @jit
 def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                 ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
-                claim_policy, ground, line_end, line_loss, line_claims):
+                claim_policy, ground, line_end, stamp, tally, marks, line_loss, line_claims):
     """Every draw of one trial from its counts and amounts streams, into scratch.
 
     Catastrophe events first (their hits in ``cat_*``, the events in ``ev_*``),
     then each line's attritional claims in simulation order (``claim_policy``,
     ``ground``; line ``j``'s end in ``line_end[j]``), with their insured losses
-    and claim counts added to ``line_loss`` and ``line_claims``. The days and
-    order of the attritional claims come after, from their own stream
+    and claim counts added to ``line_loss`` and ``line_claims``. Which policies
+    claim, or an event hits, comes from :mod:`sim.claims` (``stamp``, ``tally``
+    and the mark counter ``marks[0]`` are its scratch). The days and order of
+    the attritional claims come after, from their own stream
     (:func:`_place_trial`), so the split changes no draw.
 
     Returns ``(n_events, n_hits, n_attritional)``, or ``(-1, -1, -1)`` as soon as
@@ -213,20 +221,19 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                 return -1, -1, -1
             share, counts = next_sample(counts, share_code, cat_share[c, 1], cat_share[c, 2], cat_share[c, 3],
                                         cat_share[c, 4])
-            log_q = log_miss(min(max(share, 0.0), 1.0))   # once per event, not per hit
             first = hits_total
             for k in range(cat_line_offsets[c], cat_line_offsets[c + 1]):
                 j = cat_lines[k]
-                end = line_start[j + 1]
-                policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
+                n_policies = line_start[j + 1] - line_start[j]
+                points, counts = next_hit_points(counts, share, n_policies)
+                if hits_total + points > hit_room:
+                    return -1, -1, -1
                 line_first = hits_total
-                while policy < end:
-                    if hits_total == hit_room:
-                        return -1, -1, -1
-                    cat_policy[hits_total] = policy
-                    cat_line[hits_total] = j
-                    hits_total += 1
-                    policy, counts = next_hit_after(counts, policy, log_q)
+                marks[0] += 1
+                hits_total, counts = place_hits(counts, points, share, line_start[j], n_policies, cat_policy,
+                                                hits_total, stamp, marks[0])
+                for h in range(line_first, hits_total):
+                    cat_line[h] = j
                 # the hits' ground-up losses in one batch: the same draws, in the same order
                 amounts = next_many(amounts, code, a, b, p2, cap, cat_loss, line_first, hits_total)
                 line_loss[j] += _insured_losses(cat_policy, cat_loss, line_first, hits_total, is_ratio,
@@ -240,27 +247,24 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
             n_events += 1
 
     # 2. attritional claims, line by line. The line's rows are unpacked into scalars so the
-    # per-claim loop takes no array views.
+    # per-claim loops take no array views.
     k = 0
     for j in range(line_frequency.shape[0]):
         counts = seeded(seed, STREAM_COUNTS, trial, j)
         amounts = seeded(seed, STREAM_AMOUNTS, trial, j)
-        freq_code, mean, dispersion, freq_cap, log_q, p_zero = _line_frequency_terms(line_frequency, j, levels[j])
+        freq_code, mean, dispersion, freq_cap = _line_frequency_terms(line_frequency, j, levels[j])
         code = int(line_damage[j, 0])
         a, b, p2, cap = line_damage[j, 1], line_damage[j, 2], line_damage[j, 3], line_damage[j, 4]
         is_ratio = line_damage_is_ratio[j]
-        end = line_start[j + 1]
+        n_policies = line_start[j + 1] - line_start[j]
+        points, counts = next_claim_points(counts, freq_code, mean, dispersion, n_policies)
+        if k + points + n_events > occ_room:
+            return -1, -1, -1
         k0 = k
-        policy, counts = next_hit_after(counts, line_start[j] - 1, log_q)
-        while policy < end:
-            n_claims, counts = next_positive_claim_count(counts, freq_code, mean, dispersion, freq_cap, p_zero)
-            if k + n_claims + n_events > occ_room:
-                return -1, -1, -1
-            for _ in range(n_claims):
-                claim_policy[k] = policy
-                k += 1
-            policy, counts = next_hit_after(counts, policy, log_q)
-        # the line's ground-up losses in one batch, claim by claim in the same order as above
+        marks[0] += 1
+        k, counts = place_claims(counts, points, freq_code, mean, dispersion, freq_cap, line_start[j], n_policies,
+                                 claim_policy, k, stamp, tally, marks[0])
+        # the line's ground-up losses in one batch, claim by claim in the same order
         next_many(amounts, code, a, b, p2, cap, ground, k0, k)
         line_loss[j] += _insured_losses(claim_policy, ground, k0, k, is_ratio, sum_insured, deductible, limit)
         line_claims[j] += k - k0
@@ -281,7 +285,7 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
     independent of everything else. So instead of drawing a day per claim and
     sorting, the trial draws its attritional days already sorted, and gives the
     claims a uniformly random permutation of those slots (Durstenfeld's
-    inside-out Fisher-Yates shuffle, with :func:`_below`): the same joint law
+    inside-out Fisher-Yates shuffle, with :func:`sim.rng.next_below`): the same joint law
     of (claim, day). The sorted days are Rényi's representation of uniform
     order statistics: with ``S_i`` the running sums of ``n_att + 1``
     exponentials, ``(S_1, ..., S_n) / S_{n+1}`` is distributed as ``n`` sorted
@@ -341,7 +345,7 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
 
     # 3. claim k (in simulation order) goes to slot dest[k]: a uniform random permutation
     for k in range(n_att):
-        swap, order = _below(order, k + 1)
+        swap, order = next_below(order, k + 1)
         dest[k] = dest[swap]
         dest[swap] = position[k]
 
@@ -367,8 +371,9 @@ REGION_ROOM = 1.25
 
 
 @jit
-def _scratch(occ_room, hit_room, n_lines):
-    """One work item's scratch: room for ``occ_room`` occurrences and ``hit_room`` catastrophe hits."""
+def _scratch(occ_room, hit_room, n_lines, n_policies):
+    """One work item's scratch: room for ``occ_room`` occurrences and ``hit_room`` catastrophe hits,
+    and :mod:`sim.claims`' ``stamp`` and ``tally`` over the ``n_policies`` policies."""
     return (np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # ev_day, ev_cat
             np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.int64),        # ev_size, ev_first
             np.empty(occ_room, dtype=np.int64),                                            # ev_order
@@ -377,18 +382,21 @@ def _scratch(occ_room, hit_room, n_lines):
             np.empty(occ_room, dtype=np.float64), np.empty(occ_room, dtype=np.int64),      # att_sum, position
             np.empty(occ_room, dtype=np.int64),                                            # dest
             np.empty(occ_room, dtype=np.int64), np.empty(occ_room, dtype=np.float64),      # claim_policy, ground
-            np.empty(n_lines, dtype=np.int64))                                             # line_end
+            np.empty(n_lines, dtype=np.int64),                                             # line_end
+            np.full(n_policies, -1, dtype=np.int64), np.empty(n_policies, dtype=np.int64),  # stamp, tally
+            np.zeros(1, dtype=np.int64))                                                   # marks
 
 
 @jit
 def _unowned_scratch(scratch):
     """:func:`sim.jit.unowned` views of a work item's scratch; ``scratch`` must outlive them."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     att_sum, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end, stamp, tally, marks) = scratch
     return (unowned(ev_day), unowned(ev_cat),
             unowned(ev_size), unowned(ev_first), unowned(ev_order), unowned(cat_policy), unowned(cat_line),
             unowned(cat_loss), unowned(att_sum), unowned(position),
-            unowned(dest), unowned(claim_policy), unowned(ground), unowned(line_end))
+            unowned(dest), unowned(claim_policy), unowned(ground), unowned(line_end),
+            unowned(stamp), unowned(tally), unowned(marks))
 
 
 @jit
@@ -402,17 +410,17 @@ def _keep(scratch):
 def _simulate_trial(seed, trial, levels, model_arrays, exposure_arrays, scratch, line_loss, line_claims):
     """:func:`_draw_trial` with a work item's scratch tuple: ``(n_events, n_hits, n_attritional)``."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     att_sum, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end, stamp, tally, marks) = scratch
     return _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
                        ev_day, ev_cat, ev_size, ev_first, cat_policy, cat_line, cat_loss,
-                       claim_policy, ground, line_end, line_loss, line_claims)
+                       claim_policy, ground, line_end, stamp, tally, marks, line_loss, line_claims)
 
 
 @jit
 def _place(seed, trial, n_events, n_att, o0, r0, scratch, out):
     """:func:`_place_trial` with a work item's scratch tuple and the six output arrays ``out``."""
     (ev_day, ev_cat, ev_size, ev_first, ev_order, cat_policy, cat_line, cat_loss,
-     att_sum, position, dest, claim_policy, ground, line_end) = scratch
+     att_sum, position, dest, claim_policy, ground, line_end, stamp, tally, marks) = scratch
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
                  cat_policy, cat_line, cat_loss, att_sum, position, dest,
@@ -459,21 +467,22 @@ def _block_trials(block, n_trials):
 @parallel_jit
 def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
                 region_occ, region_risk, region, region_occ_start, region_risk_start,
-                n_occ, n_risk, line_loss, line_claims):
+                n_occ, n_risk, occ_need, hit_need, line_loss, line_claims):
     """Simulate every trial once, into its work item's region of ``region`` (the six output
     arrays, ``region_occ`` occurrences and ``region_risk`` risk losses a work item).
 
     Records each trial's sizes in ``n_occ`` and ``n_risk`` and where it went
     (``region_occ_start``, ``region_risk_start``). A trial that outgrows the
     scratch (``occ_room``, ``hit_room``) or its item's region gets start -1,
-    zero line totals, and is simulated again by :func:`_second_pass`; one that
-    outgrows the scratch has its sizes counted by :func:`_count_trial`.
+    zero line totals, the scratch room it needs in ``occ_need`` and
+    ``hit_need``, and is simulated again by :func:`_second_pass`; one that
+    outgrows the scratch has its sizes and needs counted by :func:`_count_trial`.
     """
     n_trials = levels.shape[0]
     n_lines = line_loss.shape[1]
     for block in prange((n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK):
         t0, t1 = _block_trials(block, n_trials)
-        owned_scratch = _scratch(occ_room, hit_room, n_lines)
+        owned_scratch = _scratch(occ_room, hit_room, n_lines, exposure_arrays[0][-1])
         # views without reference counts for the per-trial calls (see sim.jit.unowned)
         scratch, model, exposure, block_levels, block_loss, block_claims = _block_views(
             owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
@@ -488,8 +497,11 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
                                                       scratch, block_loss[t], block_claims[t])
             region_occ_start[t] = -1
             region_risk_start[t] = -1
+            occ_need[t] = occ_room
+            hit_need[t] = hit_room
             if n_att < 0:
-                n_occ[t], n_risk[t] = _count_trial(seed, trial, block_levels[t], model, exposure)
+                n_occ[t], n_risk[t], occ_need[t], hit_need[t] = _count_trial(seed, trial, block_levels[t], model,
+                                                                             exposure)
             else:
                 n_occ[t] = n_events + n_att
                 n_risk[t] = n_hits + n_att
@@ -507,9 +519,11 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
 
 @parallel_jit
 def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, region, region_occ_start,
-                 region_risk_start, occ_offsets, trial_risk_offsets, out, line_loss, line_claims):
+                 region_risk_start, occ_need, hit_need, occ_offsets, trial_risk_offsets, out, line_loss,
+                 line_claims):
     """Move each trial from its region to its place in ``out`` (the six output arrays, CSR by
-    ``occ_offsets`` and ``trial_risk_offsets``), and simulate there the trials that had no room."""
+    ``occ_offsets`` and ``trial_risk_offsets``), and simulate there the trials that had no room,
+    in scratch of the room they need (``occ_need``, ``hit_need``)."""
     region_day, region_event, region_offsets, region_policy, region_line, region_loss = region
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     n_trials = levels.shape[0]
@@ -520,9 +534,9 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
         risk_room = 0
         for t in range(t0, t1):
             if region_occ_start[t] < 0:
-                occ_room = max(occ_room, occ_offsets[t + 1] - occ_offsets[t])
-                risk_room = max(risk_room, trial_risk_offsets[t + 1] - trial_risk_offsets[t])
-        owned_scratch = _scratch(occ_room, risk_room, n_lines)
+                occ_room = max(occ_room, occ_need[t])
+                risk_room = max(risk_room, hit_need[t])
+        owned_scratch = _scratch(occ_room, risk_room, n_lines, exposure_arrays[0][-1])
         scratch, model, exposure, block_levels, block_loss, block_claims = _block_views(
             owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
         block_out = _unowned_outputs(out)
@@ -565,7 +579,7 @@ def _serial_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_r
     n_lines = line_loss.shape[1]
     occ_capacity = out[0].shape[0]
     risk_capacity = out[3].shape[0]
-    owned_scratch = _scratch(occ_room, hit_room, n_lines)
+    owned_scratch = _scratch(occ_room, hit_room, n_lines, exposure_arrays[0][-1])
     scratch, model, exposure, trial_levels, trial_loss, trial_claims = _block_views(
         owned_scratch, model_arrays, exposure_arrays, levels, line_loss, line_claims)
     views = _unowned_outputs(out)
@@ -576,10 +590,10 @@ def _serial_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_r
         if n_att < 0:
             line_loss[t, :] = 0.0
             line_claims[t, :] = 0
-            n_occ, n_risk = _count_trial(seed, trial, trial_levels[t], model, exposure)
-            occ_room = max(occ_room, n_occ)
-            hit_room = max(hit_room, n_risk)
-            owned_scratch = _scratch(occ_room, hit_room, n_lines)
+            occ_need, hit_need = _count_trial(seed, trial, trial_levels[t], model, exposure)[2:]
+            occ_room = max(occ_room, occ_need)
+            hit_room = max(hit_room, hit_need)
+            owned_scratch = _scratch(occ_room, hit_room, n_lines, exposure_arrays[0][-1])
             scratch = _unowned_scratch(owned_scratch)
             n_events, n_hits, n_att = _simulate_trial(seed, trial, trial_levels[t], model, exposure,
                                                       scratch, trial_loss[t], trial_claims[t])
@@ -646,13 +660,16 @@ def _simulate_in_parallel(seed, first, levels, model_arrays, exposure_arrays, oc
     region_risk_start = np.empty(n_trials, dtype=np.int64)
     n_occ = np.empty(n_trials, dtype=np.int64)
     n_risk = np.empty(n_trials, dtype=np.int64)
+    occ_need = np.empty(n_trials, dtype=np.int64)
+    hit_need = np.empty(n_trials, dtype=np.int64)
     _first_pass(seed, first, levels, model_arrays, exposure_arrays, occ_room, hit_room, region_occ, region_risk,
-                region, region_occ_start, region_risk_start, n_occ, n_risk, line_loss, line_claims)
+                region, region_occ_start, region_risk_start, n_occ, n_risk, occ_need, hit_need, line_loss,
+                line_claims)
     occ_offsets = _offsets(n_occ)
     trial_risk_offsets = _offsets(n_risk)
     out = _output_arrays(int(occ_offsets[-1]), int(trial_risk_offsets[-1]))
     _second_pass(seed, first, levels, model_arrays, exposure_arrays, region, region_occ_start, region_risk_start,
-                 occ_offsets, trial_risk_offsets, out, line_loss, line_claims)
+                 occ_need, hit_need, occ_offsets, trial_risk_offsets, out, line_loss, line_claims)
     return out, occ_offsets, trial_risk_offsets
 
 

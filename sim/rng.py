@@ -111,6 +111,23 @@ def next_uniform(s):
     return (float(bits >> np.uint64(12)) + 0.5) * _TO_UNIT, s
 
 
+@jit(inline="always")
+def next_below(s, n):
+    """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``, and the new state tuple: Lemire's
+    (2019) multiply-shift with rejection ("Fast random integer generation in an interval",
+    ACM TOMS 29(1)), exact."""
+    bits, s = next_bits(s)
+    m = (bits >> np.uint64(32)) * np.uint64(n)
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < np.uint64(n):
+        threshold = np.uint64((1 << 32) % n)    # 2**32 mod n: the low values that would bias the result
+        while low < threshold:
+            bits, s = next_bits(s)
+            m = (bits >> np.uint64(32)) * np.uint64(n)
+            low = m & np.uint64(0xFFFFFFFF)
+    return int(m >> np.uint64(32)), s
+
+
 @jit
 def next_uint64(state):
     """xoshiro256**: the next 64 random bits."""

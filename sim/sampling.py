@@ -233,14 +233,18 @@ def standard_gamma(state, shape):
     return g
 
 
+# Below this mean, Poisson draws are by inversion (about mean + 1 steps); from it, by PTRS.
+POISSON_INVERSION_BELOW = 10.0
+
+
 @jit(inline="always")
 def next_poisson(s, mean):
-    """Poisson by inversion: means here are small (events a year, claims a policy). ``(k, s)``."""
+    """Poisson: by inversion for small means (events a year), by :func:`_next_poisson_ptrs`
+    from ``POISSON_INVERSION_BELOW`` (claims of a whole line). Exact. ``(k, s)``."""
     if mean <= 0.0:
         return 0, s
-    if mean > 500.0:   # inversion would underflow exp(-mean); normal approximation is exact enough there
-        z, s = next_normal(s)
-        return max(0, int(mean + math.sqrt(mean) * z + 0.5)), s
+    if mean >= POISSON_INVERSION_BELOW:
+        return _next_poisson_ptrs(s, mean)
     u, s = next_uniform(s)
     probability = math.exp(-mean)
     cumulative = probability
@@ -250,6 +254,33 @@ def next_poisson(s, mean):
         probability *= mean / k
         cumulative += probability
     return k, s
+
+
+@jit
+def _next_poisson_ptrs(s, mean):
+    """Poisson for ``mean >= 10``: Hormann's (1993) transformed rejection with squeeze, PTRS
+    ("The transformed rejection method for generating Poisson random variables", Insurance:
+    Mathematics and Economics 12(1)), as NumPy's ``random_poisson_ptrs``. Exact, about 1.1
+    tries whatever the mean. ``(k, s)``."""
+    root = math.sqrt(mean)
+    log_mean = math.log(mean)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    inverse_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u, s = next_uniform(s)
+        v, s = next_uniform(s)
+        u -= 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + mean + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return int(k), s
+        if k < 0.0 or (us < 0.013 and v > us):
+            continue
+        if (math.log(v) + math.log(inverse_alpha) - math.log(a / (us * us) + b)
+                <= -mean + k * log_mean - math.lgamma(k + 1.0)):
+            return int(k), s
 
 
 @jit
@@ -373,113 +404,3 @@ def claim_probability(freq, level):
         return -math.expm1(-dispersion * math.log1p(mean / dispersion))
     # bernoulli: the level scales the probability, which cannot pass 1
     return min(mean, 1.0)
-
-
-@jit
-def zero_claim_probability(freq, level):
-    """P(N = 0) of a policy's claim count at risk level ``level`` (1 for bernoulli: unused there)."""
-    code = int(freq[0])
-    if code == d.BERNOULLI:
-        return 1.0
-    mean = freq[1] * level
-    if code == d.POISSON:
-        return math.exp(-mean)
-    dispersion = freq[2]
-    return math.exp(-dispersion * math.log1p(mean / dispersion))
-
-
-@jit
-def positive_claim_count(state, freq, level):
-    """Number of claims of a policy given that it has at least one (zero-truncated inversion)."""
-    return positive_claim_count_given(state, freq, level, zero_claim_probability(freq, level))
-
-
-@jit
-def positive_claim_count_given(state, freq, level, p_zero):
-    """:func:`positive_claim_count` with ``p_zero = zero_claim_probability(freq, level)`` computed
-    once by the caller. Draws and returns exactly what :func:`positive_claim_count` does."""
-    return positive_claim_count_params(state, int(freq[0]), freq[1] * level, freq[2], freq[4], p_zero)
-
-
-@jit
-def positive_claim_count_params(state, code, mean, dispersion, cap, p_zero):
-    """:func:`positive_claim_count_given` with scalars: the count's ``code``, its ``mean`` at the
-    trial's risk level, negbin ``dispersion``, the row's ``cap`` and ``p_zero`` (the engine
-    unpacks them once per line and trial)."""
-    k, s = next_positive_claim_count(state_tuple(state), code, mean, dispersion, cap, p_zero)
-    store_state(state, s)
-    return k
-
-
-@jit(inline="always")
-def next_positive_claim_count(s, code, mean, dispersion, cap, p_zero):
-    """:func:`positive_claim_count_params` on the state tuple: ``(k, s)``."""
-    if code == d.BERNOULLI:
-        return 1, s
-    ratio = mean / (dispersion + mean)     # negbin pmf recursion factor, besides (k + r) / (k + 1)
-    probability = p_zero
-    u, s = next_uniform(s)
-    target = u * (1.0 - probability)
-    cumulative = 0.0
-    k = 0
-    while True:
-        if code == d.POISSON:
-            probability *= mean / (k + 1)
-        else:
-            probability *= (k + dispersion) / (k + 1) * ratio
-        k += 1
-        previous = cumulative
-        cumulative += probability
-        # Stop once the sum no longer grows: for u near 1 the rounded target can exceed the
-        # rounded total, and waiting for the pmf to underflow returned absurd counts (or, for
-        # negbin with mean > dispersion, never ended at the smallest subnormal).
-        if cumulative >= target or cumulative == previous:
-            return min(k, int(min(cap, 2.0 ** 31))), s
-
-
-@jit
-def log_miss(probability):
-    """``log(1 - probability)``, the constant of :func:`next_hit_log`; 0 when ``probability <= 0``."""
-    if probability <= 0.0:
-        return 0.0
-    if probability >= 1.0:
-        return -math.inf
-    return math.log1p(-probability)
-
-
-@jit
-def next_hit_log(state, index, log_miss_probability):
-    """:func:`next_hit` with ``log1p(-probability)`` computed once by the caller (:func:`log_miss`).
-
-    Draws exactly what :func:`next_hit` draws and returns the same index:
-    a probability of 1 is ``-inf`` (every index), of 0 is ``0.0`` (none).
-    """
-    index, s = next_hit_after(state_tuple(state), index, log_miss_probability)
-    store_state(state, s)
-    return index
-
-
-@jit(inline="always")
-def next_hit_after(s, index, log_miss_probability):
-    """:func:`next_hit_log` on the state tuple: ``(the next index hit, s)``."""
-    if log_miss_probability == -math.inf:
-        return index + 1, s
-    if log_miss_probability == 0.0:
-        return 2 ** 62, s
-    # log(u) rather than a ziggurat exponential: measured faster here, inlined in the engine's loops.
-    u, s = next_uniform(s)
-    gap = math.floor(math.log(u) / log_miss_probability)
-    if gap > 2.0 ** 62:
-        return 2 ** 62, s
-    return index + 1 + int(gap), s
-
-
-@jit
-def next_hit(state, index, probability):
-    """The next index after ``index`` hit when each index is hit independently with ``probability``.
-
-    Geometric skipping: the work is proportional to the hits, not to the
-    policies, so 20,000 policies with 0.5% claim probability cost 100 draws.
-    May return a value past the caller's end; the caller stops there.
-    """
-    return next_hit_log(state, index, log_miss(probability))

@@ -20,13 +20,15 @@ import numpy as np
 from scipy import integrate, stats
 
 from sim.distributions import Distribution, make
-from sim.engine import LossModel, simulate_chunk
+from sim.engine import LossModel, _line_frequency_terms, simulate_chunk
 from sim.exposure import build_exposure
 from sim.jit import jit
 from sim.model import Catastrophe, Dependence, Line, Member, Pool, Scenario, Simulation
 from sim.occurrences import LossChunk
 from sim.rng import seed_state, uniform
-from sim.sampling import claim_probability, next_hit, poisson, positive_claim_count, sample
+from sim.claims import next_claim_points, next_hit_points, place_claims, place_hits
+from sim.rng import state_tuple
+from sim.sampling import poisson, sample
 
 Z = 4.0   # tolerance in standard errors
 
@@ -221,18 +223,42 @@ def draw_severity(seed, key, dist, n):
 
 
 @jit
-def draw_policy_claims(seed, key, freq, level, n):
-    """Claims of ``n`` policies drawn as the engine's model says: a claim with ``claim_probability``,
-    then the zero-truncated count ``positive_claim_count`` (one independent uniform per policy
-    decides whether it claims, instead of the engine's geometric skipping)."""
+def draw_policy_claims(seed, key, freq, level, policies, lines):
+    """Claim counts of ``lines`` lines of ``policies`` policies each, ``(lines, policies)``, drawn
+    as the engine draws a line's claims (:mod:`sim.claims`, with the engine's frequency terms
+    at risk level ``level``), each line from its own stream."""
+    code, mean, dispersion, cap = _line_frequency_terms(freq.reshape(1, -1), 0, level)
+    stamp = np.full(policies, -1, dtype=np.int64)
+    tally = np.zeros(policies, dtype=np.int64)
+    counts = np.zeros((lines, policies), dtype=np.int64)
     state = np.empty(4, dtype=np.uint64)
-    seed_state(state, seed, 99, 1, key)
-    probability = claim_probability(freq, level)
-    out = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        if uniform(state) < probability:
-            out[i] = positive_claim_count(state, freq, level)
-    return out
+    for line in range(lines):
+        seed_state(state, seed, 99, 1 + line, key)
+        s = state_tuple(state)
+        points, s = next_claim_points(s, code, mean, dispersion, policies)
+        out = np.empty(points, dtype=np.int64)
+        n_claims, s = place_claims(s, points, code, mean, dispersion, cap, 0, policies, out, 0, stamp, tally, line)
+        for k in range(n_claims):
+            counts[line, out[k]] += 1
+    return counts
+
+
+@jit
+def draw_hits(seed, probability, policies, draws):
+    """Which of ``policies`` policies each of ``draws`` events hits, ``(draws, policies)`` counts of
+    hits, drawn as the engine draws a catastrophe's hits on a line (:mod:`sim.claims`)."""
+    stamp = np.full(policies, -1, dtype=np.int64)
+    hits = np.zeros((draws, policies), dtype=np.int64)
+    state = np.empty(4, dtype=np.uint64)
+    seed_state(state, seed, 99, 2, 0)
+    s = state_tuple(state)
+    for draw in range(draws):
+        points, s = next_hit_points(s, probability, policies)
+        out = np.empty(points, dtype=np.int64)
+        n_hits, s = place_hits(s, points, probability, 0, policies, out, 0, stamp, draw)
+        for k in range(n_hits):
+            hits[draw, out[k]] += 1
+    return hits
 
 
 @jit
@@ -247,19 +273,6 @@ def draw_uniforms(seed, stream, trial, key, n):
 
 
 @jit
-def draw_gaps(seed, probability, n):
-    """``n`` successive ``next_hit`` positions starting before index 0."""
-    state = np.empty(4, dtype=np.uint64)
-    seed_state(state, seed, 99, 2, 0)
-    out = np.empty(n, dtype=np.int64)
-    index = -1
-    for i in range(n):
-        index = next_hit(state, index, probability)
-        out[i] = index
-    return out
-
-
-@jit
 def draw_poisson(seed, mean, n):
     """``n`` draws of the catastrophe-count sampler ``sim.sampling.poisson``."""
     state = np.empty(4, dtype=np.uint64)
@@ -268,12 +281,3 @@ def draw_poisson(seed, mean, n):
     for i in range(n):
         out[i] = poisson(state, mean)
     return out
-
-
-def largest_output_state() -> np.ndarray:
-    """A xoshiro256** state whose next output is 2^64 - 1 (so the next uniform is the largest one)."""
-    mask = (1 << 64) - 1
-    a = (mask * pow(9, -1, 1 << 64)) & mask          # rotl(s1 * 5, 7) * 9 = mask
-    b = ((a >> 7) | (a << 57)) & mask                # rotr(a, 7)
-    s1 = (b * pow(5, -1, 1 << 64)) & mask
-    return np.array([123, s1, 456, 789], dtype=np.uint64)

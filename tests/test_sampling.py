@@ -6,29 +6,28 @@
   seeded);
 - ``max`` caps draws: the capped mean/variance against numerical integration, and the mass at the
   cap against the survival function;
-- claims per policy as the engine draws them (claim with ``claim_probability``, then the
-  zero-truncated ``positive_claim_count``): mean, variance and the whole pmf against the
-  poisson / negbin / bernoulli closed forms, at risk level 1 and 1.7;
-- ``next_hit`` gaps are geometric; ``poisson`` (catastrophe counts) mean and variance;
-- the count inversion at the largest uniform returns a count the model allows, and terminates;
+- claims per policy as the engine draws a line's claims (:mod:`sim.claims`): mean, variance and
+  the whole pmf against the poisson / negbin / bernoulli closed forms, at risk level 1 and 1.7,
+  and the variance of the line's total (no dependence between its policies);
+- a catastrophe's hits (:mod:`sim.claims`): each policy hit with the share, at most once,
+  independently of the others;
+- ``poisson`` (catastrophe counts, and a line's claims by PTRS from mean 10): mean, variance and
+  the whole pmf;
 - ``sample_many`` (the engine's batches) gives exactly the draws of ``sample`` one at a time.
 """
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from engine_cases import (check, check_mean, check_variance, draw_gaps, draw_poisson, draw_policy_claims,
-                          draw_severity, largest_output_state, layer_moments, scipy_distribution)
+from engine_cases import (check, check_mean, check_variance, draw_hits, draw_poisson, draw_policy_claims,
+                          draw_severity, layer_moments, scipy_distribution)
 from sim.distributions import make
 from sim.rng import seed_state
-from sim.sampling import claim_probability, positive_claim_count, sample_many
+from sim.sampling import POISSON_INVERSION_BELOW, claim_probability, sample_many
 
 SEED = 777
 N = 200_000
@@ -150,13 +149,17 @@ def count_pmf(kind: str, mean: float, dispersion: float = 0.0):
 def test_claims_per_policy(label, level):
     kind, params = FREQUENCIES[label]
     freq = make(kind, params)
-    n = 400_000
-    counts = draw_policy_claims(SEED, list(FREQUENCIES).index(label), freq.as_array(), level, n)
+    policies, lines = 1000, 400
+    by_line = draw_policy_claims(SEED, list(FREQUENCIES).index(label), freq.as_array(), level, policies, lines)
+    counts = by_line.ravel()
+    n = counts.size
     mean = freq.p0 * level
     reference = count_pmf(kind, mean, freq.p1)
     assert claim_probability(freq.as_array(), level) == pytest.approx(reference.sf(0), rel=1e-12)
     check_mean(f"{label} level {level} claims", counts, reference.mean())
     check_variance(f"{label} level {level} claims", counts, reference.var())
+    # the policies of a line are independent: the line's total has policies x the variance
+    check_variance(f"{label} level {level} line total", by_line.sum(axis=1), policies * reference.var())
     # the whole pmf: chi-square over 0, 1, ..., with the tail from the last cell of >= 5 expected on pooled
     top = int(reference.isf(5.0 / n))
     expected = np.append(reference.pmf(np.arange(top)), reference.sf(top - 1)) * n
@@ -170,13 +173,13 @@ def test_claims_per_policy(label, level):
 def test_bernoulli_probability_capped_at_one():
     freq = make("bernoulli", {"p": 0.4})
     assert claim_probability(freq.as_array(), 3.0) == 1.0
-    counts = draw_policy_claims(SEED, 9, freq.as_array(), 3.0, 1000)
+    counts = draw_policy_claims(SEED, 9, freq.as_array(), 3.0, 1000, 2)
     assert np.all(counts == 1)
 
 
 def test_claim_count_max_caps_counts():
     freq = make("poisson", {"mean": 2.0, "max": 3})
-    counts = draw_policy_claims(SEED, 10, freq.as_array(), 1.0, N)
+    counts = draw_policy_claims(SEED, 10, freq.as_array(), 1.0, 1000, N // 1000).ravel()
     assert counts.max() == 3
     reference = stats.poisson(2.0)
     k = np.arange(3)
@@ -186,65 +189,39 @@ def test_claim_count_max_caps_counts():
     check_variance("poisson(2) capped at 3", counts, capped_second - capped_mean ** 2)
 
 
-@pytest.mark.parametrize("kind,params", [
-    ("poisson", {"mean": 0.02}),
-    ("negbin", {"mean": 0.3, "dispersion": 2.0}),
-])
-def test_count_inversion_at_the_largest_uniform(kind, params):
-    """The zero-truncated inversion must return a count the model allows even for the largest uniform.
-
-    Currently fails: the target ``u * (1 - P(N=0))`` with ``u`` at (or rounding to) 1 is not reached
-    by the rounded cumulative sum, so the loop runs until the pmf underflows to 0 and returns that
-    index (99 claims for poisson(0.02), 369 for negbin(0.3, 2)).
-    """
-    freq = make(kind, params)
-    reference = count_pmf(kind, freq.p0, freq.p1)
-    most = int(np.argmax(reference.logsf(np.arange(1000)) < math.log(1e-30)))   # P(N > most) < 1e-30
-    k = positive_claim_count(largest_output_state(), freq.as_array(), 1.0)
-    assert 1 <= k <= most, f"{kind}{params}: {k} claims for one policy; P(N > {most}) < 1e-30"
+# ---------------------------------------------------------------- a catastrophe's hits, and poisson
+@pytest.mark.parametrize("probability", [0.005, 0.3, 0.97])
+def test_hits_are_independent_with_the_share(probability):
+    policies = 200
+    hits = draw_hits(SEED, probability, policies, N // policies)
+    assert hits.max() <= 1                        # a policy is hit once at most
+    check_mean(f"hits p={probability}", hits.ravel(), probability)
+    # independent policies: the number hit is binomial(policies, p)
+    check_variance(f"hits p={probability} per event", hits.sum(axis=1), policies * probability * (1 - probability))
+    # every policy alike, the last one too
+    per_policy = hits.mean(axis=0)
+    assert abs(per_policy[-1] - probability) <= 4 * math.sqrt(probability * (1 - probability) / hits.shape[0])
 
 
-def test_count_inversion_terminates_when_mean_exceeds_dispersion():
-    """negbin with mean > dispersion: at the largest uniform the pmf recursion multiplies the smallest
-    subnormal by ``(k + r)/(k + 1) * m/(r + m) > 1/2``, which rounds back to the smallest subnormal, so
-    ``probability <= 0`` never holds and the loop never ends. Run in a subprocess with a timeout."""
-    code = (
-        "import sys; sys.path.insert(0, %r)\n"
-        "from engine_cases import largest_output_state\n"
-        "from sim.distributions import make\n"
-        "from sim.sampling import positive_claim_count\n"
-        "print(positive_claim_count(largest_output_state(), make('negbin', {'mean': 3.0, 'dispersion': 2.0}).as_array(), 1.0))\n"
-    ) % str(Path(__file__).parent)
-    try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("positive_claim_count(negbin mean 3, dispersion 2) at the largest uniform did not "
-                    "return within 30 s (infinite loop at the smallest subnormal)")
-    assert result.returncode == 0, result.stderr
-    assert 1 <= int(result.stdout.split()[-1]) <= 200
+def test_hit_edges():
+    assert np.all(draw_hits(SEED, 1.0, 50, 3) == 1)
+    assert np.all(draw_hits(SEED, 0.0, 50, 3) == 0)
 
 
-# ---------------------------------------------------------------- next_hit and poisson
-@pytest.mark.parametrize("probability", [0.005, 0.3])
-def test_next_hit_gaps_are_geometric(probability):
-    positions = draw_gaps(SEED, probability, N)
-    gaps = np.diff(np.concatenate([[-1], positions])) - 1      # misses between hits
-    q = 1.0 - probability
-    check_mean(f"next_hit p={probability} gap", gaps, q / probability)
-    check_variance(f"next_hit p={probability} gap", gaps, q / probability ** 2)
-    # P(gap = 0) = p: the first index after a hit is hit with the claim probability
-    check(f"next_hit p={probability} P(gap = 0)", float(np.mean(gaps == 0)), probability,
-          math.sqrt(probability * q / N))
-
-
-def test_next_hit_edges():
-    assert np.array_equal(draw_gaps(SEED, 1.0, 5), np.arange(5))
-    assert np.all(draw_gaps(SEED, 0.0, 3) >= 2 ** 62)
-
-
-@pytest.mark.parametrize("mean", [0.1, 2.5, 40.0, 800.0])
+@pytest.mark.parametrize("mean", [0.1, 2.5, 9.99, POISSON_INVERSION_BELOW, 40.0, 800.0, 1e6])
 def test_poisson_sampler(mean):
     x = draw_poisson(SEED, mean, N)
     assert x.min() >= 0
     check_mean(f"poisson({mean})", x, mean)
     check_variance(f"poisson({mean})", x, mean)
+    # the whole pmf (inversion below 10, PTRS from 10): chi-square over the cells with >= 5 expected
+    reference = stats.poisson(mean)
+    low, high = int(reference.ppf(5.0 / N)), int(reference.isf(5.0 / N))
+    cells = np.arange(low, high + 1)
+    expected = reference.pmf(cells) * N
+    expected[0] += reference.cdf(low - 1) * N
+    expected[-1] += reference.sf(high) * N
+    observed = np.bincount(np.clip(x, low, high) - low, minlength=len(cells))
+    chi2 = stats.chisquare(observed, expected * observed.sum() / expected.sum())
+    print(f"poisson({mean}): pmf chi-square {chi2.statistic:.1f} on {len(cells) - 1} df p {chi2.pvalue:.3g}")
+    assert chi2.pvalue > 1e-4
