@@ -38,9 +38,20 @@ def _cache_root() -> Path:
 numba.config.CACHE_DIR = str(_cache_root() / f"numba-{_source_fingerprint()}")
 
 
+def kernel_cache_folder() -> Path:
+    """Where numba caches this copy's kernels: a subfolder of the cache named, by numba, after
+    the package's own folder. Another copy of the same sources (a second checkout) shares the
+    cache's name but not this subfolder, and compiles its own kernels."""
+    try:
+        from numba.core.caching import _CacheLocator     # numba's naming; private, so guarded
+        return Path(numba.config.CACHE_DIR) / _CacheLocator.get_suitable_cache_subpath(__file__)
+    except (ImportError, AttributeError):
+        return Path(numba.config.CACHE_DIR)
+
+
 def cache_is_warm() -> bool:
-    """Whether this version's kernels were compiled and cached on this machine before."""
-    folder = Path(numba.config.CACHE_DIR)
+    """Whether this copy's kernels, in this version, were compiled and cached on this machine before."""
+    folder = kernel_cache_folder()
     return folder.is_dir() and any(folder.rglob("*.nbi"))
 
 jit = functools.partial(numba.njit, cache=True, nogil=True)

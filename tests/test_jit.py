@@ -1,4 +1,9 @@
 """The numba cache: keyed by the package's sources, and how the CLI knows it is cold."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numba
 import numpy as np
 import pytest
@@ -13,10 +18,26 @@ def test_cache_folder_is_named_after_the_package_sources():
 def test_cache_is_warm_only_once_kernels_are_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba-cache"))
     assert not jit.cache_is_warm()
-    (tmp_path / "numba-cache" / "sim").mkdir(parents=True)
+    folder = jit.kernel_cache_folder()
+    assert folder.parent == tmp_path / "numba-cache"
+    # another copy of the package (a second checkout) caching its kernels does not make ours warm
+    (tmp_path / "numba-cache" / "sim_another_copy").mkdir(parents=True)
+    (tmp_path / "numba-cache" / "sim_another_copy" / "engine._fill-1.py311.nbi").write_bytes(b"index")
     assert not jit.cache_is_warm()
-    (tmp_path / "numba-cache" / "sim" / "engine._fill-1.py311.nbi").write_bytes(b"index")
+    folder.mkdir(parents=True)
+    assert not jit.cache_is_warm()
+    (folder / "engine._fill-1.py311.nbi").write_bytes(b"index")
     assert jit.cache_is_warm()
+
+
+def test_the_kernel_cache_folder_is_where_numba_caches_this_package(tmp_path):
+    # run a cached kernel of the package in a fresh cache: its index lands in kernel_cache_folder()
+    code = ("import numpy as np, sim.rng as rng, sim.jit as jit; rng.uniform(np.ones(4, dtype=np.uint64)); "
+            "print(jit.kernel_cache_folder())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}, cwd=Path(__file__).parent.parent)
+    folder = Path(result.stdout.split()[-1])
+    assert folder.parent.parent == tmp_path and any(folder.glob("rng.*.nbi")), list(tmp_path.rglob("*"))
 
 
 @numba.njit
