@@ -204,13 +204,22 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if len(arguments.scenarios) < 2:
         raise UsageError("compare needs at least two scenario files")
     problems = []
+    seeds = {}
     for path in arguments.scenarios:       # every file's problems, before any simulation
         try:
-            print_notes(load(path).notes, sys.stderr)
+            scenario = load(path)
         except ScenarioError as error:
             problems.extend(error.problems)
+            continue
+        print_notes(scenario.notes, sys.stderr)
+        seeds[path] = scenario.simulation.seed
     if problems:
         raise ScenarioError(problems)
+    first = arguments.scenarios[0]
+    others = [f"{path} sets {seed}" for path, seed in seeds.items() if seed != seeds[first]]
+    if arguments.seed is None and others:
+        print(f"poolsim: note: every scenario runs on seed {seeds[first]}, the first one's, so that all see the "
+              f"same losses ({'; '.join(others)}); --seed chooses another", file=sys.stderr)
     from .compare import compare, output_folder
 
     output_folder(arguments.scenarios, arguments.out)      # a bad --out exits 2 before any simulation

@@ -1,6 +1,7 @@
 """The command line, run as a user runs it: `python -m sim ...` in a subprocess."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,25 @@ def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     assert result.returncode == 2
     assert "nope.toml: no such file" in result.stderr
     assert not (tmp_path / "cmp").exists()
+
+
+def test_compare_says_when_it_overrides_a_scenarios_own_seed(tiny_scenario_path, tmp_path, monkeypatch, capsys):
+    import sim.compare
+    text = tiny_scenario_path.read_text()
+    other = tmp_path / "other.toml"
+    other.write_text(re.sub(r"(?m)^seed = .*$", "seed = 99", text))
+    assert other.read_text() != text
+    seeds = []
+    monkeypatch.setattr(sim.compare, "compare", lambda paths, **options: seeds.append(options["seed"]))
+    assert cli.main(["compare", str(tiny_scenario_path), str(other), "--out", str(tmp_path / "cmp")]) == 0
+    error = capsys.readouterr().err
+    assert "runs on seed" in error and f"{other} sets 99" in error and seeds == [None]
+    # with --seed, or with the same seed, there is nothing to say
+    assert cli.main(["compare", str(tiny_scenario_path), str(other), "--seed", "5",
+                     "--out", str(tmp_path / "cmp")]) == 0
+    assert cli.main(["compare", str(tiny_scenario_path), str(tiny_scenario_path),
+                     "--out", str(tmp_path / "cmp")]) == 0
+    assert "runs on seed" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["run"], ["compare"], ["plot"]])
