@@ -44,6 +44,9 @@ REINSTATEMENT_BASES = ("amount", "amount_and_time")
 REALLOCATIONS = ("pro_rata", "lead")
 SEVERITY_DISTRIBUTIONS = tuple(kind for kind in PARAMETER_SETS if kind not in FREQUENCY_KINDS)
 
+# The results' name for the pool as a whole (sim.pool.parties): no member or reinsurer may take it.
+POOL_PARTY = "pool"
+
 INVALID = object()   # what a converter returns after reporting a problem
 
 
@@ -791,9 +794,22 @@ class Reader:
         if items is None:
             return None
         self.unique_names(items, "reinsurers", "reinsurer")
+        self.reserved_reinsurer_names(items)
         self.reinsurer_names = [item["name"] for item in items if isinstance(item.get("name"), str)]
         built = [self.reinsurer(item, f"reinsurers[{index}]") for index, item in enumerate(items)]
         return tuple(built) if all(built) else None
+
+    def reserved_reinsurer_names(self, items: list[dict]) -> None:
+        """Results name every party once: no reinsurer may be called "pool".
+
+        A reinsurer sharing a member's name is reported at the member (``party_names``),
+        which is read after the reinsurers.
+        """
+        for index, item in enumerate(items):
+            if item.get("name") == POOL_PARTY:
+                self.bad_value(f"reinsurers[{index}].name", item["name"],
+                               "is reserved for the pool as a whole in the results; "
+                               "choose another reinsurer name")
 
     def reinsurer(self, raw: dict, path: str) -> model.Reinsurer | None:
         before = len(self.problems)
@@ -940,7 +956,7 @@ class Reader:
         for index, item in enumerate(items):
             name = item.get("name")
             path = f"pool.members[{index}].name"
-            if name == "pool":
+            if name == POOL_PARTY:
                 self.bad_value(path, name, 'is reserved for the pool as a whole in the results; '
                                            'choose another member name')
             elif isinstance(name, str) and self.reinsurer_names and name in self.reinsurer_names:

@@ -253,6 +253,23 @@ def test_each_problem_is_reported_with_file_and_key_path(old, new, expected, tin
         assert substring in problems[0]
 
 
+@pytest.mark.parametrize("new_name, expected", [
+    ("pool", 'reinsurers[0].name = "pool" is reserved for the pool as a whole'),
+    ("Lead P&C", 'pool.members[0].name = "Lead P&C" is also the name of a reinsurer'),
+])
+def test_a_reinsurer_cannot_take_a_party_name_already_used(new_name, expected, tiny_scenario_text,
+                                                           write_scenario):
+    # the results name each party once: "pool" for the pool, then members, then reinsurers
+    text = tiny_scenario_text.replace('name = "China Re"', f'name = "{new_name}"').replace(
+        '"China Re" =', f'"{new_name}" =')
+    path = write_scenario(text, "renamed_reinsurer.toml")
+    problems = scenario.validate(path)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path}: {expected}")
+    with pytest.raises(ScenarioError):
+        scenario.load(path)
+
+
 def test_the_largest_seed_is_valid(tiny_scenario_text, write_scenario):
     path = write_scenario(tiny_scenario_text.replace(SEED, "seed = 18446744073709551615"))
     assert scenario.load(path).simulation.seed == 2**64 - 1
