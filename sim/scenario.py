@@ -121,7 +121,9 @@ def _read_toml(path: Path, display: str, problems: list[str]) -> dict | None:
         problems.append(f"{display}: cannot be read: {error.strerror or error}")
         return None
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: Windows Notepad starts a UTF-8 file with a byte-order mark, which TOML
+        # does not allow; it says nothing about the content, so it is dropped.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         problems.append(f"{display}: is not UTF-8 text (bad byte at offset {error.start}); "
                         "scenario files are TOML, which must be UTF-8")

@@ -364,6 +364,17 @@ def test_file_that_is_not_utf8(tmp_path):
     assert "is not UTF-8 text" in scenario.validate(path)[0]
 
 
+def test_utf8_with_a_byte_order_mark_is_read(tiny_scenario_text, tmp_path):
+    # Windows Notepad saves UTF-8 with a BOM; the scenario and its base are both read
+    bom = "\ufeff".encode("utf-8")
+    (tmp_path / "tiny.toml").write_bytes(bom + tiny_scenario_text.encode("utf-8"))
+    child = tmp_path / "child.toml"
+    child.write_bytes(bom + 'base = "tiny.toml"\nname = "子情景"\n'.encode("utf-8"))
+    assert scenario.validate(tmp_path / "tiny.toml") == []
+    loaded = scenario.load(child)
+    assert loaded.name == "子情景" and loaded.pool.lead.name == "Lead P&C"
+
+
 # ---------------------------------------------------------------- base inheritance
 def test_base_override_replaces_the_whole_table(tiny_scenario_path, write_scenario, tmp_path):
     (tmp_path / "tiny.toml").write_text(tiny_scenario_path.read_text(encoding="utf-8"), encoding="utf-8")
