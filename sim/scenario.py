@@ -417,7 +417,19 @@ def _convert_frequency(reader: "Reader", path: str, value: Any) -> Any:
         reader.bad_value(path, value, 'must be a table such as { dist = "poisson", mean = 0.03 }; '
                                       "claim counts are poisson, negbin or bernoulli")
         return INVALID
-    return _distribution_table(reader, path, value, FREQUENCY_KINDS)
+    result = _distribution_table(reader, path, value, FREQUENCY_KINDS)
+    if result is not INVALID and "max" in value and not _is_claim_count_cap(value["max"]):
+        # a count below the cap is floored to it: max = 0.2 would mean no claims at all,
+        # max = 1.5 one claim; refuse both rather than change the model silently
+        reader.bad_value(f"{path}.max", value["max"],
+                         "must be a whole number >= 1: on a frequency, max caps each policy's "
+                         "claim count in a year (max = 1: at most one claim a policy a year)")
+        return INVALID
+    return result
+
+
+def _is_claim_count_cap(value: Any) -> bool:
+    return _is_number(value) and value >= 1 and float(value).is_integer()
 
 
 def _distribution_table(reader: "Reader", path: str, table: dict, kinds: tuple[str, ...]) -> Any:

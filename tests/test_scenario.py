@@ -184,6 +184,10 @@ CASES = [
     (AI_FREQUENCY, "frequency = 0.05", ["lines[0].frequency = 0.05 must be a table such as"]),
     (AI_FREQUENCY, 'frequency = { dist = "bernoulli", p = 1.5 }', ["lines[0].frequency.p = 1.5 must be within [0, 1]"]),
     (AI_FREQUENCY, 'frequency = { mean = 0.05 }', ["lines[0].frequency.dist is missing"]),
+    (AI_FREQUENCY, 'frequency = { dist = "poisson", mean = 0.05, max = 0.2 }',
+     ["lines[0].frequency.max = 0.2 must be a whole number >= 1", "caps each policy's claim count in a year"]),
+    (AI_FREQUENCY, 'frequency = { dist = "negbin", mean = 0.05, dispersion = 2, max = 1.5 }',
+     ["lines[0].frequency.max = 1.5 must be a whole number >= 1"]),
     (AI_SEVERITY, 'severity = { dist = "poisson", mean = 3 }',
      ['lines[0].severity.dist = "poisson"', "for claim counts only"]),
     (AI_SEVERITY, 'severity = { dist = "lognormal", median = 2e5 }',
@@ -268,6 +272,11 @@ def test_a_reinsurer_cannot_take_a_party_name_already_used(new_name, expected, t
     assert problems[0].startswith(f"{path}: {expected}")
     with pytest.raises(ScenarioError):
         scenario.load(path)
+
+
+def test_a_whole_claim_count_cap_is_valid(tiny_scenario_text, write_scenario):
+    text = tiny_scenario_text.replace(AI_FREQUENCY, 'frequency = { dist = "poisson", mean = 0.05, max = 2 }')
+    assert scenario.load(write_scenario(text)).lines[0].frequency.cap == 2
 
 
 def test_the_largest_seed_is_valid(tiny_scenario_text, write_scenario):
