@@ -326,7 +326,9 @@ def _line_names_kind() -> Kind:
         if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
             reader.bad_value(path, value, 'must be a non-empty list of line names, e.g. ["ai_liability"]')
             return INVALID
-        ok = all(reader.check_line_name(f"{path}[{index}]", name) for index, name in enumerate(value))
+        # a list, not a generator: all() would stop at the first unknown name and hide the others
+        known = [reader.check_line_name(f"{path}[{index}]", name) for index, name in enumerate(value)]
+        ok = all(known)
         if len(set(value)) != len(value):
             reader.bad_value(path, value, "names a line twice; list each line once")
             ok = False

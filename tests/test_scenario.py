@@ -274,6 +274,16 @@ def test_a_reinsurer_cannot_take_a_party_name_already_used(new_name, expected, t
         scenario.load(path)
 
 
+@pytest.mark.parametrize("old", ['lines = ["ai_liability", "robot_liability"]', 'lines = ["ai_liability"]'])
+def test_every_unknown_line_of_a_list_is_reported(old, tiny_scenario_text, write_scenario):
+    # the catastrophe's lines, then the cat XL's
+    text = tiny_scenario_text.replace(old, 'lines = ["x", "ai_liability", "y"]', 1)
+    problems = scenario.validate(write_scenario(text))
+    assert len(problems) == 2, problems
+    assert '[0] = "x" is not a line of this scenario' in problems[0]
+    assert '[2] = "y" is not a line of this scenario' in problems[1]
+
+
 def test_a_whole_claim_count_cap_is_valid(tiny_scenario_text, write_scenario):
     text = tiny_scenario_text.replace(AI_FREQUENCY, 'frequency = { dist = "poisson", mean = 0.05, max = 2 }')
     assert scenario.load(write_scenario(text)).lines[0].frequency.cap == 2
