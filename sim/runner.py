@@ -230,7 +230,8 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     years = scenario.simulation.years
     prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario, progress=progress)
     n_trials = scenario.simulation.trials
-    if progress and years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
+    # Whatever `progress` says: this is about the figures, not about how the run is going.
+    if years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
         _stage(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are uncertain "
                f"beyond their standard errors: it rests on the 99.5% quantile of this run's own trials. "
                f"Use {FEW_TRIALS_FOR_SOLVENCY:,} or more for solvency figures.")
