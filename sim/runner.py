@@ -24,7 +24,7 @@ from . import __version__
 from .engine import LossModel, expected_risk_losses
 from .engine import simulate_chunk as simulate_losses
 from .dynamics import DynamicsPrepared, prepare_dynamics, simulate_paths
-from .errors import ScenarioError
+from .errors import ScenarioError, UsageError
 from .exposure import build_exposure
 from .memory import keep_freed_memory, release_freed_memory
 from .model import Scenario
@@ -222,7 +222,9 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         check_replaceable(out)      # a bad --out found now, not after minutes of simulation
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise ScenarioError([f"--threads = {threads} must be within [1, {numba.config.NUMBA_NUM_THREADS}]"])
+            # a bad argument, not a bad scenario: the command line says so with its "poolsim:" prefix
+            raise UsageError(f"--threads = {threads} must be within [1, {numba.config.NUMBA_NUM_THREADS}] "
+                             "(the cores of this machine)")
         numba.set_num_threads(threads)
     if chunk_trials is not None and chunk_trials < 1:
         raise ScenarioError([f"--chunk-trials = {chunk_trials} must be a whole number >= 1"])

@@ -193,6 +193,19 @@ def test_unreachable_scheduler_exits_2(tiny_scenario_path, tmp_path, monkeypatch
     assert "internal error" not in error and not (tmp_path / "out").exists()
 
 
+def test_more_threads_than_cores_exits_2_with_the_poolsim_prefix(tiny_scenario_path, tmp_path, capsys):
+    import numba
+
+    too_many = numba.config.NUMBA_NUM_THREADS + 3
+    status = cli.main(["run", str(tiny_scenario_path), "--threads", str(too_many),
+                       "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"poolsim: --threads = {too_many} must be within "
+                            f"[1, {numba.config.NUMBA_NUM_THREADS}]"), error
+    assert not (tmp_path / "out").exists()
+
+
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     result = poolsim("compare", tiny_scenario_path, tmp_path / "nope.toml", "--out", tmp_path / "cmp")
     assert result.returncode == 2
