@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(parser, argv)     # exits 2 with a usage message on bad arguments
     logging.basicConfig(level=logging.DEBUG if arguments.debug else logging.WARNING,
                         format="poolsim: %(levelname)s: %(message)s")
+    if not arguments.debug:
+        quiet_dask_logs()
     try:
         return arguments.command(arguments)
     except ScenarioError as error:
@@ -57,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"poolsim: internal error: {type(error).__name__}: {error} "
               "(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def quiet_dask_logs() -> None:
+    """Dask's ``distributed`` loggers (and their children) at WARNING.
+
+    A local cluster logs some forty INFO lines ("Start Nanny at", its dashboard,
+    each worker's memory), which would reach stderr through our root handler.
+    ``distributed`` sets its loggers' levels from dask's config when it is first
+    imported, which would undo a level set here: so the config says "warning"
+    too, through the environment, which the worker processes also read. A user's
+    own DASK_LOGGING__DISTRIBUTED is kept.
+    """
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+    logging.getLogger("distributed").setLevel(logging.WARNING)   # if it is already imported
 
 
 # ---------------------------------------------------------------- arguments

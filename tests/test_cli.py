@@ -1,6 +1,8 @@
 """The command line, run as a user runs it: `python -m sim ...` in a subprocess."""
 from __future__ import annotations
 
+import logging
+import os
 import re
 import subprocess
 import sys
@@ -204,6 +206,32 @@ def test_more_threads_than_cores_exits_2_with_the_poolsim_prefix(tiny_scenario_p
     assert error.startswith(f"poolsim: --threads = {too_many} must be within "
                             f"[1, {numba.config.NUMBA_NUM_THREADS}]"), error
     assert not (tmp_path / "out").exists()
+
+
+def test_dask_logs_are_quiet_unless_debug(tiny_scenario_path):
+    # distributed sets its loggers' levels when first imported: the level must hold after that
+    pytest.importorskip("dask.distributed")
+    script = ("import logging, sys\nfrom sim import cli\ncli.main(sys.argv[1:])\nimport distributed\n"
+              "print(logging.getLogger('distributed').getEffectiveLevel(), "
+              "logging.getLogger('distributed.nanny').getEffectiveLevel())")
+    levels = {}
+    for options in ([], ["--debug"]):
+        result = subprocess.run([sys.executable, "-c", script, *options, "validate", str(tiny_scenario_path)],
+                                cwd=REPOSITORY, capture_output=True, text=True, timeout=120,
+                                env={key: value for key, value in os.environ.items()
+                                     if not key.startswith("DASK_")})
+        assert result.returncode == 0, result.stderr
+        levels[bool(options)] = result.stdout.splitlines()[-1].split()
+    assert levels[False] == [str(logging.WARNING)] * 2
+    assert levels[True] == [str(logging.INFO)] * 2
+
+
+def test_a_run_on_local_dask_workers_does_not_flood_stderr(tiny_scenario_path, tmp_path):
+    pytest.importorskip("dask.distributed")
+    result = poolsim("run", tiny_scenario_path, "--trials", "200", "--workers", "2", "--out", tmp_path / "out",
+                     "--no-plots", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "INFO" not in result.stderr and "Nanny" not in result.stderr, result.stderr
 
 
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
