@@ -47,6 +47,15 @@ LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
 FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", RUN_RECORD)
 PLOTS_FOLDER = "plots"
+# The columns Results.read needs of each saved table: the contract's, which the plots use.
+READ_COLUMNS = {
+    "summary.csv": ("party", "kind", "role"),
+    "trials.parquet": ("trial", "year", "party", "share", "gross_loss", "ceded_loss", "default_loss",
+                       "net_loss", "gross_premium", "ceded_premium", "reinstatement_premium", "commission",
+                       "capital_end", "solvency_ratio"),
+    "ep.csv": ("party", "basis", "metric", "return_period", "loss"),
+}
+REWRITE_HINT = "run poolsim run again to write the folder anew"
 
 
 def package_version() -> str:
@@ -194,25 +203,37 @@ class Results:
 
     @classmethod
     def read(cls, folder: str | os.PathLike) -> "Results":
-        """Load a results folder written by :meth:`write`."""
+        """Load a results folder written by :meth:`write`.
+
+        Raises UsageError naming the file when one is missing, cannot be read, or
+        lacks the columns that the plots and the contract rely on.
+        """
         folder = Path(folder)
-        run_info = json.loads((folder / RUN_RECORD).read_text())
+        run_info = _read_file(folder / RUN_RECORD, lambda path: json.loads(path.read_text(encoding="utf-8")))
+        if not isinstance(run_info, dict):
+            raise UsageError(f"{folder / RUN_RECORD}: is not the record of a run (a JSON object); "
+                             f"{REWRITE_HINT}")
         # Party names such as "NA" must stay strings; only empty fields are missing values.
         csv_options = dict(keep_default_na=False, na_values=[""])
-        summary = pd.read_csv(folder / "summary.csv", **csv_options)
+
+        def read_csv(path: Path) -> pd.DataFrame:
+            return pd.read_csv(path, **csv_options)
+
+        summary = _read_table(folder / "summary.csv", read_csv, READ_COLUMNS["summary.csv"])
         summary["role"] = summary["role"].fillna("").astype(str)
         summary["party"] = summary["party"].astype(str)
         allocation_path = folder / "allocation.csv"
-        allocation = (pd.read_csv(allocation_path, **csv_options) if allocation_path.exists()
+        # allocation.csv came after the first results folders: an older one has none
+        allocation = (_read_table(allocation_path, read_csv, ()) if allocation_path.exists()
                       else pd.DataFrame(columns=["basis", "component_kind", "component", "contribution",
                                                  "share_of_tvar"]))
         return cls(
             name=str(run_info.get("scenario", folder.name)),
             run_info=run_info,
-            trials=pd.read_parquet(folder / "trials.parquet"),
-            line_losses=pd.read_parquet(folder / "line_losses.parquet"),
+            trials=_read_table(folder / "trials.parquet", pd.read_parquet, READ_COLUMNS["trials.parquet"]),
+            line_losses=_read_table(folder / "line_losses.parquet", pd.read_parquet, LINE_COLUMNS),
             summary=summary,
-            ep=pd.read_csv(folder / "ep.csv", **csv_options),
+            ep=_read_table(folder / "ep.csv", read_csv, READ_COLUMNS["ep.csv"]),
             allocation=allocation,
             currency=str(run_info.get("currency", "CNY")),
             folder=folder,
@@ -235,6 +256,27 @@ class Results:
     def plot_who_pays(self, path: str | os.PathLike | None = None):
         from . import plots
         return plots.save(plots.plot_who_pays(self), path)
+
+
+def _read_file(path: Path, read):
+    """``read(path)``; a missing or unreadable file is a UsageError naming it."""
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: is missing, so the results folder is incomplete; {REWRITE_HINT}") from None
+    except (OSError, ValueError) as error:   # pandas, pyarrow and json report bad content as ValueError
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"{path}: cannot be read ({reason}); {REWRITE_HINT}") from None
+
+
+def _read_table(path: Path, read, columns) -> pd.DataFrame:
+    """A saved table, with at least ``columns``; UsageError naming the file otherwise."""
+    table = _read_file(path, read)
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise UsageError(f"{path}: is not a table poolsim wrote: it has no column {', '.join(missing)}; "
+                         f"{REWRITE_HINT}")
+    return table
 
 
 def current_umask() -> int:

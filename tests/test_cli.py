@@ -234,6 +234,40 @@ def test_a_run_on_local_dask_workers_does_not_flood_stderr(tiny_scenario_path, t
     assert "INFO" not in result.stderr and "Nanny" not in result.stderr, result.stderr
 
 
+@pytest.fixture(scope="module")
+def saved_results(tmp_path_factory):
+    from sim.results import build_results
+    from synthetic_results import make_run
+
+    return build_results(*make_run(n_trials=300)).write(tmp_path_factory.mktemp("saved") / "run", plots=False)
+
+
+@pytest.mark.parametrize("file, damage, expected", [
+    ("trials.parquet", None, "is missing, so the results folder is incomplete"),
+    ("summary.csv", "not,a,summary\n1,2,3\n", "is not a table poolsim wrote: it has no column party, kind, role"),
+    ("summary.csv", b"\xff\xfe\x00junk", "cannot be read ("),
+    ("trials.parquet", "junk", "cannot be read ("),
+    ("ep.csv", "", "cannot be read ("),
+    ("run.json", "{ not json", "cannot be read ("),
+])
+def test_plot_on_a_damaged_results_folder_exits_2_naming_the_file(file, damage, expected, saved_results,
+                                                                  tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(saved_results, folder)
+    if damage is None:
+        (folder / file).unlink()
+    elif isinstance(damage, bytes):
+        (folder / file).write_bytes(damage)
+    else:
+        (folder / file).write_text(damage)
+    assert cli.main(["plot", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"poolsim: {folder / file}: {expected}"), error
+    assert "run poolsim run again" in error and "internal error" not in error
+
+
 def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     result = poolsim("compare", tiny_scenario_path, tmp_path / "nope.toml", "--out", tmp_path / "cmp")
     assert result.returncode == 2
