@@ -93,8 +93,13 @@ def _title(results: "Results", what: str) -> str:
     n_trials = results.n_trials
     years = results.years
     if years > 1:
-        return f"{results.name}\n{what}\n{n_trials:,} simulated paths of {years} years"
-    return f"{results.name}\n{what}\n{n_trials:,} simulated years"
+        return f"{results.name}\n{what}\n{_count(n_trials, 'simulated path')} of {years} years"
+    return f"{results.name}\n{what}\n{_count(n_trials, 'simulated year')}"
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 simulated year``, ``2,000 simulated years``."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _new_figure(width: float, height: float) -> Figure:

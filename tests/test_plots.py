@@ -81,3 +81,14 @@ def test_twenty_members_plot_without_warnings(tmp_path):
     assert len(labels) == 21 and labels[0] == "Lead P&C"
     assert figure.get_size_inches()[1] >= 0.4 * 21       # a row of height for every member
     assert (folder / "plots" / "solvency.png").read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("n_trials, years, expected", [
+    (1, 1, "1 simulated year"), (2000, 1, "2,000 simulated years"),
+    (1, 5, "1 simulated path of 5 years"), (300, 5, "300 simulated paths of 5 years"),
+])
+def test_titles_count_trials_in_the_singular_for_one(n_trials, years, expected):
+    from types import SimpleNamespace
+
+    results = SimpleNamespace(name="tiny pool", n_trials=n_trials, years=years)
+    assert plots._title(results, "Solvency").splitlines() == ["tiny pool", "Solvency", expected]
