@@ -47,6 +47,8 @@ THRESHOLDS = (  # (ratio in %, label, colour, line style)
     (120.0, "120% regulator's watch list", "#e67e22", "--"),
 )
 GROSS_COLOUR, NET_COLOUR = "#1f77b4", "#ff7f0e"
+# Beside a member without a solvency ratio in any trial (see plot_solvency).
+NO_RATIO_LABEL = "no minimum capital (ratio not defined)"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -163,7 +165,9 @@ def plot_solvency(results: "Results") -> Figure:
     rows.append(("Pool (members together)", names.index(results.names_of("pool")[0])))
     stats = [box_statistics(ratio[:, column], label) for label, column in rows]
     below = [np.mean(ratio[:, column] < 100.0) for _, column in rows]
-    # A member holding no risk in any trial (share 0, or run off after leaving the pool) has no ratio.
+    # A member whose minimum capital is 0 in every trial has no ratio: it holds no risk (share 0,
+    # or run off after leaving the pool), or it does but its lines have no premium, on which the
+    # C-ROSS premium risk charge is set. "No risk held" would be wrong in the second case.
     applicable = [bool(np.isfinite(ratio[:, column]).any()) for _, column in rows]
 
     figure = _new_figure(10.0, 2.6 + 0.42 * len(rows))
@@ -176,7 +180,7 @@ def plot_solvency(results: "Results") -> Figure:
     for value, label, colour, style in THRESHOLDS:
         axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
     for position, probability, has_ratio in zip(positions, below, applicable):
-        text = f"P(<100%) {probability:.2%}" if has_ratio else "no risk held"
+        text = f"P(<100%) {probability:.2%}" if has_ratio else NO_RATIO_LABEL
         axes.annotate(text, xy=(1.0, position), xycoords=("axes fraction", "data"),
                       xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     low, high = _whisker_range(stats, 90.0, 130.0)

@@ -92,3 +92,15 @@ def test_titles_count_trials_in_the_singular_for_one(n_trials, years, expected):
 
     results = SimpleNamespace(name="tiny pool", n_trials=n_trials, years=years)
     assert plots._title(results, "Solvency").splitlines() == ["tiny pool", "Solvency", expected]
+
+
+def test_a_member_without_minimum_capital_is_not_said_to_hold_no_risk(tmp_path):
+    # premium_rate = 0: the member carries losses, but its C-ROSS minimum capital is 0 and its ratio NaN
+    results = build_results(*make_run(n_trials=500))
+    follower = results.names_of("member")[1]
+    trials = results.trials
+    trials.loc[trials["party"] == follower, ["minimum_capital", "solvency_ratio"]] = [0.0, np.nan]
+    assert (trials.loc[trials["party"] == follower, "gross_loss"] > 0).any()
+    texts = [text.get_text() for text in results.plot_solvency().axes[0].texts]
+    assert texts.count("no minimum capital (ratio not defined)") == 1
+    assert "no risk held" not in texts
