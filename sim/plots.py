@@ -132,6 +132,16 @@ def _return_period_axis(axes) -> None:
 
 # How a solvency regime of the scenario is written in a title.
 REGIME_NAMES = {"c-ross": "C-ROSS II", "var": "99.5% VaR"}
+# Each regime's words for its ratio (the x-axis label) and its threshold lines. The 120% watch
+# list is C-ROSS's; under the Solvency II style "var" regime the line is the SCR alone.
+SOLVENCY_AXIS_LABELS = {
+    "c-ross": "Comprehensive solvency ratio at year end (% of minimum capital)",
+    "var": "Solvency ratio at year end (own funds / SCR, %; SCR = 99.5% VaR of the net result)",
+}
+SOLVENCY_THRESHOLDS = {
+    "c-ross": THRESHOLDS,
+    "var": ((100.0, "100% of the SCR (regulatory minimum)", "#c0392b", "-"),),
+}
 
 
 def _whisker_range(stats: list[dict], low: float, high: float) -> tuple[float, float]:
@@ -157,8 +167,20 @@ def _box_legend_handles() -> list:
 
 
 # --------------------------------------------------------------------------- solvency
+def _regime(results: "Results") -> str:
+    """The run's solvency regime; C-ROSS for a folder written before run.json recorded it."""
+    regime = results.run_info.get("regime", "c-ross")
+    return regime if regime in SOLVENCY_AXIS_LABELS else "c-ross"
+
+
+def _common_regime(runs: Sequence["Results"]) -> str | None:
+    """The regime of every run, or None when they differ."""
+    regimes = {_regime(results) for results in runs}
+    return regimes.pop() if len(regimes) == 1 else None
+
+
 def plot_solvency(results: "Results") -> Figure:
-    """Each member's (and the pool's) year-end comprehensive solvency ratio, with thresholds."""
+    """Each member's (and the pool's) year-end solvency ratio, with the regime's thresholds."""
     ratio = results.party_matrix("solvency_ratio") * 100.0
     names = results.party_names
     rows = [(name, names.index(name)) for name in results.names_of("member")]
@@ -177,7 +199,8 @@ def plot_solvency(results: "Results") -> Figure:
              boxprops={"facecolor": "#d6e4f0"}, medianprops={"color": "black"},
              meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
                         "markersize": 4})
-    for value, label, colour, style in THRESHOLDS:
+    regime = _regime(results)
+    for value, label, colour, style in SOLVENCY_THRESHOLDS[regime]:
         axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
     for position, probability, has_ratio in zip(positions, below, applicable):
         text = f"P(<100%) {probability:.2%}" if has_ratio else NO_RATIO_LABEL
@@ -191,10 +214,8 @@ def plot_solvency(results: "Results") -> Figure:
         axes.set_xlim(low - margin, high + margin)
     _percent_axis(axes.xaxis)
     axes.set_yticks(positions, [label for label, _ in rows])
-    axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
-    regime = results.run_info.get("regime", "c-ross")
-    regime = REGIME_NAMES.get(regime, regime)
-    axes.set_title(_title(results, f"Solvency ratio by member, {regime} minimum capital"))
+    axes.set_xlabel(SOLVENCY_AXIS_LABELS[regime])
+    axes.set_title(_title(results, f"Solvency ratio by member, {REGIME_NAMES[regime]} minimum capital"))
     axes.grid(axis="x", alpha=0.3)
     handles, _ = axes.get_legend_handles_labels()
     # Below the axes: the right margin holds each row's probability of falling below 100%.
@@ -399,13 +420,17 @@ def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> F
                  meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black",
                             "markersize": 3})
         low, high = _whisker_range(stats, low, high)
-    for value, label, colour, style in THRESHOLDS:
+    regime = _common_regime(runs)
+    # structures under different regimes: the minimum alone, which both have, and neutral words
+    thresholds = SOLVENCY_THRESHOLDS[regime] if regime else THRESHOLDS[:1]
+    for value, label, colour, style in thresholds:
         axes.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=label)
     if high / max(low, 1.0) > 15.0:
         axes.set_xscale("log")
     _percent_axis(axes.xaxis)
     axes.set_yticks(centres, rows)
-    axes.set_xlabel("Comprehensive solvency ratio at year end (% of minimum capital)")
+    axes.set_xlabel(SOLVENCY_AXIS_LABELS[regime] if regime else
+                    "Solvency ratio at year end (% of each structure's minimum capital)")
     axes.set_title("Solvency ratio by member across structures\n" + _wrapped_labels(labels))
     axes.grid(axis="x", alpha=0.3)
     handles = [Patch(facecolor=colour, alpha=0.6, label=label) for label, colour in zip(labels, colours)]

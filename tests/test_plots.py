@@ -104,3 +104,19 @@ def test_a_member_without_minimum_capital_is_not_said_to_hold_no_risk(tmp_path):
     texts = [text.get_text() for text in results.plot_solvency().axes[0].texts]
     assert texts.count("no minimum capital (ratio not defined)") == 1
     assert "no risk held" not in texts
+
+
+@pytest.mark.parametrize("regime", ["c-ross", "var"])
+def test_solvency_plot_uses_the_words_of_its_regime(regime):
+    results = build_results(*make_run(n_trials=500, regime=regime))
+    assert results.run_info["regime"] == regime
+    figure = results.plot_solvency()
+    axes = figure.axes[0]
+    lines = [line.get_label() for line in axes.get_lines() if not line.get_label().startswith("_")]
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    if regime == "var":
+        assert "SCR" in axes.get_xlabel() and "Comprehensive" not in axes.get_xlabel()
+        assert not [label for label in lines + legend if "watch list" in label or "120%" in label]
+    else:
+        assert axes.get_xlabel().startswith("Comprehensive solvency ratio")
+        assert "120% regulator's watch list" in lines and "120% regulator's watch list" in legend
