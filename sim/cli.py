@@ -293,7 +293,7 @@ def format_summary(summary) -> str:
         ratios.columns = [f"year {int(year)}" for year in ratios.columns]
         ratios = ratios.apply(lambda column: column.map(lambda value: _format(value, "{:.1%}")))
         return (f"{horizon}\n\nmean solvency ratio by year\n"
-                f"{ratios.rename_axis(None).to_string()}")
+                f"{_table_text(ratios.rename_axis(None))}")
     return _format_table(summary, SUMMARY_COLUMNS)
 
 
@@ -309,7 +309,19 @@ def _format_table(summary, wanted) -> str:
             table[column] = table[column].map(lambda value: _format(value, "{:.1%}"))
         else:
             table[column] = table[column].map(lambda value: _format(value, "{:,.0f}"))
-    return table.to_string(index=False)
+    return _table_text(table, index=False)
+
+
+def _table_text(table, **options) -> str:
+    """``table.to_string`` with columns aligned on a terminal when names are Chinese.
+
+    A Chinese character takes two columns of a terminal; pandas counts it as one
+    unless told to measure East Asian widths.
+    """
+    import pandas as pd
+
+    with pd.option_context("display.unicode.east_asian_width", True):
+        return table.to_string(**options)
 
 
 def _format(value, pattern: str) -> str:

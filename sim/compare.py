@@ -157,8 +157,9 @@ def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder
     names = [results.name for results in runs]
     # Scenario names label the plots; two scenarios of the same name would be told apart by folder only.
     labels = [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
-    return [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
-            plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]
+    with plots.legible_text():
+        return [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
+                plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]
 
 
 def redraw_plots(folder: str | os.PathLike) -> list[Path]:

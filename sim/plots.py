@@ -23,7 +23,11 @@ and the four plots above show the last year.
 from __future__ import annotations
 
 import os
+import re
+import sys
+import unicodedata
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -51,12 +55,73 @@ GROSS_COLOUR, NET_COLOUR = "#1f77b4", "#ff7f0e"
 NO_RATIO_LABEL = "no minimum capital (ratio not defined)"
 
 
+# Families that draw Chinese characters, most wanted first; those installed go ahead of
+# matplotlib's sans-serif list (DejaVu Sans has no CJK glyph), so that Chinese scenario,
+# member and line names are legible. Latin text is then drawn in the CJK family too.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+)
+# matplotlib's warning for each character no font of the list has: "Glyph 20013 (...) missing from font(s) ..."
+MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
+
+
 # --------------------------------------------------------------------------- helpers
 def save(figure: Figure, path: str | os.PathLike | None) -> Figure:
     """Save ``figure`` as PNG at ``path`` (when given); return the figure."""
     if path is not None:
-        figure.savefig(Path(path), dpi=DPI, format="png")
+        with legible_text():
+            figure.savefig(Path(path), dpi=DPI, format="png")
     return figure
+
+
+def installed_cjk_families() -> list[str]:
+    """The families of :data:`CJK_FAMILIES` that matplotlib finds on this machine."""
+    from matplotlib import font_manager
+
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return [family for family in CJK_FAMILIES if family in installed]
+
+
+@contextmanager
+def legible_text():
+    """Draw figures (savefig) with the installed CJK families ahead of the sans-serif list.
+
+    Characters that no installed font has draw as boxes: matplotlib warns once per
+    character and figure, a hundred lines for a few Chinese names. Those warnings
+    are collected, and one note on stderr says what is wrong and how to fix it.
+    Other warnings are passed on as they came.
+
+    The capture (``warnings.catch_warnings``) is process-wide: a thread that enters
+    and leaves its own during this one would undo it. Hold this around such a
+    thread's whole life, as :meth:`sim.results.Results.write` does.
+    """
+    families = installed_cjk_families() + [family for family in matplotlib.rcParams["font.sans-serif"]
+                                           if family not in CJK_FAMILIES]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with matplotlib.rc_context({"font.sans-serif": families}):
+            yield
+    missing = []
+    for warning in caught:
+        found = MISSING_GLYPH.search(str(warning.message))
+        if found:
+            missing.append(chr(int(found.group(1))))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if missing:
+        print(missing_glyphs_note(missing), file=sys.stderr)
+
+
+def missing_glyphs_note(missing: Sequence[str]) -> str:
+    """One line on characters no installed font has; Chinese (CJK) ones get a package to install."""
+    characters = "".join(dict.fromkeys(missing))
+    shown = characters if len(characters) <= 8 else characters[:8] + "..."
+    if any(unicodedata.name(character, "").startswith("CJK") for character in characters):
+        return ("poolsim: note: no installed font has Chinese characters; names show as boxes in the "
+                f"plots ({shown}). Install e.g. fonts-noto-cjk.")
+    return f"poolsim: note: no installed font has the characters {shown}; they show as boxes in the plots."
 
 
 def money_scale(largest: float) -> tuple[float, str]:
@@ -567,18 +632,26 @@ DRAWERS = {
 
 def write_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
     """Draw every plot of ``results`` into ``folder``; each file is replaced atomically."""
+    with legible_text():        # one note for all the plots, if a name cannot be drawn
+        return draw_plots(results, folder)
+
+
+def draw_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
+    """:func:`write_plots` for a caller that holds :func:`legible_text` itself.
+
+    :meth:`sim.results.Results.write` does: it writes trials.parquet on another thread
+    meanwhile, and warning capture is process-wide, so it must span that thread's life.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
     drawers = dict(DRAWERS)
     if results.years > 1:
         drawers.update(MULTI_YEAR_DRAWERS)
-    for name, draw in drawers.items():
-        written.append(save_atomically(draw(results), folder / name))
-    return written
+    return [save_atomically(draw(results), folder / name) for name, draw in drawers.items()]
 
 
 def save_atomically(figure: Figure, path: Path) -> Path:
+    """Save ``figure`` as PNG at ``path`` through a temporary file; call it within :func:`legible_text`."""
     partial = path.with_name(f".{path.name}.tmp")
     try:
         figure.savefig(partial, dpi=DPI, format="png")

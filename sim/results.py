@@ -17,6 +17,7 @@ can be replayed; ``year`` is 1-based.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -189,7 +190,13 @@ class Results:
         # trials.parquet on a second thread, while the rest is written and the plots drawn:
         # Arrow encodes it with the GIL released (2.6 s at 1,000,000 trials, the plots 4 s).
         # On an error here, leaving the block still waits for it before the folder is removed.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="poolsim-write") as writer:
+        # The plots' capture of missing-glyph warnings spans the writer thread's whole life:
+        # pandas enters warnings.catch_warnings there, which would undo a capture begun meanwhile.
+        legible = contextlib.nullcontext()
+        if plots:
+            from . import plots as plotting
+            legible = plotting.legible_text()
+        with legible, ThreadPoolExecutor(max_workers=1, thread_name_prefix="poolsim-write") as writer:
             trials_written = writer.submit(_write_parquet, self.trials, folder / "trials.parquet")
             self.summary.to_csv(folder / "summary.csv", index=False)
             _write_parquet(self.line_losses, folder / "line_losses.parquet")
@@ -197,8 +204,7 @@ class Results:
             self.allocation.to_csv(folder / "allocation.csv", index=False)
             (folder / RUN_RECORD).write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
             if plots:
-                from . import plots as plotting
-                plotting.write_plots(self, folder / PLOTS_FOLDER)
+                plotting.draw_plots(self, folder / PLOTS_FOLDER)
             trials_written.result()
 
     @classmethod

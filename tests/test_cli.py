@@ -381,3 +381,26 @@ def test_multi_year_summary_prints_the_horizon_then_solvency_by_year():
     assert by_year.split("\n")[2].split() == ["pool", "220.0%", "180.0%"]
     assert by_year.split("\n")[3].split() == ["Lead", "230.0%", "190.0%"]
     assert "Re" not in by_year
+
+
+def _terminal_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def test_summary_columns_line_up_on_a_terminal_with_chinese_names():
+    import pandas as pd
+
+    from sim.cli import format_summary
+    summary = pd.DataFrame({"party": ["pool", "中国人保财险", "Small Cyber", "中再"],
+                            "kind": ["pool", "member", "member", "reinsurer"],
+                            "share": [1.0, 0.6, 0.4, 0.0], "gross_premium": [1.5e6, 9e5, 6e5, 2e5],
+                            "net_loss_ratio": [0.55, 0.5, 0.6, 0.7]})
+    lines = format_summary(summary).splitlines()
+    # right-aligned columns: a row as wide as the others on a terminal has its columns under the headers
+    assert len({_terminal_width(line) for line in lines}) == 1, lines
+    header_end = _terminal_width(lines[0].split("gross_premium")[0] + "gross_premium")
+    for line in lines[1:]:
+        premium = line.split()[-2]
+        assert _terminal_width(line.split(premium)[0] + premium) == header_end, line

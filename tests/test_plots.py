@@ -2,6 +2,7 @@
 import shutil
 import warnings
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -120,3 +121,38 @@ def test_solvency_plot_uses_the_words_of_its_regime(regime):
     else:
         assert axes.get_xlabel().startswith("Comprehensive solvency ratio")
         assert "120% regulator's watch list" in lines and "120% regulator's watch list" in legend
+
+
+CHINESE_NAME = "人工智能责任共保体"
+
+
+def test_chinese_names_without_a_chinese_font_give_one_note_not_a_warning_per_glyph(tmp_path, capsys):
+    if plots.installed_cjk_families():
+        pytest.skip("a CJK font is installed: the names are drawn and there is nothing to note")
+    results = build_results(*make_run(n_trials=300, name=CHINESE_NAME))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results.write(tmp_path / "chinese")
+    assert not [warning for warning in caught if "missing from font" in str(warning.message)]
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1, notes
+    assert notes[0].startswith("poolsim: note: no installed font has Chinese characters")
+    assert "fonts-noto-cjk" in notes[0]
+
+
+def test_latin_names_give_no_font_note(written, tmp_path, capsys):
+    plots.plot_results(written)
+    assert capsys.readouterr().err == ""
+
+
+def test_installed_cjk_families_go_ahead_of_dejavu_sans(monkeypatch):
+    from matplotlib import font_manager
+
+    fake = font_manager.FontEntry(fname="fake.otf", name="Noto Sans CJK SC")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", font_manager.fontManager.ttflist + [fake])
+    assert plots.installed_cjk_families() == ["Noto Sans CJK SC"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # the fake family has no file to draw with
+        with plots.legible_text():
+            families = list(matplotlib.rcParams["font.sans-serif"])
+    assert families[0] == "Noto Sans CJK SC" and families.index("DejaVu Sans") > 0

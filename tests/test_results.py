@@ -151,7 +151,7 @@ def test_a_failure_on_either_writing_thread_keeps_the_earlier_folder(tmp_path, m
         raise RuntimeError("no font")
 
     for target, replacement, error in ((sim.results, ("_write_parquet", trials_fail), OSError),
-                                       (sim.plots, ("write_plots", plots_fail), RuntimeError)):
+                                       (sim.plots, ("draw_plots", plots_fail), RuntimeError)):
         with monkeypatch.context() as patch:
             patch.setattr(target, *replacement)
             with pytest.raises(error):
