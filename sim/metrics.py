@@ -25,7 +25,10 @@ Definitions (the contract leaves these open; they are fixed here):
   ``prob_ruin`` = P(capital_end < 0) (the pool's: of the members' total;
   ``prob_any_member_ruin`` on the pool row: P(at least one member ruined)).
   ``prob_solvency_below_100`` = P(ratio < 100%); ``solvency_ratio_p01`` is the
-  1% quantile of the year-end ratio.
+  1% quantile of the year-end ratio. A multi-year run's whole-horizon row
+  passes each path's lowest ratio over the years in the pool, so these are
+  "ever" figures like its ``prob_ruin``, and ``mean_solvency_ratio`` is over
+  path-years (:func:`sim.results.build_multi_year_results`).
 * **Recoveries.** ``expected_recovery`` of a member or the pool is what it
   actually got back, E[ceded_loss − default_loss]; of a reinsurer, what it paid.
   ``expected_default_loss``: recoveries lost to defaults (members) / not paid
@@ -302,7 +305,9 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     capital_start : (n_parties,) capital at the start; the pool's is the members' sum,
         ``inf`` for a reinsurer of unlimited capital
     capital_end : (n_trials, n_parties), NaN where unlimited
-    solvency_ratio : (n_trials, n_parties), NaN for reinsurers
+    solvency_ratio : (n_trials, n_parties), NaN for reinsurers and where not applicable
+        (left out of the mean and quantile; not below 100% in the probabilities, whose
+        denominator stays ``n_trials``)
     minimum_capital : (n_trials, n_parties), optional, reported as ``mean_minimum_capital``
     net_result : (n_trials, n_parties), optional: :func:`party_net_result`, when the caller has it
     threads : the standard errors and tail statistics are worked out on this many threads
@@ -421,7 +426,9 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     pool_rows = kinds == "pool"
     if len(members):
         any_ruin = (capital_end[:, members] < 0.0).any(axis=1).mean()
-        any_below = (solvency_ratio[:, members] < 1.0).any(axis=1).mean()
+        member_ratio = solvency_ratio[:, members]
+        # No member with a ratio in any trial (all run off): not applicable, as each member's own.
+        any_below = (member_ratio < 1.0).any(axis=1).mean() if not np.isnan(member_ratio).all() else np.nan
     else:
         any_ruin = any_below = np.nan
     table["prob_any_member_ruin"] = np.where(pool_rows, any_ruin, np.nan)

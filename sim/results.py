@@ -553,10 +553,30 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
 
     ``summary.csv`` holds, first, one row per party for the whole horizon (``year``
     empty): loss and premium figures over every path-year (the yearly averages;
-    VaR/TVaR of the yearly net loss across path-years), capital and solvency at
-    the horizon's end, ``prob_ruin`` = P(capital < 0 at some year end),
-    ``prob_exit`` = P(the member has left by the end); then one row per party and
-    year. ``ep.csv`` and ``allocation.csv`` use every path-year.
+    VaR/TVaR of the yearly net loss across path-years), capital at the horizon's
+    end, ``prob_ruin`` = P(capital < 0 at some year end), ``prob_exit`` = P(the
+    member has left by the end); then one row per party and year. ``ep.csv`` and
+    ``allocation.csv`` use every path-year.
+
+    Solvency ratios count only the years in which the party writes business
+    (``active``; :func:`sim.solvency.going_concern_ratio`): a member's run-off
+    after it has left the pool, and a pool whose members have all left, have a
+    ratio of reserve risk alone that grows without bound, and are left out. On
+    the horizon row:
+
+    * ``prob_solvency_below_100`` = P(the ratio is below 100% at the end of at
+      least one year of the path), "ever", as ``prob_ruin``;
+    * ``solvency_ratio_p01`` = the 1% quantile over paths of each path's lowest
+      year-end ratio (so it is below 100% exactly when at least 1% of paths
+      fall below 100% at some point);
+    * ``mean_solvency_ratio`` = the mean over every path-year with a ratio (each
+      year-end while in the pool counts once); its standard error is from batch
+      means over paths, the years of a path being dependent.
+
+    On a pool row, ``prob_any_member_below_100`` is then P(some member below 100%
+    in some year it writes). On the year rows, each year's ratio statistics are
+    over the paths in which the party writes business that year; the
+    probabilities stay shares of all paths.
     """
     n_trials, n_years, n_parties = arrays["net_loss"].shape
     line_names = [line.name for line in scenario.lines]
@@ -564,12 +584,13 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     def stacked(values: np.ndarray) -> np.ndarray:
         return values.reshape(n_trials * n_years, *values.shape[2:])
 
+    ratio = solvency.going_concern_ratio(arrays["solvency_ratio"], arrays["active"])
     year_rows = []
     for y in range(n_years):
         year_arrays = {key: values[:, y] for key, values in arrays.items()}
         extra = _dynamic_columns(flows=year_arrays, stocks=year_arrays)
         table = _year_summary(parties, year_arrays, metrics.nan_mean(year_arrays["capital_start"]),
-                              year_arrays["capital_end"], year_arrays["solvency_ratio"],
+                              year_arrays["capital_end"], ratio[:, y],
                               year_arrays["minimum_capital"], year_arrays["share"].mean(axis=0), extra)
         table.insert(0, "year", y + 1)
         year_rows.append(table)
@@ -577,9 +598,13 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     all_years = {key: stacked(values) for key, values in arrays.items()}
     last = {key: values[:, -1] for key, values in arrays.items()}
     extra = _dynamic_columns(flows=all_years, stocks=last)
+    # The lowest ratio of each path gives the "ever" probability and the tail quantile.
     horizon = metrics.summary(dataclasses.replace(parties, share=arrays["share"][:, 0].mean(axis=0)),
                               all_years, solvency.party_capital_start(parties), last["capital_end"],
-                              last["solvency_ratio"], last["minimum_capital"])
+                              solvency.lowest_ratio(ratio), last["minimum_capital"])
+    horizon["mean_solvency_ratio"] = metrics.nan_mean(stacked(ratio))
+    horizon["mean_solvency_ratio_se"] = metrics.batch_standard_error(
+        ratio, lambda batch: metrics.nan_mean(batch.reshape(-1, n_parties)))
     for key, values in extra.items():
         horizon[key] = values
     ever_ruined = (arrays["capital_end"] < 0.0).any(axis=1)

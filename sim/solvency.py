@@ -342,6 +342,42 @@ def solvency_ratio(capital: np.ndarray, minimum_capital: np.ndarray) -> np.ndarr
         return np.where(minimum_capital > 0.0, capital / minimum_capital, np.nan)
 
 
+
+def going_concern_ratio(solvency_ratio: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The solvency ratio where the party writes business (``active``), NaN in its run-off.
+
+    A member that has left the pool (or a pool whose members have all left) keeps
+    only a run-off: its minimum capital is reserve risk on what is still to be
+    paid, which shrinks towards zero while its capital stays, so its ratio grows
+    without bound (28,091% five years on) and says nothing of the member as a
+    going concern. Multi-year statistics, tables and plots of the ratio leave
+    those path-years out; ``trials.parquet`` keeps them, with ``active`` = 0.
+
+    Parameters
+    ----------
+    solvency_ratio : (n_trials, n_years, n_parties) or any shape
+    active : the same shape; > 0 where the party writes business that year
+    """
+    return np.where(np.asarray(active) > 0, np.asarray(solvency_ratio, dtype=np.float64), np.nan)
+
+
+def lowest_ratio(solvency_ratio: np.ndarray) -> np.ndarray:
+    """Each path's lowest year-end ratio over its years with a ratio, NaN where it has none.
+
+    Parameters
+    ----------
+    solvency_ratio : (n_trials, n_years, ...) with NaN where not applicable
+        (e.g. :func:`going_concern_ratio`)
+
+    Returns
+    -------
+    (n_trials, ...)
+    """
+    ratio = np.asarray(solvency_ratio, dtype=np.float64)
+    missing = np.isnan(ratio)
+    lowest = np.where(missing, np.inf, ratio).min(axis=1)
+    return np.where(missing.all(axis=1), np.nan, lowest)
+
 # --------------------------------------------------------------------------- wiring
 def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
            outstanding_reserves: np.ndarray | None = None) -> SolvencyOutcome:

@@ -327,3 +327,145 @@ def test_multi_year_results_folder_follows_the_contract(tmp_path):
     again = sim.Results.read(tmp_path / "five") if hasattr(sim, "Results") else None
     if again is not None:
         assert again.party_names == results.party_names
+
+
+# --------------------------------------------------------------------------- solvency over the horizon
+# A small member with thin capital in a growing, volatile pool: it breaches 120% at some year end
+# in many paths, not all, and leaves; its run-off ratio then runs to thousands of per cent.
+EXITING_MEMBER = """
+name = "a small member that leaves"
+[simulation]
+trials = 400
+seed = 3
+years = 3
+
+[[lines]]
+name = "cyber"
+policies = 400
+sum_insured = {{ dist = "lognormal", median = 5e6, sigma = 0.7, max = 3e7 }}
+premium_rate = 0.015
+frequency = {{ dist = "negbin", mean = 0.08, dispersion = 1.0 }}
+severity = {{ dist = "gpd", scale = 6e5, shape = 0.5 }}
+uncertainty = 0.5
+capital_class = "liability"
+
+[[catastrophes]]
+name = "outage"
+rate = 0.3
+lines = ["cyber"]
+affected_share = {{ dist = "beta", mean = 0.15, sd = 0.1 }}
+damage_ratio = {{ dist = "beta", mean = 0.2, sd = 0.15 }}
+
+[pool]
+name = "pool"
+
+[[pool.members]]
+name = "Lead"
+role = "lead"
+share = 0.5
+capital = {lead}
+
+[[pool.members]]
+name = "Mid"
+role = "follower"
+share = 0.3
+capital = {mid}
+
+[[pool.members]]
+name = "Tiny"
+role = "follower"
+share = 0.2
+capital = {tiny}
+
+[dynamics]
+exposure_growth = 0.3
+payment_pattern = [0.4, 0.3, 0.2, 0.1]
+exit_below_solvency = {exit}
+reallocation = "lead"
+"""
+
+
+def horizon_run(tmp_path_factory, name, **capital):
+    path = tmp_path_factory.mktemp(name) / "scenario.toml"
+    path.write_text(EXITING_MEMBER.format(**capital), encoding="utf-8")
+    return sim.run(path, plots=False, progress=False)
+
+
+@pytest.fixture(scope="module")
+def exiting_member(tmp_path_factory):
+    return horizon_run(tmp_path_factory, "exiting", lead=4e8, mid=2e8, tiny=6e7, exit=1.2)
+
+
+@pytest.fixture(scope="module")
+def everyone_below_in_year_one(tmp_path_factory):
+    return horizon_run(tmp_path_factory, "weak", lead=6e7, mid=3e7, tiny=1.2e7, exit=1.5)
+
+
+def ratios_by_path(results, party):
+    """(n_paths, n_years) solvency ratio and active flag of one party, straight from trials.parquet's rows."""
+    rows = results.trials[results.trials["party"] == party].sort_values(["trial", "year"])
+    shape = (-1, results.years)
+    return (rows["solvency_ratio"].to_numpy(dtype=float).reshape(shape),
+            rows["active"].to_numpy(dtype=bool).reshape(shape))
+
+
+def horizon_row(results, party):
+    summary = results.summary
+    return summary[summary["year"].isna() & (summary["party"] == party)].iloc[0]
+
+
+def test_horizon_probability_below_100_is_of_any_year_in_the_pool(exiting_member):
+    results = exiting_member
+    ratio, active = ratios_by_path(results, "Tiny")
+    below_in_pool = (ratio < 1.0) & active
+    # The case the test is about: some paths breach in an early year and not in the last.
+    assert below_in_pool.any(axis=1).mean() > (below_in_pool[:, -1]).mean()
+    for party in ("Lead", "Mid", "Tiny", "pool"):
+        ratio, active = ratios_by_path(results, party)
+        expected = ((ratio < 1.0) & active).any(axis=1).mean()
+        assert horizon_row(results, party)["prob_solvency_below_100"] == pytest.approx(expected, abs=1e-12)
+    # On the pool row: some member below 100% in some year it is in the pool.
+    members = [ratios_by_path(results, name) for name in ("Lead", "Mid", "Tiny")]
+    any_member = np.any([((r < 1.0) & a).any(axis=1) for r, a in members], axis=0).mean()
+    assert horizon_row(results, "pool")["prob_any_member_below_100"] == pytest.approx(any_member, abs=1e-12)
+
+
+def test_run_off_years_after_an_exit_are_left_out_of_the_ratio_statistics(exiting_member):
+    results = exiting_member
+    ratio, active = ratios_by_path(results, "Tiny")
+    run_off = ~active & np.isfinite(ratio)
+    # Tiny leaves in many paths, and its run-off ratio (reserve risk only) is huge: the figures to leave out.
+    assert (~active[:, -1]).mean() > 0.2
+    assert np.nanmax(np.where(run_off, ratio, np.nan)) > 10.0
+    in_pool = np.where(active, ratio, np.nan)
+    row = horizon_row(results, "Tiny")
+    assert row["mean_solvency_ratio"] == pytest.approx(np.nanmean(in_pool), rel=1e-12)
+    lowest = np.nanmin(in_pool, axis=1)
+    assert row["solvency_ratio_p01"] == np.quantile(lowest, 0.01, method="inverted_cdf")
+    # Year rows: the paths in which Tiny is in the pool that year; probabilities are shares of all paths.
+    years = results.summary[results.summary["party"] == "Tiny"].dropna(subset=["year"]).set_index("year")
+    for y in range(results.years):
+        with np.errstate(all="ignore"):
+            expected_mean = np.nanmean(in_pool[:, y]) if active[:, y].any() else np.nan
+        assert years.loc[y + 1, "mean_solvency_ratio"] == pytest.approx(expected_mean, rel=1e-12, nan_ok=True)
+        expected_below = (in_pool[:, y] < 1.0).mean() if active[:, y].any() else np.nan   # no ratio at all
+        assert years.loc[y + 1, "prob_solvency_below_100"] == pytest.approx(expected_below, nan_ok=True)
+    assert years["mean_solvency_ratio"].max() < 10.0
+    # Money is left alone: capital at the end is the last year's, run-off included.
+    tiny_capital = results.trials.loc[(results.trials["party"] == "Tiny") & (results.trials["year"] == results.years),
+                                      "capital_end"].mean()
+    assert row["mean_capital_end"] == pytest.approx(tiny_capital, rel=1e-12)
+
+
+def test_every_member_below_100_in_year_one_is_certain_over_the_horizon(everyone_below_in_year_one):
+    results = everyone_below_in_year_one
+    for party in ("Lead", "Mid", "Tiny", "pool"):
+        ratio, active = ratios_by_path(results, party)
+        assert ((ratio[:, 0] < 1.0) & active[:, 0]).all()
+        assert horizon_row(results, party)["prob_solvency_below_100"] == 1.0
+        assert horizon_row(results, party)["solvency_ratio_p01"] < 1.0
+    # Everybody has left after year 1: the later years have no going-concern ratio at all.
+    later = results.summary[results.summary["year"] > 1]
+    assert later[["mean_solvency_ratio", "prob_solvency_below_100"]].isna().all().all()
+    assert later.loc[later["party"] == "pool", "prob_any_member_below_100"].isna().all()
+
