@@ -14,11 +14,15 @@ Files written into ``plots/`` by :func:`write_plots`:
 
 Multi-year runs (``years > 1``) also get, over the years:
 
-* ``solvency_fan.png`` each member's year-end solvency ratio: median, 50% and 90% bands
+* ``solvency_fan.png`` each member's year-end solvency ratio while it is in the pool:
+  median, 50% and 90% bands of the paths in which it writes business that year
 * ``capital_fan.png``  each member's year-end capital: median, 50% and 90% bands
 * ``exits.png``        the share of paths in which each member has left (and the pool has ended)
 
-and the four plots above show the last year.
+and the other plots above show the last year, except ``solvency.png``: each
+path's lowest year-end ratio while in the pool, so that its P(<100%) is the
+horizon's ``prob_solvency_below_100``. Ratios of the run-off after a member has
+left (:func:`sim.solvency.going_concern_ratio`) are in no plot.
 """
 from __future__ import annotations
 
@@ -540,7 +544,18 @@ def year_matrix(results: "Results", column: str, party: str) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
-def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, thresholds=()) -> Figure:
+def going_concern_year_matrix(results: "Results", party: str) -> np.ndarray:
+    """One party's year-end solvency ratio as ``(n_trials, n_years)``, NaN in the years it
+    does not write business (its run-off after leaving the pool: not a going-concern ratio)."""
+    from .solvency import going_concern_ratio
+    return going_concern_ratio(year_matrix(results, "solvency_ratio", party),
+                               results.party_by_year("active", party))
+
+
+def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, thresholds=(),
+                values_of=None) -> Figure:
+    """``values_of(results, party)`` gives a party's ``(n_trials, n_years)`` values, by default
+    :func:`year_matrix` of ``column``; NaN values are left out of the bands."""
     members = results.names_of("member")
     n_columns = min(len(members), 3)
     n_rows = int(np.ceil(len(members) / n_columns))
@@ -548,7 +563,7 @@ def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, th
     years = np.arange(1, results.years + 1)
     for index, name in enumerate(members):
         axes = figure.add_subplot(n_rows, n_columns, index + 1)
-        values = year_matrix(results, column, name) * scale
+        values = (year_matrix(results, column, name) if values_of is None else values_of(results, name)) * scale
         # Years in which no path has a value (every member run off) give NaN, silently.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -574,11 +589,54 @@ def _fan_figure(results: "Results", column: str, what: str, scale, unit: str, th
 
 
 def plot_solvency_fan(results: "Results") -> Figure:
-    """Fan chart of each member's year-end solvency ratio over the years (run-off included)."""
-    figure = _fan_figure(results, "solvency_ratio", "Solvency ratio by year: median, 50% and 90% of paths",
-                         100.0, "solvency ratio (%)", THRESHOLDS)
+    """Fan chart of each member's year-end solvency ratio over the years while it is in the pool.
+
+    Each year's bands are of the paths in which the member writes business that
+    year; its run-off after leaving (see exits.png) is left out.
+    """
+    figure = _fan_figure(results, "solvency_ratio",
+                         "Solvency ratio by year while in the pool: median, 50% and 90% of the paths "
+                         "in which the member writes business (run-off after an exit left out)",
+                         100.0, "solvency ratio (%)", THRESHOLDS, values_of=going_concern_year_matrix)
     for axes in figure.axes:
         _percent_axis(axes.yaxis)
+    return figure
+
+
+class _LowestRatioView:
+    """A multi-year Results seen by :func:`plot_solvency` as one year whose ratio is each path's
+    lowest year-end ratio while in the pool; everything else is the Results' own."""
+
+    def __init__(self, results: "Results"):
+        self._results = results
+        from .solvency import lowest_ratio
+        self._lowest = np.stack([lowest_ratio(going_concern_year_matrix(results, name))
+                                 for name in results.party_names], axis=1)
+
+    def party_matrix(self, column: str, year: int | None = None) -> np.ndarray:
+        if column == "solvency_ratio" and year is None:
+            return self._lowest
+        return self._results.party_matrix(column, year)
+
+    def __getattr__(self, name: str):
+        return getattr(self._results, name)
+
+
+def plot_horizon_solvency(results: "Results") -> Figure:
+    """solvency.png of a multi-year run: each member's (and the pool's) lowest year-end solvency
+    ratio of each path over the years it writes business.
+
+    The last year alone would show a member that has left only by its run-off,
+    or nothing ("no risk held") once that is paid; the lowest ratio is what a
+    regulator watches, and its P(<100%) is the horizon's ``prob_solvency_below_100``.
+    """
+    figure = plot_solvency(_LowestRatioView(results))
+    axes = figure.axes[0]
+    axes.set_xlabel("Lowest year-end comprehensive solvency ratio of each path over the years in the pool "
+                    "(% of minimum capital)")
+    regime = results.run_info.get("regime", "c-ross")
+    axes.set_title(_title(results, f"Lowest solvency ratio over the horizon by member, "
+                                   f"{REGIME_NAMES.get(regime, regime)} minimum capital"))
     return figure
 
 
@@ -615,6 +673,7 @@ def plot_exits(results: "Results") -> Figure:
 
 
 MULTI_YEAR_DRAWERS = {
+    "solvency.png": plot_horizon_solvency,      # in place of the last year's
     "solvency_fan.png": plot_solvency_fan,
     "capital_fan.png": plot_capital_fan,
     "exits.png": plot_exits,

@@ -469,3 +469,16 @@ def test_every_member_below_100_in_year_one_is_certain_over_the_horizon(everyone
     assert later[["mean_solvency_ratio", "prob_solvency_below_100"]].isna().all().all()
     assert later.loc[later["party"] == "pool", "prob_any_member_below_100"].isna().all()
 
+
+def test_multi_year_solvency_plots_show_the_years_in_the_pool(everyone_below_in_year_one, exiting_member):
+    from sim import plots
+    figure = plots.plot_horizon_solvency(everyone_below_in_year_one)
+    notes = [text.get_text() for text in figure.axes[0].texts]
+    assert notes == ["P(<100%) 100.00%"] * 4          # three members and the pool, none "no risk held"
+    figure = plots.plot_solvency_fan(exiting_member)
+    tiny = figure.axes[2]
+    assert tiny.get_title() == "Tiny"
+    highest = max(np.nanmax(np.asarray(line.get_ydata(), dtype=float)) for line in tiny.get_lines()
+                  if line.get_label() == "median")
+    assert highest < 1000.0                             # per cent: no run-off ratio of thousands
+    assert tiny.get_ylim()[1] < 2000.0
