@@ -282,7 +282,8 @@ def format_summary(summary) -> str:
     """The summary DataFrame as a compact table: money with thousands separators, ratios in %.
 
     A multi-year summary prints its whole-horizon rows, then each party's mean
-    solvency ratio year by year (every per-year figure is in summary.csv).
+    solvency ratio year by year over the paths in which it writes business that
+    year (every per-year figure is in summary.csv).
     """
     if "year" in summary.columns and summary["year"].notna().any():
         horizon = _format_table(summary[summary["year"].isna()], SUMMARY_COLUMNS + ("prob_exit",))
@@ -292,7 +293,8 @@ def format_summary(summary) -> str:
         ratios = ratios.reindex([p for p in summary["party"].drop_duplicates() if p in ratios.index])
         ratios.columns = [f"year {int(year)}" for year in ratios.columns]
         ratios = ratios.apply(lambda column: column.map(lambda value: _format(value, "{:.1%}")))
-        return (f"{horizon}\n\nmean solvency ratio by year\n"
+        return (f"{horizon}\n\nmean solvency ratio by year (paths in which the member is in the pool that "
+                f"year; run-off after an exit left out)\n"
                 f"{_table_text(ratios.rename_axis(None))}")
     return _format_table(summary, SUMMARY_COLUMNS)
 
