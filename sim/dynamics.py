@@ -65,7 +65,9 @@ Accounting (every amount per path and member, full undiscounted reserving)
   to the members left, or to the ``lead`` (pro rata if the lead itself has
   left; then no lead fee is paid). A path with no member left ends: no new
   business, only the run-off of what was written. Exited members keep their
-  run-off (claims, recoveries, capital, solvency) in the results.
+  run-off (claims, recoveries, capital) in the results; their run-off
+  solvency ratios stay in ``trials.parquet`` (``active`` = 0) but are left out
+  of the summary's ratio figures and the plots (:func:`sim.results.build_multi_year_results`).
 """
 from __future__ import annotations
 
