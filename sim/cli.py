@@ -243,6 +243,8 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
     result = compare(arguments.scenarios, out=arguments.out, trials=arguments.trials, seed=arguments.seed,
                      threads=arguments.threads, progress=not arguments.no_progress)
+    for path, results in zip(arguments.scenarios, getattr(result, "runs", None) or []):
+        print(f"\n{results.name} ({path})\n{format_summary(results.summary)}")
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
         print(f"comparison: {folder}")

@@ -275,6 +275,19 @@ def test_compare_needs_valid_scenarios(tiny_scenario_path, tmp_path):
     assert not (tmp_path / "cmp").exists()
 
 
+def test_compare_prints_each_structures_summary(tiny_scenario_path, tmp_path, capsys):
+    other = tmp_path / "other.toml"
+    other.write_text(tiny_scenario_path.read_text())
+    status = cli.main(["compare", str(tiny_scenario_path), str(other), "--trials", "200",
+                       "--out", str(tmp_path / "cmp"), "--no-progress"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    # one summary table per structure, headed by its scenario and file, before the folder
+    assert printed.count("net_loss_ratio") == 2, printed
+    assert f"({tiny_scenario_path})" in printed and f"({other})" in printed
+    assert printed.rstrip().endswith(f"comparison: {tmp_path / 'cmp'}")
+
+
 def test_compare_says_when_it_overrides_a_scenarios_own_seed(tiny_scenario_path, tmp_path, monkeypatch, capsys):
     import sim.compare
     text = tiny_scenario_path.read_text()
