@@ -248,9 +248,12 @@ def _common_regime(runs: Sequence["Results"]) -> str | None:
     return regimes.pop() if len(regimes) == 1 else None
 
 
-def plot_solvency(results: "Results") -> Figure:
-    """Each member's (and the pool's) year-end solvency ratio, with the regime's thresholds."""
-    ratio = results.party_matrix("solvency_ratio") * 100.0
+def plot_solvency(results: "Results", ratio: np.ndarray | None = None) -> Figure:
+    """Each member's (and the pool's) year-end solvency ratio, with the regime's thresholds.
+
+    ``ratio`` (n_trials, n_parties) replaces the results' own year-end ratios
+    (:func:`plot_horizon_solvency` gives each path's lowest)."""
+    ratio = (results.party_matrix("solvency_ratio") if ratio is None else ratio) * 100.0
     names = results.party_names
     rows = [(name, names.index(name)) for name in results.names_of("member")]
     rows.append(("Pool (members together)", names.index(results.names_of("pool")[0])))
@@ -603,40 +606,23 @@ def plot_solvency_fan(results: "Results") -> Figure:
     return figure
 
 
-class _LowestRatioView:
-    """A multi-year Results seen by :func:`plot_solvency` as one year whose ratio is each path's
-    lowest year-end ratio while in the pool; everything else is the Results' own."""
-
-    def __init__(self, results: "Results"):
-        self._results = results
-        from .solvency import lowest_ratio
-        self._lowest = np.stack([lowest_ratio(going_concern_year_matrix(results, name))
-                                 for name in results.party_names], axis=1)
-
-    def party_matrix(self, column: str, year: int | None = None) -> np.ndarray:
-        if column == "solvency_ratio" and year is None:
-            return self._lowest
-        return self._results.party_matrix(column, year)
-
-    def __getattr__(self, name: str):
-        return getattr(self._results, name)
-
-
 def plot_horizon_solvency(results: "Results") -> Figure:
     """solvency.png of a multi-year run: each member's (and the pool's) lowest year-end solvency
     ratio of each path over the years it writes business.
 
     The last year alone would show a member that has left only by its run-off,
-    or nothing ("no risk held") once that is paid; the lowest ratio is what a
-    regulator watches, and its P(<100%) is the horizon's ``prob_solvency_below_100``.
+    or nothing once that is paid; the lowest ratio is what a regulator watches,
+    and its P(<100%) is the horizon's ``prob_solvency_below_100``.
     """
-    figure = plot_solvency(_LowestRatioView(results))
+    from .solvency import lowest_ratio
+    lowest = np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
+                      axis=1)
+    figure = plot_solvency(results, lowest)
     axes = figure.axes[0]
-    axes.set_xlabel("Lowest year-end comprehensive solvency ratio of each path over the years in the pool "
-                    "(% of minimum capital)")
-    regime = results.run_info.get("regime", "c-ross")
+    regime = _regime(results)
+    axes.set_xlabel(f"{SOLVENCY_AXIS_LABELS[regime]}: the lowest of each path over its years in the pool")
     axes.set_title(_title(results, f"Lowest solvency ratio over the horizon by member, "
-                                   f"{REGIME_NAMES.get(regime, regime)} minimum capital"))
+                                   f"{REGIME_NAMES[regime]} minimum capital"))
     return figure
 
 

@@ -342,7 +342,6 @@ def solvency_ratio(capital: np.ndarray, minimum_capital: np.ndarray) -> np.ndarr
         return np.where(minimum_capital > 0.0, capital / minimum_capital, np.nan)
 
 
-
 def going_concern_ratio(solvency_ratio: np.ndarray, active: np.ndarray) -> np.ndarray:
     """The solvency ratio where the party writes business (``active``), NaN in its run-off.
 
@@ -377,6 +376,7 @@ def lowest_ratio(solvency_ratio: np.ndarray) -> np.ndarray:
     missing = np.isnan(ratio)
     lowest = np.where(missing, np.inf, ratio).min(axis=1)
     return np.where(missing.all(axis=1), np.nan, lowest)
+
 
 # --------------------------------------------------------------------------- wiring
 def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
