@@ -466,7 +466,8 @@ def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS
 
 # --------------------------------------------------------------------------- comparisons
 def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> Figure:
-    """Each member's solvency ratio distribution, one box per structure, side by side."""
+    """Each member's solvency ratio distribution, one box per structure, side by side: the
+    year-end ratio, or in multi-year runs each path's lowest (:func:`horizon_solvency_ratio`)."""
     members: list[str] = []
     for results in runs:
         members += [name for name in results.names_of("member") if name not in members]
@@ -479,7 +480,7 @@ def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> F
     width = 0.8 / n_runs
     high, low = 130.0, 90.0
     for run, (results, colour) in enumerate(zip(runs, colours)):
-        ratio = results.party_matrix("solvency_ratio") * 100.0
+        ratio = horizon_solvency_ratio(results) * 100.0
         names = results.party_names
         columns = [names.index(name) if name in names else None for name in members]
         columns.append(names.index(results.names_of("pool")[0]))
@@ -501,8 +502,9 @@ def plot_compare_solvency(runs: Sequence["Results"], labels: Sequence[str]) -> F
         axes.set_xscale("log")
     _percent_axis(axes.xaxis)
     axes.set_yticks(centres, rows)
-    axes.set_xlabel(SOLVENCY_AXIS_LABELS[regime] if regime else
-                    "Solvency ratio at year end (% of each structure's minimum capital)")
+    axes.set_xlabel((SOLVENCY_AXIS_LABELS[regime] if regime else
+                     "Solvency ratio at year end (% of each structure's minimum capital)")
+                    + (HORIZON_LOWEST if any(results.years > 1 for results in runs) else ""))
     axes.set_title("Solvency ratio by member across structures\n" + _wrapped_labels(labels))
     axes.grid(axis="x", alpha=0.3)
     handles = [Patch(facecolor=colour, alpha=0.6, label=label) for label, colour in zip(labels, colours)]
@@ -524,11 +526,22 @@ def plot_compare_net_ep(runs: Sequence["Results"], labels: Sequence[str]) -> Fig
     first_gross = first_gross.sort_values("return_period")
     axes.plot(first_gross["return_period"], first_gross["loss"] / divisor, color="grey", linewidth=3,
               alpha=0.5, label=f"gross AEP ({labels[0]})")
-    for table, label, colour in zip(pool_tables, labels, colours):
+    # Structures can have the same net curve (they differ only in who holds the pool's net):
+    # earlier structures are drawn wider, so each shows around the later ones drawn over it,
+    # and the legend says which curves coincide.
+    n_runs = len(runs)
+    drawn: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {"AEP": [], "OEP": []}
+    for run, (table, label, colour) in enumerate(zip(pool_tables, labels, colours)):
+        widen = (n_runs - 1 - run) / max(n_runs - 1, 1)
         for metric, style in (("AEP", "-"), ("OEP", "--")):
             curve = table[(table["basis"] == "net") & (table["metric"] == metric)].sort_values("return_period")
-            axes.plot(curve["return_period"], curve["loss"] / divisor, color=colour, linestyle=style,
-                      marker="o" if metric == "AEP" else "s", markersize=3, label=f"{label}: net {metric}")
+            periods, losses = curve["return_period"].to_numpy(), curve["loss"].to_numpy()
+            same = [earlier for earlier, earlier_periods, earlier_losses in drawn[metric]
+                    if np.array_equal(periods, earlier_periods) and np.allclose(losses, earlier_losses, rtol=1e-9)]
+            drawn[metric].append((label, periods, losses))
+            axes.plot(periods, losses / divisor, color=colour, linestyle=style, linewidth=1.5 + 3.0 * widen,
+                      marker="o" if metric == "AEP" else "s", markersize=3 + 4 * widen,
+                      label=f"{label}: net {metric}" + (f" (same as {same[0]})" if same else ""))
     _return_period_axis(axes)
     axes.set_ylabel(f"Pool net loss ({money_label(runs[0].currency, suffix)})")
     axes.set_title("Pool net exceedance-probability curves across structures\n" + _wrapped_labels(labels))
@@ -606,6 +619,20 @@ def plot_solvency_fan(results: "Results") -> Figure:
     return figure
 
 
+HORIZON_LOWEST = ": the lowest of each path over its years in the pool"
+
+
+def horizon_solvency_ratio(results: "Results") -> np.ndarray:
+    """``(n_trials, n_parties)``: the solvency ratio a run is judged on. A one-year run's
+    year-end ratio; a multi-year run's lowest year-end ratio of each path over the years
+    each party writes business (see :func:`plot_horizon_solvency`)."""
+    if results.years == 1:
+        return results.party_matrix("solvency_ratio")
+    from .solvency import lowest_ratio
+    return np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
+                    axis=1)
+
+
 def plot_horizon_solvency(results: "Results") -> Figure:
     """solvency.png of a multi-year run: each member's (and the pool's) lowest year-end solvency
     ratio of each path over the years it writes business.
@@ -614,13 +641,10 @@ def plot_horizon_solvency(results: "Results") -> Figure:
     or nothing once that is paid; the lowest ratio is what a regulator watches,
     and its P(<100%) is the horizon's ``prob_solvency_below_100``.
     """
-    from .solvency import lowest_ratio
-    lowest = np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
-                      axis=1)
-    figure = plot_solvency(results, lowest)
+    figure = plot_solvency(results, horizon_solvency_ratio(results))
     axes = figure.axes[0]
     regime = _regime(results)
-    axes.set_xlabel(f"{SOLVENCY_AXIS_LABELS[regime]}: the lowest of each path over its years in the pool")
+    axes.set_xlabel(f"{SOLVENCY_AXIS_LABELS[regime]}{HORIZON_LOWEST}")
     axes.set_title(_title(results, f"Lowest solvency ratio over the horizon by member, "
                                    f"{REGIME_NAMES[regime]} minimum capital"))
     return figure

@@ -482,3 +482,22 @@ def test_multi_year_solvency_plots_show_the_years_in_the_pool(everyone_below_in_
                   if line.get_label() == "median")
     assert highest < 1000.0                             # per cent: no run-off ratio of thousands
     assert tiny.get_ylim()[1] < 2000.0
+
+
+def test_compare_solvency_plot_shows_each_paths_lowest_ratio_in_the_pool(exiting_member, monkeypatch):
+    from sim import plots
+    drawn = {}
+    box_statistics = plots.box_statistics
+
+    def recording(values, label):
+        drawn[label] = np.asarray(values, dtype=float)
+        return box_statistics(values, label)
+
+    monkeypatch.setattr(plots, "box_statistics", recording)
+    figure = plots.plot_compare_solvency([exiting_member], ["exiting"])
+    ratio, active = ratios_by_path(exiting_member, "Tiny")
+    lowest_in_pool = np.nanmin(np.where(active, ratio, np.nan), axis=1) * 100.0
+    # not the last year's ratio, which for a member that left is its run-off's
+    assert not np.allclose(lowest_in_pool, ratio[:, -1] * 100.0, equal_nan=True)
+    np.testing.assert_array_equal(drawn["Tiny"], lowest_in_pool)
+    assert "lowest of each path" in figure.axes[0].get_xlabel()

@@ -156,3 +156,15 @@ def test_installed_cjk_families_go_ahead_of_dejavu_sans(monkeypatch):
         with plots.legible_text():
             families = list(matplotlib.rcParams["font.sans-serif"])
     assert families[0] == "Noto Sans CJK SC" and families.index("DejaVu Sans") > 0
+
+
+def test_compare_net_ep_says_which_structures_have_the_same_curve():
+    first = build_results(*make_run(n_trials=1000))
+    other = build_results(*make_run(n_trials=1000, seed=8))
+    figure = plots.plot_compare_net_ep([first, first, other], ["A", "B", "C"])
+    lines, labels = figure.axes[0].get_legend_handles_labels()
+    assert "B: net AEP (same as A)" in labels and "B: net OEP (same as A)" in labels
+    assert "C: net AEP" in labels and "C: net OEP" in labels      # its own curves, said to be no one's
+    width = {label: line.get_linewidth() for line, label in zip(lines, labels)}
+    # the earlier of two coinciding curves is drawn wider, so it shows around the later one
+    assert width["A: net AEP"] > width["B: net AEP (same as A)"]
