@@ -92,8 +92,8 @@ def _check_document(document: dict, display: str, problems: list[str]) -> model.
     resolved = _resolve_bases(document, display, chain, problems)
     if resolved is None:
         return None
-    data, origins = resolved
-    reader = Reader(display, origins)
+    data, origins, replaced = resolved
+    reader = Reader(display, origins, replaced)
     scenario = reader.scenario(data)
     problems.extend(reader.problems)
     if problems:
@@ -146,12 +146,13 @@ def _identity(display: str) -> str:
 
 
 def _resolve_bases(document: dict, display: str, chain: list[tuple[str, str]],
-                   problems: list[str]) -> tuple[dict, dict[str, str]] | None:
-    """The document with its bases applied, and for each top-level key the file that gave it."""
+                   problems: list[str]) -> tuple[dict, dict[str, str], dict[str, str]] | None:
+    """The document with its bases applied; for each top-level key the file that gave it;
+    and for each table a file gave in place of a base's, that base file."""
     own = {key: value for key, value in document.items() if key != "base"}
     origins = {key: display for key in own}
     if "base" not in document:
-        return own, origins
+        return own, origins, {}
     base = document["base"]
     if not isinstance(base, str) or not base:
         problems.append(f"{display}: base = {show(base)} must be a file name (a string), "
@@ -175,10 +176,13 @@ def _resolve_bases(document: dict, display: str, chain: list[tuple[str, str]],
     inherited = _resolve_bases(base_document, base_display, chain + [(identity, base_display)], problems)
     if inherited is None:
         return None
-    data, data_origins = inherited
+    data, data_origins, replaced = inherited
+    for key in own:
+        if isinstance(data.get(key), (dict, list)):
+            replaced[key] = data_origins[key]
     data.update(own)          # a key given here replaces the base's whole table
     data_origins.update(origins)
-    return data, data_origins
+    return data, data_origins, replaced
 
 
 # ---------------------------------------------------------------- showing values in messages
@@ -619,9 +623,10 @@ class Reader:
     of the file has problems (which are then in ``self.problems``).
     """
 
-    def __init__(self, source: str, origins: dict[str, str]):
+    def __init__(self, source: str, origins: dict[str, str], replaced: dict[str, str] | None = None):
         self.source = source
         self.origins = origins
+        self.replaced = replaced or {}     # top-level table -> the base file whose table it replaced
         self.problems: list[str] = []
         self.notes: list[str] = []      # valid, but probably not what the user meant
         self.line_names: list[str] | None = None       # None: lines unreadable, skip cross-checks
@@ -640,6 +645,11 @@ class Reader:
         return file if file == self.source else f"{file} (a base of {self.source})"
 
     def problem(self, path: str, message: str) -> None:
+        top = path.split(".")[0].split("[")[0]
+        if " is missing" in message and top in self.replaced:
+            # the usual surprise with bases: a table given to change one key drops the base's others
+            message += (f" (this file's [{top}] replaces the whole [{top}] of its base "
+                        f"{self.replaced[top]}: tables are not merged, so repeat there every key it needs)")
         self.problems.append(f"{self.where(path)}: {message}")
 
     def note(self, path: str, message: str) -> None:

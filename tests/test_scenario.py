@@ -405,6 +405,20 @@ def test_base_override_replaces_the_whole_table(tiny_scenario_path, write_scenar
     assert loaded.source == str(child)
 
 
+def test_a_key_missing_from_a_table_that_replaced_the_base_one_says_tables_are_not_merged(
+        tiny_scenario_path, write_scenario, tmp_path):
+    base = tmp_path / "tiny.toml"
+    base.write_text(tiny_scenario_path.read_text(encoding="utf-8"), encoding="utf-8")
+    child = write_scenario('base = "tiny.toml"\nname = "child"\n[simulation]\nseed = 7\n', "child.toml")
+    [problem] = scenario.validate(child)
+    assert problem.startswith(f"{child}: simulation.trials is missing; it is required")
+    assert f"replaces the whole [simulation] of its base {base}: tables are not merged" in problem
+    # the same table missing a key in a file without a base: no word about bases
+    lone = write_scenario(base.read_text(encoding="utf-8").replace("trials = 200", ""), "lone.toml")
+    [problem] = scenario.validate(lone)
+    assert "simulation.trials is missing" in problem and "base" not in problem
+
+
 def test_base_chain_and_problems_name_the_file_that_gave_the_key(tiny_scenario_path, tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "tiny.toml").write_text(tiny_scenario_path.read_text(encoding="utf-8"), encoding="utf-8")
