@@ -6,7 +6,8 @@ loads it back. Files (see ../shared/docs/contract.md):
 
 * ``summary.csv``          one row per party (:func:`sim.metrics.summary`)
 * ``trials.parquet``       one row per trial, year and party
-* ``line_losses.parquet``  one row per trial, year and line
+* ``line_losses.parquet``  one row per trial, year and line (``claims`` counts ground-up
+                           policy losses, those below the deductible too)
 * ``ep.csv``               AEP / OEP tables (:func:`sim.metrics.ep_table`)
 * ``allocation.csv``       co-TVaR allocation (:func:`sim.metrics.allocation`)
 * ``run.json``             how the run was made
