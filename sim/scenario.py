@@ -660,7 +660,9 @@ class Reader:
 
     def missing(self, path: str, field: Field | None, what: str = "") -> None:
         if field is not None:
-            what = field.kind.noun + (f" {field.check.text}" if field.check else "")
+            check = field.check.text if field.check else ""
+            # a check that names its own kind ("a finite number >= 0") replaces the noun
+            what = check if check.startswith("a ") else " ".join(filter(None, (field.kind.noun, check)))
         self.problem(path, f"{path} is missing; it is required ({what})")
 
     def unknown_key(self, path: str, key: str, valid: list[str], where: str = "", hint: str = "") -> None:
@@ -1019,6 +1021,7 @@ class Reader:
             return None
         if treaty_type in ("per_risk_xl", "cat_xl"):
             self.check_layer_premium(raw, clean, path)
+            self.note_unused_aggregate_limit(raw, clean, path)
         if treaty_type == "stop_loss":
             self.check_stop_loss_premium(clean, path)
         if len(self.problems) > before:
@@ -1045,6 +1048,21 @@ class Reader:
         elif "rate_on_line" in raw and clean.get("limit") == math.inf:
             self.problem(path, f"{path}.rate_on_line cannot price an unlimited layer (limit = inf); "
                                "give premium in money instead")
+
+    def note_unused_aggregate_limit(self, raw: dict, clean: dict, path: str) -> None:
+        """A note when the given aggregate_limit exceeds (reinstatements + 1) * limit: the
+        reinstatements cap the year's limit, so the part above is never paid (free or further
+        reinstatements need reinstatements = k, with reinstatement_premium = 0 if free)."""
+        given, limit, reinstatements = (clean.get("aggregate_limit"), clean.get("limit"),
+                                        clean.get("reinstatements"))
+        if "aggregate_limit" not in raw or None in (given, limit, reinstatements):
+            return
+        total = (reinstatements + 1) * limit
+        if given > total:
+            self.note(path, f"{path}.aggregate_limit = {show(given)} is more than (reinstatements + 1) "
+                            f"* limit = {show(float(total))}, which caps the limit in the year; the run uses "
+                            f"{show(float(total))}. For more limit, raise reinstatements (with "
+                            "reinstatement_premium = 0 for free reinstatements)")
 
     def check_stop_loss_premium(self, clean: dict, path: str) -> None:
         if self.line_names is None:
