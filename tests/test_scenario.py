@@ -97,20 +97,6 @@ XL = 'type = "per_risk_xl"\nretention = 1e6\nlimit = 2e6\nrate_on_line = 0.05'
 CORRELATION = '[["ai_liability", "robot_liability", 0.5]]'
 ROBOT_DAMAGE = 'damage_ratio = { dist = "beta", mean = 0.2, sd = 0.1 }'
 AI_FREQUENCY = 'frequency = { dist = "poisson", mean = 0.05 }'
-def test_an_aggregate_limit_above_the_reinstated_limit_is_noted(tiny_scenario_text, write_scenario):
-    # the run caps the year's limit at (reinstatements + 1) * limit: the excess is never used
-    text = tiny_scenario_text.replace("reinstatements = 1", "reinstatements = 1\naggregate_limit = 1e12")
-    loaded = scenario.load(write_scenario(text))
-    cat = loaded.pool.reinsurance[2]
-    assert cat.aggregate_limit == 2 * cat.limit
-    assert [note for note in loaded.notes if "pool.reinsurance[2].aggregate_limit = 1e12 is more than" in note]
-
-
-def test_an_aggregate_limit_within_the_reinstated_limit_is_not_noted(tiny_scenario_text, write_scenario):
-    text = tiny_scenario_text.replace("reinstatements = 1", "reinstatements = 1\naggregate_limit = 15e6")
-    assert not [note for note in scenario.load(write_scenario(text)).notes if "aggregate_limit" in note]
-
-
 AI_SEVERITY = 'severity = { dist = "lognormal", median = 2e5, sigma = 1.0 }'
 
 CASES = [
@@ -408,6 +394,20 @@ def test_utf8_with_a_byte_order_mark_is_read(tiny_scenario_text, tmp_path):
     assert scenario.validate(tmp_path / "tiny.toml") == []
     loaded = scenario.load(child)
     assert loaded.name == "子情景" and loaded.pool.lead.name == "Lead P&C"
+
+
+def test_an_aggregate_limit_above_the_reinstated_limit_is_noted(tiny_scenario_text, write_scenario):
+    # the run caps the year's limit at (reinstatements + 1) * limit: the excess is never used
+    text = tiny_scenario_text.replace("reinstatements = 1", "reinstatements = 1\naggregate_limit = 1e12")
+    loaded = scenario.load(write_scenario(text))
+    cat = loaded.pool.reinsurance[2]
+    assert cat.aggregate_limit == 2 * cat.limit
+    assert [note for note in loaded.notes if "pool.reinsurance[2].aggregate_limit = 1e12 is more than" in note]
+
+
+def test_an_aggregate_limit_within_the_reinstated_limit_is_not_noted(tiny_scenario_text, write_scenario):
+    text = tiny_scenario_text.replace("reinstatements = 1", "reinstatements = 1\naggregate_limit = 15e6")
+    assert not [note for note in scenario.load(write_scenario(text)).notes if "aggregate_limit" in note]
 
 
 # ---------------------------------------------------------------- base inheritance
