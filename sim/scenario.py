@@ -589,6 +589,9 @@ TREATY_TERMS = {
     },
 }
 assert set(TREATY_TERMS) == set(model.TREATY_TYPES)
+# A fraction of premium (stop-loss attachment and limit, reinstatement premium) from which
+# validation notes that it may be a percentage written as a number (90 meaning 90%).
+PERCENT_LIKE = 10.0
 # For a term given to the wrong type of treaty: "; it is a term of surplus, per_risk_xl, cat_xl".
 _TERM_HOMES = {
     term: "; it is a term of " + ", ".join(kind for kind, terms in TREATY_TERMS.items() if term in terms)
@@ -1022,8 +1025,11 @@ class Reader:
         if treaty_type in ("per_risk_xl", "cat_xl"):
             self.check_layer_premium(raw, clean, path)
             self.note_unused_aggregate_limit(raw, clean, path)
+            self.note_percent_like(clean, path, "reinstatement_premium", "times the layer premium a reinstatement")
         if treaty_type == "stop_loss":
             self.check_stop_loss_premium(clean, path)
+            for key in ("attachment", "limit"):
+                self.note_percent_like(clean, path, key, "as a loss ratio")
         if len(self.problems) > before:
             return None
         return build_treaty(clean)
@@ -1063,6 +1069,14 @@ class Reader:
                             f"* limit = {show(float(total))}, which caps the limit in the year; the run uses "
                             f"{show(float(total))}. For more limit, raise reinstatements (with "
                             "reinstatement_premium = 0 for free reinstatements)")
+
+    def note_percent_like(self, clean: dict, path: str, key: str, meaning: str) -> None:
+        """A note when a fraction of premium looks written as a percentage (90 for 90%):
+        valid, as such terms are unbounded, but at 10 (1,000%) or more almost surely a slip."""
+        value = clean.get(key)
+        if value is not None and PERCENT_LIKE <= value < math.inf:
+            self.note(path, f"{path}.{key} = {value:g} is {value:,.0%} {meaning}; these terms are "
+                            f"fractions (0.9 is 90%)")
 
     def check_stop_loss_premium(self, clean: dict, path: str) -> None:
         if self.line_names is None:

@@ -410,6 +410,19 @@ def test_an_aggregate_limit_within_the_reinstated_limit_is_not_noted(tiny_scenar
     assert not [note for note in scenario.load(write_scenario(text)).notes if "aggregate_limit" in note]
 
 
+def test_premium_fractions_written_as_percentages_are_noted(tiny_scenario_text, write_scenario):
+    text = (tiny_scenario_text.replace("attachment = 1.1", "attachment = 90")
+            .replace("reinstatements = 1", "reinstatements = 1\nreinstatement_premium = 100"))
+    loaded = scenario.load(write_scenario(text))       # valid: a note, not a problem
+    notes = "\n".join(loaded.notes)
+    assert "pool.members[1].reinsurance[0].attachment = 90 is 9,000% as a loss ratio" in notes
+    assert "pool.reinsurance[2].reinstatement_premium = 100 is 10,000% times the layer premium" in notes
+    assert loaded.pool.members[1].reinsurance[0].attachment == 90.0
+    # the tiny scenario's own terms (110%, 50%, 100%) are not noted, nor an unlimited stop loss
+    text = tiny_scenario_text.replace("limit = 0.5\nrate = 0.04", "limit = inf\nrate = 0.04")
+    assert not [note for note in scenario.load(write_scenario(text)).notes if "fractions" in note]
+
+
 # ---------------------------------------------------------------- base inheritance
 def test_base_override_replaces_the_whole_table(tiny_scenario_path, write_scenario, tmp_path):
     (tmp_path / "tiny.toml").write_text(tiny_scenario_path.read_text(encoding="utf-8"), encoding="utf-8")
