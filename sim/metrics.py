@@ -373,7 +373,10 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     premium_net = net_premium(mean["gross_premium"], mean["ceded_premium"], mean["reinstatement_premium"])
     member_cost = mean["net_loss"] + mean["expenses"] - mean["commission"] - mean["lead_fee"]
     reinsurer_cost = mean["net_loss"] + mean["commission"]   # a reinsurer pays the commission
-    combined = safe_divide(np.where(is_reinsurer, reinsurer_cost, member_cost), premium_net)
+    # Ratios to a net premium of 0 or less (reinsurance dearer than the premium written) have
+    # no meaning as loss ratios (a large loss would show as a large negative ratio): left blank.
+    ratio_premium = np.where(premium_net > 0.0, premium_net, 0.0)
+    combined = safe_divide(np.where(is_reinsurer, reinsurer_cost, member_cost), ratio_premium)
     var_net, tvar_net = worked["tail"]
     var_net_se, tvar_net_se = worked["tail_se"]
     prob_ruin, prob_below = worked["prob_ruin"], worked["prob_below"]
@@ -390,7 +393,7 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "expected_net_loss": mean["net_loss"],
         "expected_net_loss_se": worked["net_loss_se"],
         "gross_loss_ratio": safe_divide(mean["gross_loss"], mean["gross_premium"]),
-        "net_loss_ratio": safe_divide(mean["net_loss"], premium_net),
+        "net_loss_ratio": safe_divide(mean["net_loss"], ratio_premium),
         "combined_ratio": combined,
         "var_995_net_loss": var_net,
         "var_995_net_loss_se": var_net_se,

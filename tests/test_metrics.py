@@ -98,6 +98,23 @@ def test_loss_ratios_combined_ratio_and_probabilities_by_hand():
     assert set(metrics.SUMMARY_COLUMNS) <= set(table.columns)
 
 
+def test_ratios_to_a_net_premium_of_zero_or_less_are_left_blank():
+    # Follower: premium 10, ceded 12 (reinsurance dearer than the premium): net premium −2.
+    parties = small_parties()
+    arrays = small_arrays(2)
+    lead, follower = 1, 2
+    arrays["gross_premium"][:, [lead, follower]] = [100.0, 10.0]
+    arrays["ceded_premium"][:, [lead, follower]] = [20.0, 12.0]
+    arrays["net_loss"][:, [lead, follower]] = [[40.0, 5.0], [60.0, 15.0]]
+    arrays["gross_loss"][:] = arrays["net_loss"]
+    ratio = np.ones((2, 4))
+    table = metrics.summary(parties, arrays, parties.capital_start, np.ones((2, 4)), ratio).set_index("party")
+    assert table.loc["Follower", "net_premium"] == -2.0
+    assert np.isnan(table.loc["Follower", "net_loss_ratio"]) and np.isnan(table.loc["Follower", "combined_ratio"])
+    assert table.loc["Follower", "gross_loss_ratio"] == 1.0          # on gross premium: still defined
+    assert table.loc["Lead", "net_loss_ratio"] == pytest.approx(50.0 / 80.0)
+
+
 def test_reinsurer_rows_use_owed_paid_and_commission_paid():
     parties = small_parties()
     arrays = small_arrays(2)
