@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -135,8 +136,16 @@ def _parse_toml(text: str, display: str, problems: list[str]) -> dict | None:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        # tomllib's message ends with "(at line L, column C)"
-        problems.append(f"{display}: is not valid TOML: {error}")
+        # tomllib's message ends with "(at line L, column C)": show that line too
+        message = f"{display}: is not valid TOML: {error}"
+        where = re.search(r"at line (\d+)", str(error))
+        lines = text.splitlines()
+        if where and 1 <= int(where.group(1)) <= len(lines):
+            message += f"; line {where.group(1)} reads: {lines[int(where.group(1)) - 1].strip()}"
+        if str(error).startswith(("Cannot overwrite a value", "Cannot declare")):
+            message += ("; a key or table is given twice, or a table is written both as [name] and as "
+                        "[[name]] (a list of tables, such as [[pool.reinsurance]], is [[...]] every time)")
+        problems.append(message)
         return None
 
 

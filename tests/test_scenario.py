@@ -376,7 +376,16 @@ def test_invalid_toml_gives_line_and_column(write_scenario):
     problems = scenario.validate(path)
     assert len(problems) == 1
     assert problems[0].startswith(f"{path}: is not valid TOML")
-    assert "line 3, column" in problems[0]
+    assert "line 3, column" in problems[0] and "line 3 reads: trials =" in problems[0]
+
+
+def test_a_table_written_once_as_a_table_and_once_as_a_list_shows_the_line_and_says_why(write_scenario):
+    path = write_scenario('name = "x"\n[pool.reinsurance]\ntype = "quota_share"\n'
+                          '[[pool.reinsurance]]\ntype = "cat_xl"\n')
+    [problem] = scenario.validate(path)
+    assert problem.startswith(f"{path}: is not valid TOML: Cannot overwrite a value (at line 4")
+    assert "line 4 reads: [[pool.reinsurance]]" in problem
+    assert "written both as [name] and as [[name]]" in problem
 
 
 def test_file_that_is_not_utf8(tmp_path):
