@@ -122,6 +122,7 @@ class Reinsurer:
     recovery_rate: float = 0.0
     capital: float = math.inf
     rating: str | None = None
+    domestic_solvency_ratio: float | None = None    # its own C-ROSS ratio, for the credit factor
 
 
 @dataclass(frozen=True)

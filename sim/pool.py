@@ -596,7 +596,8 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     out["max_occurrence_net"][:, 1:1 + n_members] = member_max
 
     # What each reinsurer owes and receives; each member's recoveries and premiums.
-    credit = np.array([regulation.credit_factor(r.rating, r.default_probability) for r in reinsurers], dtype=np.float64)
+    credit = np.array([regulation.credit_factor(r.rating, r.default_probability, r.domestic_solvency_ratio)
+                       for r in reinsurers], dtype=np.float64)
     owed = np.zeros((n_trials, n_reinsurers))
     if collectible is not None:
         collectible[...] = 0.0

@@ -57,6 +57,9 @@ K_BOUNDS = (-0.25, 0.25)
 # takes the worst published factor (BBB).
 CREDIT_FACTOR_BY_RATING = {"AAA": 0.046, "AA": 0.046, "A": 0.087, "BBB": 0.167}
 CREDIT_FACTOR_UNRATED = 0.167
+# A domestic (Chinese) reinsurer's factor by its own C-ROSS comprehensive solvency ratio:
+# (lowest ratio of the band, factor), best band first. Below 100% the bands stop: unrated.
+CREDIT_FACTOR_BY_DOMESTIC_RATIO = ((2.0, 0.008), (1.5, 0.013), (1.0, 0.047))
 
 # Solvency II one-year default probability by credit quality step (published).
 DEFAULT_PROBABILITY_BY_RATING = {
@@ -65,14 +68,20 @@ DEFAULT_PROBABILITY_BY_RATING = {
 }
 
 
-def credit_factor(rating: str | None, default_probability: float = 0.0) -> float:
+def credit_factor(rating: str | None, default_probability: float = 0.0,
+                  domestic_solvency_ratio: float | None = None) -> float:
     """C-ROSS credit factor on a reinsurer's recoverables, from its rating.
 
-    A reinsurer given a yearly ``default_probability`` instead of a rating takes
-    the factor of the best rating whose default probability
-    (``DEFAULT_PROBABILITY_BY_RATING``) is at least as high: 0.0001 is AA, 0.0003
-    is A. Without either (a default probability of 0) it is unrated.
+    A domestic reinsurer given its own ``domestic_solvency_ratio`` (1.8 for
+    180%) takes the factor of its band, whatever its rating (which still sets
+    its default probability). A reinsurer given a yearly ``default_probability``
+    instead of a rating takes the factor of the best rating whose default
+    probability (``DEFAULT_PROBABILITY_BY_RATING``) is at least as high: 0.0001
+    is AA, 0.0003 is A. Without either (a default probability of 0) it is unrated.
     """
+    if domestic_solvency_ratio is not None:
+        return next((factor for lowest, factor in CREDIT_FACTOR_BY_DOMESTIC_RATIO
+                     if domestic_solvency_ratio >= lowest), CREDIT_FACTOR_UNRATED)
     if rating is None and default_probability > 0.0:
         rating = min((p, name) for name, p in DEFAULT_PROBABILITY_BY_RATING.items()
                      if p >= default_probability)[1]

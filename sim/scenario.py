@@ -614,6 +614,7 @@ REINSURER = {
     "rating": Field(STRING, default=None, check=one_of(*DEFAULT_PROBABILITY_BY_RATING)),
     "recovery_rate": Field(NUMBER, default=0.0, check=SHARE),
     "capital": Field(NUMBER, default=math.inf, check=POSITIVE_OR_INF),
+    "domestic_solvency_ratio": Field(NUMBER, default=None, check=FINITE_NON_NEGATIVE),
 }
 
 SOLVENCY = {"regime": Field(STRING, default="c-ross", check=one_of(*REGIMES))}
@@ -867,7 +868,7 @@ class Reader:
             probability = DEFAULT_PROBABILITY_BY_RATING[clean["rating"]] if clean["rating"] else 0.0
         return model.Reinsurer(name=clean["name"], default_probability=probability,
                                recovery_rate=clean["recovery_rate"], capital=clean["capital"],
-                               rating=clean["rating"])
+                               rating=clean["rating"], domestic_solvency_ratio=clean["domestic_solvency_ratio"])
 
     def dependence(self, value: Any) -> model.Dependence | None:
         if value is None:

@@ -313,6 +313,12 @@ def test_hand_computed_allocation():
                                [0.6 * (170 * credit_a + 100 * credit_aa),
                                 0.4 * (170 * credit_a + 100 * credit_aa) + 4 * credit_a], rtol=1e-12)
     assert column["reinstatement_premium"].sum() == 0.0     # no reinstatements
+    # R1 as a domestic reinsurer at 180% of its C-ROSS minimum: factor 0.013 on what it owes
+    domestic = (replace(reinsurers[0], domestic_solvency_ratio=1.8), reinsurers[1])
+    out = allocate(make_scenario(members, pool_treaties, domestic, lead_fee=0.01), exposure, chunk)
+    np.testing.assert_allclose(out["credit_exposure"][0, [lead, follower]],
+                               [0.6 * (170 * 0.013 + 100 * credit_aa),
+                                0.4 * (170 * 0.013 + 100 * credit_aa) + 4 * 0.013], rtol=1e-12)
 
 
 def test_parties():

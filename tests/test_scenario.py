@@ -432,6 +432,16 @@ def test_premium_fractions_written_as_percentages_are_noted(tiny_scenario_text, 
     assert not [note for note in scenario.load(write_scenario(text)).notes if "fractions" in note]
 
 
+def test_a_domestic_reinsurers_own_solvency_ratio_is_read(tiny_scenario_text, write_scenario):
+    text = tiny_scenario_text.replace('name = "China Re"\n', 'name = "China Re"\ndomestic_solvency_ratio = 2.4\n')
+    china_re = scenario.load(write_scenario(text)).reinsurers[0]
+    assert china_re.name == "China Re" and china_re.domestic_solvency_ratio == 2.4 and china_re.rating == "A"
+    assert scenario.load(write_scenario(tiny_scenario_text)).reinsurers[0].domestic_solvency_ratio is None
+    bad = text.replace("domestic_solvency_ratio = 2.4", "domestic_solvency_ratio = -1")
+    assert scenario.validate(write_scenario(bad)) == [
+        f"{write_scenario(bad)}: reinsurers[0].domestic_solvency_ratio = -1 must be a finite number >= 0"]
+
+
 # ---------------------------------------------------------------- base inheritance
 def test_base_override_replaces_the_whole_table(tiny_scenario_path, write_scenario, tmp_path):
     (tmp_path / "tiny.toml").write_text(tiny_scenario_path.read_text(encoding="utf-8"), encoding="utf-8")
