@@ -353,11 +353,11 @@ LINE_NAMES = _line_names_kind()
 
 
 def _convert_surplus_lines(reader: "Reader", path: str, value: Any) -> Any:
-    # on a surplus, `lines` is a count, not the covered lines: a surplus covers every line
+    # on a surplus, `lines` is a count, not the covered lines: those are `covered_lines`
     if isinstance(value, bool) or not isinstance(value, int):
         reader.bad_value(path, value, "must be the whole number of lines of capacity "
                                       "(capacity = lines * retention), e.g. lines = 4; "
-                                      "a surplus always covers every line")
+                                      "on a surplus the lines of business it covers are covered_lines")
         return INVALID
     return value
 
@@ -584,6 +584,7 @@ TREATY_TERMS = {
     "surplus": {
         "panel": _PANEL,
         "lines": Field(SURPLUS_LINES, required=True, check=AT_LEAST_ONE),
+        "covered_lines": _COVERED_LINES,       # `lines` elsewhere: here `lines` is the capacity
         "retention": Field(NUMBER, required=True, check=FINITE_POSITIVE),
         "commission": Field(NUMBER, default=0.0, check=SHARE),
     },
@@ -1122,7 +1123,7 @@ def build_treaty(clean: dict) -> model.Treaty:
     terms = dict(clean)
     if terms["type"] == "surplus":
         terms["surplus_lines"] = float(terms.pop("lines"))
-        terms["lines"] = None
+        terms["lines"] = terms.pop("covered_lines", None)
     if terms["type"] in ("per_risk_xl", "cat_xl"):
         # k reinstatements give (k + 1) * limit in the year, unless the given aggregate is smaller
         terms["aggregate_limit"] = min(terms["aggregate_limit"], (terms["reinstatements"] + 1) * terms["limit"])

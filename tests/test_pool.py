@@ -378,6 +378,19 @@ def test_surplus_lines_are_set_against_the_sum_insured_still_held():
     np.testing.assert_array_equal(place_programmes(scenario, exposure).pool[1].ceded_fraction, [0.25])
 
 
+def test_a_surplus_kept_to_some_lines_cedes_nothing_on_the_others():
+    # policies: line a and line b, sum insured 400, premium 4 each. Surplus retention 100, 3 lines,
+    # covering line a only: a cedes (400 - 100) / 400 = 75%; b nothing. One claim of 100 on each.
+    exposure = make_exposure([0, 1], [400.0, 400.0], [4.0, 4.0])
+    surplus = Treaty(type="surplus", panel=(("R", 1.0),), retention=100.0, surplus_lines=3.0, lines=("a",))
+    scenario = make_scenario((Member("L", "lead", 1.0, capital=1e3),), (surplus,), (Reinsurer("R", capital=1e6),))
+    assert place_programmes(scenario, exposure).pool[0].ceded_fraction[0] == 0.75
+    np.testing.assert_allclose(parties(scenario, exposure).line_proportional_ceded_premium[1], [3.0, 0.0])
+    out = allocate(scenario, exposure, make_chunk([[(10.0, ATTRITIONAL, [(0, 100.0)]),
+                                                    (20.0, ATTRITIONAL, [(1, 100.0)])]], exposure))
+    assert out["ceded_loss"][0, 1] == 75.0 and out["net_loss"][0, 1] == 125.0
+
+
 # ---------------------------------------------------------------------------
 # Monotonicity and defaults
 # ---------------------------------------------------------------------------

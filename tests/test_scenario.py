@@ -222,7 +222,9 @@ CASES = [
      .replace("retention = 1e6\n", ""), ["pool.reinsurance[1].retention = 0 must be a finite number > 0"]),
     (XL, 'type = "surplus"\nretention = 1e6\nlines = ["ai_liability"]',
      ["pool.reinsurance[1].lines = [\"ai_liability\"] must be the whole number of lines",
-      "a surplus always covers every line"]),
+      "on a surplus the lines of business it covers are covered_lines"]),
+    (XL, 'type = "surplus"\nretention = 1e6\nlines = 4\ncovered_lines = ["ai_liabilty"]',
+     ["pool.reinsurance[1].covered_lines", "ai_liabilty", "did you mean 'ai_liability'?"]),
     ("cession = 0.3", "cession = 1.3", ["pool.reinsurance[0].cession = 1.3 must be within [0, 1]"]),
     # reinsurers
     ('rating = "A"', 'rating = "A"\ndefault_probability = 0.01',
@@ -440,6 +442,14 @@ def test_a_domestic_reinsurers_own_solvency_ratio_is_read(tiny_scenario_text, wr
     bad = text.replace("domestic_solvency_ratio = 2.4", "domestic_solvency_ratio = -1")
     assert scenario.validate(write_scenario(bad)) == [
         f"{write_scenario(bad)}: reinsurers[0].domestic_solvency_ratio = -1 must be a finite number >= 0"]
+
+
+def test_a_surplus_may_be_kept_to_some_lines_with_covered_lines(tiny_scenario_text, write_scenario):
+    surplus = 'type = "surplus"\nretention = 1e6\nlines = 4\ncovered_lines = ["ai_liability"]'
+    text = tiny_scenario_text.replace('type = "per_risk_xl"\nretention = 1e6\nlimit = 2e6\nrate_on_line = 0.05',
+                                      surplus)
+    treaty = scenario.load(write_scenario(text)).pool.reinsurance[1]
+    assert (treaty.type, treaty.surplus_lines, treaty.lines) == ("surplus", 4.0, ("ai_liability",))
 
 
 # ---------------------------------------------------------------- base inheritance
