@@ -322,7 +322,9 @@ def _convert_string(reader: "Reader", path: str, value: Any) -> Any:
 
 
 def _convert_number_list(reader: "Reader", path: str, value: Any) -> Any:
-    if not isinstance(value, list) or not value or not all(_is_number(item) for item in value):
+    # item != item: NaN, which no range check would catch (every comparison with it is false)
+    if (not isinstance(value, list) or not value
+            or not all(_is_number(item) and item == item for item in value)):
         reader.bad_value(path, value, "must be a non-empty list of numbers, e.g. [0.6, 0.3, 0.1]")
         return INVALID
     return tuple(float(item) for item in value)

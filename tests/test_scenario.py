@@ -235,6 +235,9 @@ CASES = [
      ["dynamics.payment_pattern = [0.6, 0.3] sums to 0.9"]),
     ('regime = "c-ross"', 'regime = "c-ross"\n[dynamics]\npayment_pattern = [1.2, -0.2]',
      ["dynamics.payment_pattern = [1.2, -0.2] must not hold negative shares"]),
+    # NaN passes every comparison: it would make every figure of the run NaN
+    ('regime = "c-ross"', 'regime = "c-ross"\n[dynamics]\npayment_pattern = [nan, 1.0]',
+     ["dynamics.payment_pattern = [nan, 1.0] must be a non-empty list of numbers"]),
     ('regime = "c-ross"', 'regime = "c-ross"\n[dynamics]\nreallocation = "equal"',
      ['dynamics.reallocation = "equal" must be one of "pro_rata", "lead"']),
     # structure
