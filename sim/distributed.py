@@ -32,7 +32,7 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
                progress: bool = True) -> None:
     """Run every ``(first_trial, n_trials)`` range on Dask; call ``add(first_trial, result)`` as each ends."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError as error:   # the plain install does not need Dask
         raise UsageError("--workers and --scheduler need Dask: pip install 'poolsim[dask]'") from error
     from tqdm import tqdm
@@ -41,8 +41,7 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     if scheduler is None:
         if workers < 1:
             raise UsageError(f"--workers = {workers} must be a whole number >= 1")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = local_cluster(workers)
         threads = max(1, (os.cpu_count() or 1) // workers)
     try:
         client = Client(cluster) if cluster is not None else connect(scheduler)
@@ -64,6 +63,29 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def local_cluster(workers: int):
+    """A Dask cluster of ``workers`` processes on this machine, whose workers ignore Ctrl-C (:func:`dask_setup`)."""
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=logging.ERROR, preload=[__name__])
+
+
+def dask_setup(worker) -> None:
+    """Preload of the local cluster's workers: they ignore SIGINT.
+
+    Ctrl-C in a terminal sends SIGINT to the whole foreground process group, the
+    worker processes of ``--workers`` included; each then printed a KeyboardInterrupt
+    traceback from its event loop above poolsim's "interrupted". Stopping the run is
+    the parent's work: it closes the cluster, which stops its workers.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():     # signal handlers can only be set there
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def connect(scheduler: str):

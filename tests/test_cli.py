@@ -234,6 +234,56 @@ def test_a_run_on_local_dask_workers_does_not_flood_stderr(tiny_scenario_path, t
     assert "INFO" not in result.stderr and "Nanny" not in result.stderr, result.stderr
 
 
+def test_local_dask_workers_ignore_ctrl_c():
+    # Ctrl-C in a terminal reaches every process of the foreground group: the parent
+    # stops the run and closes the cluster; the workers must not print tracebacks of their own.
+    pytest.importorskip("dask.distributed")
+    import signal
+
+    from dask.distributed import Client
+
+    from sim import distributed
+    cluster = distributed.local_cluster(2)
+    try:
+        with Client(cluster) as client:
+            handlers = client.run(lambda: signal.getsignal(signal.SIGINT))
+    finally:
+        cluster.close()
+    assert list(handlers.values()) == [signal.SIG_IGN] * 2
+
+
+def test_ctrl_c_during_a_run_on_local_dask_workers_exits_130_without_tracebacks(tmp_path):
+    pytest.importorskip("dask.distributed")
+    import signal
+    import threading
+    import time
+
+    command = [sys.executable, "-m", "sim", "run", str(SCENARIOS / "ai_cyber_five_years.toml"),
+               "--trials", "40000", "--workers", "2", "--out", str(tmp_path / "out"), "--no-plots"]
+    # A session of its own, as a terminal's job: SIGINT goes to the whole group, as Ctrl-C does.
+    run = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           start_new_session=True)
+    err = bytearray()
+
+    def read_stderr():
+        for chunk in iter(lambda: run.stderr.read1(4096), b""):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while b"(dask)" not in err and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)         # the progress bar of the Dask chunks: the workers are up
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(run.pid, signal.SIGINT)
+    assert run.wait(timeout=60) == 130
+    reader.join(timeout=10)
+    text = err.decode(errors="replace")
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    assert text.rstrip().endswith("poolsim: interrupted"), text
+    assert not (tmp_path / "out").exists() and list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
 @pytest.fixture(scope="module")
 def saved_results(tmp_path_factory):
     from sim.results import build_results
