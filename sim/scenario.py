@@ -601,6 +601,9 @@ TREATY_TERMS = {
     },
 }
 assert set(TREATY_TERMS) == set(model.TREATY_TYPES)
+# Policies a run may hold in its largest year: each costs about 100-200 bytes of exposure
+# and per-policy treaty arrays, so this is 2-4 GB; beyond it the run would be killed.
+MAX_POLICIES = 20_000_000
 # A fraction of premium (stop-loss attachment and limit, reinstatement premium) from which
 # validation notes that it may be a percentage written as a number (90 meaning 90%).
 PERCENT_LIKE = 10.0
@@ -788,6 +791,9 @@ class Reader:
         dynamics = self.dynamics(data.get("dynamics"))
         if self.problems:
             return None
+        self.check_policy_count(lines, simulation.years, dynamics.exposure_growth)
+        if self.problems:
+            return None
         if "dynamics" in data and simulation.years == 1:
             # a note, not a problem: a scenario whose base has [dynamics] could not remove the table
             self.note("dynamics", "[dynamics] is not used: simulation.years = 1 is a one-year run; "
@@ -803,6 +809,22 @@ class Reader:
             return build()
         clean = self.table(value, path, schema)
         return build(**clean) if clean is not None and len(clean) == len(schema) else None
+
+    def check_policy_count(self, lines: tuple[model.Line, ...], years: int, growth: float) -> None:
+        """A problem when the largest year's policies (grown by ``growth`` a year) exceed
+        ``MAX_POLICIES``: the run would exhaust the memory and be killed without a word."""
+        try:
+            largest_scale = max(1.0, (1.0 + growth) ** (years - 1))
+        except OverflowError:
+            largest_scale = math.inf
+        total = sum(line.policies for line in lines) * largest_scale
+        if total > MAX_POLICIES:
+            grown = (f", grown by dynamics.exposure_growth = {growth:g} a year over {years} years"
+                     if largest_scale > 1.0 else "")
+            self.problem("lines", f"the lines hold {total:,.0f} policies in their largest year{grown}; a run "
+                                  f"holds every policy in memory, at most {MAX_POLICIES:,}: use fewer "
+                                  "policies (a sample of the book, scaled by sum insured)"
+                                  + (" or a shorter horizon or lower growth" if grown else ""))
 
     def simulation(self, value: Any) -> model.Simulation | None:
         if value is None:

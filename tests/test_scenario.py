@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -453,6 +454,22 @@ def test_a_surplus_may_be_kept_to_some_lines_with_covered_lines(tiny_scenario_te
                                       surplus)
     treaty = scenario.load(write_scenario(text)).pool.reinsurance[1]
     assert (treaty.type, treaty.surplus_lines, treaty.lines) == ("surplus", 4.0, ("ai_liability",))
+
+
+def test_more_policies_than_a_run_can_hold_is_a_problem_not_a_killed_process(tiny_scenario_text, write_scenario):
+    [first_count] = re.findall(r"policies = ([0-9_]+)", tiny_scenario_text)[:1]
+    too_many = tiny_scenario_text.replace(f"policies = {first_count}", "policies = 30_000_000", 1)
+    [problem] = scenario.validate(write_scenario(too_many))
+    assert "policies in their largest year" in problem and "at most 20,000,000" in problem
+    # a hundred years at 20% growth: 1.2^99 = 69 million times the first year's book
+    grown = tiny_scenario_text.replace("years = 1\n", "years = 100\n", 1) + \
+        "\n[dynamics]\nexposure_growth = 0.2\n"
+    [problem] = scenario.validate(write_scenario(grown))
+    assert "grown by dynamics.exposure_growth = 0.2 a year over 100 years" in problem
+    assert "or a shorter horizon or lower growth" in problem
+    assert scenario.validate(write_scenario(grown.replace("years = 100", "years = 5"))) == []
+    huge = grown.replace("exposure_growth = 0.2", "exposure_growth = 1e300")      # (1 + g)^99 overflows
+    assert "policies in their largest year" in scenario.validate(write_scenario(huge))[0]
 
 
 # ---------------------------------------------------------------- base inheritance
