@@ -566,7 +566,8 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     the horizon row:
 
     * ``prob_solvency_below_100`` = P(the ratio is below 100% at the end of at
-      least one year of the path), "ever", as ``prob_ruin``;
+      least one year of the path), "ever", as ``prob_ruin``; ``prob_default`` of a
+      reinsurer = P(it is in default in at least one year of the path);
     * ``solvency_ratio_p01`` = the 1% quantile over paths of each path's lowest
       year-end ratio (so it is below 100% exactly when at least 1% of paths
       fall below 100% at some point);
@@ -611,6 +612,8 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     ever_ruined = (arrays["capital_end"] < 0.0).any(axis=1)
     known = ~np.all(np.isnan(last["capital_end"]), axis=0)
     horizon["prob_ruin"] = np.where(known, ever_ruined.mean(axis=0), np.nan)
+    is_reinsurer = np.array(parties.kinds) == "reinsurer"
+    horizon["prob_default"] = np.where(is_reinsurer, (arrays["defaulted"] > 0.0).any(axis=1).mean(axis=0), np.nan)
     # The share of paths that left, counted directly: 1 - mean(active) would print 0.00039999999999995595.
     left = last["active"] == 0.0
     horizon["prob_exit"] = np.where(np.array(parties.kinds) == "member", left.mean(axis=0), np.nan)

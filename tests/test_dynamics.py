@@ -250,6 +250,15 @@ def test_a_reinsurer_weakened_in_year_one_defaults_in_year_two(write_scenario):
     assert_money_conserved(parties, arrays)
 
 
+def test_a_reinsurers_horizon_default_probability_is_of_default_in_any_year(write_scenario):
+    # as above: in default from year 2 on, in every path; the mean of the yearly flags is 2/3
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=1.2e8))
+    results = sim.run(scenario, plots=False, progress=False)
+    rows = results.summary[results.summary["party"] == "Fragile Re"]
+    assert rows.loc[rows["year"].isna(), "prob_default"].tolist() == [1.0]       # "ever", as prob_ruin
+    assert rows.dropna(subset=["year"])["prob_default"].tolist() == [0.0, 1.0, 1.0]
+
+
 def test_a_reinsurer_exhausted_in_year_one_pays_only_its_recovery_rate_after(write_scenario):
     scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=5e7))
     parties, arrays, _ = paths(scenario)
