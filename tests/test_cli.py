@@ -258,7 +258,11 @@ def test_ctrl_c_during_a_run_on_local_dask_workers_exits_130_without_tracebacks(
     import threading
     import time
 
-    command = [sys.executable, "-m", "sim", "run", str(SCENARIOS / "ai_cyber_five_years.toml"),
+    # As from a terminal: Python turns SIGINT into KeyboardInterrupt only if it starts with the
+    # default handler, and a job started in the background of a script (as CI may) ignores SIGINT.
+    as_from_a_terminal = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "runpy.run_module('sim', run_name='__main__', alter_sys=True)")
+    command = [sys.executable, "-c", as_from_a_terminal, "run", str(SCENARIOS / "ai_cyber_five_years.toml"),
                "--trials", "40000", "--workers", "2", "--out", str(tmp_path / "out"), "--no-plots"]
     # A session of its own, as a terminal's job: SIGINT goes to the whole group, as Ctrl-C does.
     run = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
