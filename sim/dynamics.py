@@ -55,7 +55,8 @@ Accounting (every amount per path and member, full undiscounted reserving)
   (``outstanding_loss`` − ``recoverable``) + Σ reinsurers' ``paid_loss`` +
   reinsurers' ``outstanding_loss`` at the end.
 * Solvency (year end): C-ROSS with reserve risk on the member's net
-  outstanding claims (split by capital class like the pool's gross premium);
+  outstanding claims (split by capital class like the pool's gross premium),
+  credit risk on its recoverables at the year end;
   catastrophe risk (and, regime ``var``, the whole minimum capital) is
   calibrated per year on :data:`CALIBRATION_TRIALS` fixed trials of the full
   pool, per unit of share, and scaled by each path's share: a cross-path
@@ -251,12 +252,15 @@ def _class_weights(scenario: Scenario, exposure: Exposure) -> np.ndarray:
 
 def minimum_capital(scenario: Scenario, parties: Parties, arrays: dict, rows: np.ndarray,
                     shares: np.ndarray, reserves: np.ndarray, per_share: np.ndarray,
-                    class_weights: np.ndarray) -> np.ndarray:
+                    class_weights: np.ndarray, credit_exposure: np.ndarray) -> np.ndarray:
     """Members' minimum capital of the paths ``rows`` that share one pattern, ``(n_rows, n_members)``.
 
     C-ROSS as :func:`sim.solvency.cross_minimum_capital`, but with each path's own
-    net outstanding claims ``reserves`` (n_rows, n_members) for reserve risk, and the
-    catastrophe risk ``shares * per_share``; regime ``var``: ``shares * per_share``.
+    net outstanding claims ``reserves`` (n_rows, n_members) for reserve risk, the
+    catastrophe risk ``shares * per_share``, and credit risk on ``credit_exposure``
+    (n_rows, n_members): the recoverables at the year end times their reinsurers'
+    factors, where a one-year run takes the year's whole ceded loss.
+    Regime ``var``: ``shares * per_share``.
     """
     members = parties.indices("member")
     other = np.array([m.other_minimum_capital for m in scenario.pool.members], dtype=np.float64)
@@ -264,7 +268,7 @@ def minimum_capital(scenario: Scenario, parties: Parties, arrays: dict, rows: np
         return np.maximum(shares * per_share, solvency.MINIMUM_CAPITAL_FLOOR)[None, :] + other + 0.0 * reserves
     take = {key: arrays[key][rows][:, members] for key in (
         "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
-        "reinstatement_premium", "credit_exposure")}
+        "reinstatement_premium")}
     premium_kept = net_premium(take["gross_premium"], take["ceded_premium"], take["reinstatement_premium"])
     combined = combined_ratio(take["net_loss"], take["expenses"], take["commission"], take["lead_fee"],
                               premium_kept)
@@ -287,7 +291,7 @@ def minimum_capital(scenario: Scenario, parties: Parties, arrays: dict, rows: np
     premium_reserve = np.sqrt(np.einsum("tmi,ij,tmj->tm", per_class, solvency.class_correlation_matrix(),
                                         per_class))
     non_life = solvency.non_life_risk(premium_reserve, (shares * per_share)[None, :])
-    company = solvency.company_risk(non_life, 0.0, take["credit_exposure"])
+    company = solvency.company_risk(non_life, 0.0, credit_exposure)
     return company * regulation.TECHNOLOGY_FACTOR + other
 
 
@@ -309,6 +313,9 @@ class _Paths:
         self.delay = float(dynamics.recovery_delay_days)
         self.n_delay_quarters = QUARTERS + int(math.ceil(self.delay / DAYS_IN_QUARTER)) + 1
         self.recovery_rate = np.array([r.recovery_rate for r in scenario.reinsurers], dtype=np.float64)
+        self.credit_factor = np.array([regulation.credit_factor(r.rating, r.default_probability,
+                                                                r.domestic_solvency_ratio)
+                                       for r in scenario.reinsurers], dtype=np.float64)
         self.class_weights = _class_weights(scenario, prepared.exposure)
         n = n_trials
         shape = (n, years, self.n_parties)
@@ -489,16 +496,21 @@ class _Paths:
             receivable += (self.collectible[:, a] * self.collectible_scale[:, a, None, :]
                            * (1.0 - self.received_fraction[:, a])[:, None, None])
         net_outstanding = self.outstanding - receivable.sum(axis=2)
+        # C-ROSS credit risk is on the reinsurance assets at the valuation date: what is still
+        # to be received (unpaid claims' recoveries and recoveries due), each reinsurer's at its factor.
+        credit_exposure = receivable @ self.credit_factor
         members = self.scenario.pool.members
         other = np.array([m.other_minimum_capital for m in members], dtype=np.float64)
         # Run-off only (exited members, ended paths): reserve risk alone; writing members below.
         minimum = self._reserve_only_minimum(net_outstanding) + other
         for rows, pattern, parties, shares in self.groups:
             computed = minimum_capital(pattern, parties, arrays, rows, shares, net_outstanding[rows],
-                                       self.prepared.minimum_per_share[y], self.class_weights)
+                                       self.prepared.minimum_per_share[y], self.class_weights,
+                                       credit_exposure[rows])
             writing = shares > 0
             minimum[np.ix_(rows, np.flatnonzero(writing))] = computed[:, writing]
         ratio = solvency.solvency_ratio(self.capital, minimum)
+        out["credit_exposure"][:, y, m_cols] = credit_exposure     # what the minimum capital used
         out["share"][:, y, m_cols] = self.year_shares
         out["share"][:, y, 0] = np.where(self.year_ended, 0.0, 1.0)
         out["active"][:, y, m_cols] = self.active

@@ -259,6 +259,32 @@ def test_a_reinsurers_horizon_default_probability_is_of_default_in_any_year(writ
     assert rows.dropna(subset=["year"])["prob_default"].tolist() == [0.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("domestic_ratio, factor", [(None, 0.167), (2.5, 0.008)])
+def test_credit_risk_is_on_the_recoverables_at_the_year_end(write_scenario, monkeypatch, domestic_ratio, factor):
+    # QS 50% with an unrated reinsurer (C-ROSS factor 0.167), or a domestic one at 250% (0.008).
+    # Claims are paid 60/30/10 over three years, so at a year end the recoverables are half of
+    # what is still unpaid (40% of this year's claims, 10% of last year's), not the year's ceded loss.
+    from sim import solvency as solvency_module
+    extra = QUOTA_SHARE.format(reinsurer_capital=1e12)
+    if domestic_ratio is not None:
+        extra = extra.replace('name = "Fragile Re"\n', f'name = "Fragile Re"\ndomestic_solvency_ratio = {domestic_ratio}\n')
+    scenario = deterministic(write_scenario, years=3, extra=extra)
+    used = []
+    company_risk = solvency_module.company_risk
+    monkeypatch.setattr(solvency_module, "company_risk",
+                        lambda non_life, market, credit: used.append(np.array(credit)) or company_risk(non_life, market,
+                                                                                                      credit))
+    parties, arrays, _ = paths(scenario)
+    members = parties.indices("member")
+    shares = np.array([0.5, 0.3, 0.2])
+    recoverable = arrays["recoverable"][:, :, members]
+    np.testing.assert_allclose(recoverable[:, 0], np.tile(0.5 * 0.4 * GROSS * shares, (8, 1)), rtol=1e-12)
+    np.testing.assert_allclose(recoverable[:, 1], np.tile(0.5 * 0.5 * GROSS * shares, (8, 1)), rtol=1e-12)
+    assert len(used) == 3                         # one pattern of shares: one call a year
+    for year in range(3):
+        np.testing.assert_allclose(used[year], factor * recoverable[:, year], rtol=1e-12)
+
+
 def test_a_reinsurer_exhausted_in_year_one_pays_only_its_recovery_rate_after(write_scenario):
     scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=5e7))
     parties, arrays, _ = paths(scenario)
