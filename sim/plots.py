@@ -248,12 +248,29 @@ def _common_regime(runs: Sequence["Results"]) -> str | None:
     return regimes.pop() if len(regimes) == 1 else None
 
 
-def plot_solvency(results: "Results", ratio: np.ndarray | None = None) -> Figure:
-    """Each member's (and the pool's) year-end solvency ratio, with the regime's thresholds.
+HORIZON_LOWEST = ": the lowest of each path over its years in the pool"
 
-    ``ratio`` (n_trials, n_parties) replaces the results' own year-end ratios
-    (:func:`plot_horizon_solvency` gives each path's lowest)."""
-    ratio = (results.party_matrix("solvency_ratio") if ratio is None else ratio) * 100.0
+
+def horizon_solvency_ratio(results: "Results") -> np.ndarray:
+    """``(n_trials, n_parties)``: the solvency ratio a run is judged on. A one-year run's
+    year-end ratio; a multi-year run's lowest year-end ratio of each path over the years
+    each party writes business.
+
+    The last year alone would show a member that has left only by its run-off,
+    or nothing once that is paid; the lowest ratio is what a regulator watches,
+    and its P(<100%) is the horizon's ``prob_solvency_below_100``.
+    """
+    if results.years == 1:
+        return results.party_matrix("solvency_ratio")
+    from .solvency import lowest_ratio
+    return np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
+                    axis=1)
+
+
+def plot_solvency(results: "Results") -> Figure:
+    """Each member's (and the pool's) solvency ratio, with the regime's thresholds: the year-end
+    ratio, or in a multi-year run each path's lowest (:func:`horizon_solvency_ratio`)."""
+    ratio = horizon_solvency_ratio(results) * 100.0
     names = results.party_names
     rows = [(name, names.index(name)) for name in results.names_of("member")]
     rows.append(("Pool (members together)", names.index(results.names_of("pool")[0])))
@@ -286,8 +303,13 @@ def plot_solvency(results: "Results", ratio: np.ndarray | None = None) -> Figure
         axes.set_xlim(low - margin, high + margin)
     _percent_axis(axes.xaxis)
     axes.set_yticks(positions, [label for label, _ in rows])
-    axes.set_xlabel(SOLVENCY_AXIS_LABELS[regime])
-    axes.set_title(_title(results, f"Solvency ratio by member, {REGIME_NAMES[regime]} minimum capital"))
+    if results.years == 1:
+        axes.set_xlabel(SOLVENCY_AXIS_LABELS[regime])
+        axes.set_title(_title(results, f"Solvency ratio by member, {REGIME_NAMES[regime]} minimum capital"))
+    else:
+        axes.set_xlabel(f"{SOLVENCY_AXIS_LABELS[regime]}{HORIZON_LOWEST}")
+        axes.set_title(_title(results, f"Lowest solvency ratio over the horizon by member, "
+                                       f"{REGIME_NAMES[regime]} minimum capital"))
     axes.grid(axis="x", alpha=0.3)
     handles, _ = axes.get_legend_handles_labels()
     # Below the axes: the right margin holds each row's probability of falling below 100%.
@@ -619,37 +641,6 @@ def plot_solvency_fan(results: "Results") -> Figure:
     return figure
 
 
-HORIZON_LOWEST = ": the lowest of each path over its years in the pool"
-
-
-def horizon_solvency_ratio(results: "Results") -> np.ndarray:
-    """``(n_trials, n_parties)``: the solvency ratio a run is judged on. A one-year run's
-    year-end ratio; a multi-year run's lowest year-end ratio of each path over the years
-    each party writes business (see :func:`plot_horizon_solvency`)."""
-    if results.years == 1:
-        return results.party_matrix("solvency_ratio")
-    from .solvency import lowest_ratio
-    return np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
-                    axis=1)
-
-
-def plot_horizon_solvency(results: "Results") -> Figure:
-    """solvency.png of a multi-year run: each member's (and the pool's) lowest year-end solvency
-    ratio of each path over the years it writes business.
-
-    The last year alone would show a member that has left only by its run-off,
-    or nothing once that is paid; the lowest ratio is what a regulator watches,
-    and its P(<100%) is the horizon's ``prob_solvency_below_100``.
-    """
-    figure = plot_solvency(results, horizon_solvency_ratio(results))
-    axes = figure.axes[0]
-    regime = _regime(results)
-    axes.set_xlabel(f"{SOLVENCY_AXIS_LABELS[regime]}{HORIZON_LOWEST}")
-    axes.set_title(_title(results, f"Lowest solvency ratio over the horizon by member, "
-                                   f"{REGIME_NAMES[regime]} minimum capital"))
-    return figure
-
-
 def plot_capital_fan(results: "Results") -> Figure:
     """Fan chart of each member's year-end capital over the years."""
     largest = np.nanmax(np.abs(results.trials.loc[results.trials["party"].isin(results.names_of("member")),
@@ -683,7 +674,6 @@ def plot_exits(results: "Results") -> Figure:
 
 
 MULTI_YEAR_DRAWERS = {
-    "solvency.png": plot_horizon_solvency,      # in place of the last year's
     "solvency_fan.png": plot_solvency_fan,
     "capital_fan.png": plot_capital_fan,
     "exits.png": plot_exits,

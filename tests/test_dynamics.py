@@ -507,7 +507,7 @@ def test_every_member_below_100_in_year_one_is_certain_over_the_horizon(everyone
 
 def test_multi_year_solvency_plots_show_the_years_in_the_pool(everyone_below_in_year_one, exiting_member):
     from sim import plots
-    figure = plots.plot_horizon_solvency(everyone_below_in_year_one)
+    figure = plots.plot_solvency(everyone_below_in_year_one)
     notes = [text.get_text() for text in figure.axes[0].texts]
     assert notes == ["P(<100%) 100.00%"] * 4          # three members and the pool, none "no risk held"
     figure = plots.plot_solvency_fan(exiting_member)
