@@ -391,16 +391,3 @@ def next_many(s, code, a, b, c, cap, out, start, stop):
             out[i], s = next_sample(s, code, a, b, c, cap)
     return s
 
-
-@jit
-def claim_probability(freq, level):
-    """P(a policy has at least one claim in the year) at risk level ``level``."""
-    code = int(freq[0])
-    mean = freq[1] * level
-    if code == d.POISSON:
-        return -math.expm1(-mean)
-    if code == d.NEGBIN:
-        dispersion = freq[2]
-        return -math.expm1(-dispersion * math.log1p(mean / dispersion))
-    # bernoulli: the level scales the probability, which cannot pass 1
-    return min(mean, 1.0)
