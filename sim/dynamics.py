@@ -45,11 +45,17 @@ Accounting (every amount per path and member, full undiscounted reserving)
   the reinsurer's ``net_loss``), so per year still
   pool gross = Σ members' net + Σ reinsurers' net.
 * A member whose capital is below zero when claims fall due pays the share
-  ``(capital + outstanding) / outstanding`` of them (a liquidator's dividend,
-  constant through the run-off); the rest is ``member_default_loss``, borne by
-  the policyholders, and, being a liability written off, it raises capital
-  back towards zero. ``net_loss`` stays the contract's incurred figure;
-  ``capital_end`` = capital_start + net result + member_default_loss.
+  ``(capital + outstanding) / outstanding`` of them (a liquidator's dividend),
+  where ``outstanding`` is its gross claims incurred to date (occurred by the
+  end of the quarter, as in capital) less those paid: an accident year's
+  claims become outstanding quarter by quarter as they occur, not at renewal.
+  The dividend falls as new losses occur and is constant through the run-off;
+  the rest is ``member_default_loss``, borne by the policyholders, and, being
+  a liability written off, it raises capital back towards zero. At a year end
+  every quarter of the accident year is incurred, so ``outstanding_loss`` is
+  the year's gross less what was paid. ``net_loss`` stays the contract's
+  incurred figure; ``capital_end`` = capital_start + net result +
+  member_default_loss.
 * Over the horizon, per path: Σ pool gross = Σ members' (``paid_loss`` +
   ``member_default_loss``) + members' net outstanding at the end
   (``outstanding_loss`` − ``recoverable``) + Σ reinsurers' ``paid_loss`` +
@@ -406,9 +412,8 @@ class _Paths:
         # Book the accident year.
         occurred, received = quarter_profiles(losses, self.delay, self.n_delay_quarters)
         self.occurred[:, y], self.received_profile[:, y] = occurred, received
+        # Its claims become outstanding quarter by quarter as they occur (see quarter), not here.
         self.gross[:, y] = arrays["gross_loss"][:, member_cols]
-        self.outstanding_by_year[:, y] = self.gross[:, y]
-        self.outstanding = self.outstanding_by_year.sum(axis=1)
         self.collectible[:, y] = collectible
         self.year_arrays = arrays
         self.year_shares = shares
@@ -444,6 +449,12 @@ class _Paths:
         if q == 0:      # a default found at renewal costs the cedants at once
             self.capital -= self.late_default.sum(axis=2)
             self.reinsurer_capital += self.late_default.sum(axis=1)
+        # The same losses become liabilities: claims incurred to date, before any of this quarter's
+        # payments. Booking the whole accident year at renewal would put losses that have not yet
+        # occurred (and are not yet in capital) into the dividend below, overstating it mid-year.
+        # The quarter's payments of them are pattern[0] <= 1 of this accrual, so it stays >= 0.
+        self.outstanding_by_year[:, y] += self.gross[:, y] * profile
+        self.outstanding = self.outstanding_by_year.sum(axis=1)
 
         # Claims due and recoveries received this quarter, every accident year so far.
         due = np.zeros((self.n, self.n_members))
@@ -472,7 +483,8 @@ class _Paths:
                 self.received_fraction[:, a] += share
             if relative == last_receipt:
                 self.received_fraction[:, a] = 1.0      # all received: the same rounding dust
-        # A ruined member pays the liquidator's dividend (capital + outstanding) / outstanding.
+        # A ruined member pays the liquidator's dividend (capital + outstanding) / outstanding, on the
+        # claims incurred to date and not yet paid (self.outstanding is still from before the payments).
         with np.errstate(divide="ignore", invalid="ignore"):
             dividend = np.clip((self.capital + self.outstanding) / self.outstanding, 0.0, 1.0)
         dividend = np.where((self.capital < 0.0) & (self.outstanding > 0.0), dividend, 1.0)
