@@ -163,11 +163,88 @@ def test_a_ruined_member_pays_a_constant_dividend_and_ends_its_run_off_at_zero(w
     paid = arrays["paid_loss"][:, :3, thin]
     np.testing.assert_allclose(paid + shortfall, np.broadcast_to(due, (4, 3)), rtol=1e-12)
     dividend = paid / (paid + shortfall)
-    # Ruined during year 1 (its losses hit capital as they occur): the payments before that
-    # are made in full, every later one at the same dividend.
+    # Ruined during year 1 (its losses hit capital as they occur, and its claims become outstanding
+    # so): while losses keep occurring its dividend falls, so year 1's payments are at a higher
+    # dividend than the run-off's, where no loss occurs any more and every payment is at the same one.
     assert (dividend[:, 0] > dividend[:, 1]).all() and (dividend[:, 1] < 1.0).all()
     np.testing.assert_allclose(dividend[:, 2], dividend[:, 1], rtol=1e-9)
     np.testing.assert_allclose(arrays["capital_end"][:, 2, thin], 0.0, atol=1e-3)  # run-off over: nothing left
+
+
+# Two policies, each with exactly one claim of 2m a year on a random day; the Thin member's half
+# of a claim (1m) is far beyond its capital and premium, so its first claim ruins it.
+TWO_CLAIMS = """
+name = "two claims a year"
+[simulation]
+trials = 64
+seed = 5
+years = 2
+
+[[lines]]
+name = "robots"
+policies = 2
+sum_insured = 1e7
+premium_rate = 0.01
+frequency = { dist = "bernoulli", p = 1.0 }
+severity = 2e6
+
+[pool]
+name = "pool"
+
+[[pool.members]]
+name = "Lead"
+role = "lead"
+share = 0.5
+capital = 1e10
+
+[[pool.members]]
+name = "Thin"
+role = "follower"
+share = 0.5
+capital = 2e5
+
+[dynamics]
+payment_pattern = [0.6, 0.3, 0.1]
+"""
+
+
+def test_a_ruined_member_pays_its_dividend_on_the_claims_incurred_to_date(write_scenario):
+    # The liquidator's dividend is (capital + outstanding) / outstanding with outstanding the claims
+    # incurred to date less those paid, as capital holds the losses incurred to date. Thin has
+    # capital C = 200k, earns e = 25k of premium a quarter (its half of 2 x 1e7 x 1%, over four
+    # quarters) and bears l = 1m of each claim; 60% of a claim is paid in its quarter, the rest later.
+    # With its first claim in quarter a, A = C + (a + 1) e are its assets then (before any loss):
+    # * both claims in quarter a: capital A - 2l, outstanding 2l, so it pays A / 2l of 1.2 l;
+    # * the second in a later quarter b: it pays A / l of 0.6 l in quarter a, leaving capital
+    #   0.4 (A - l) and outstanding 0.4 l; in quarter b capital 0.4 (A - l) + (b - a) e - l and
+    #   outstanding 1.4 l, so it pays (0.4 A + (b - a) e) / 1.4 l of 0.6 l.
+    #   (Booking the whole year at renewal made the first dividend (A + l) / 2l: 0.61 for 0.225.)
+    from sim.dynamics import DAYS_IN_QUARTER
+    from sim.engine import LossModel, simulate_chunk
+    from sim.exposure import build_exposure
+    scenario = load(write_scenario(TWO_CLAIMS))
+    capital, earned, loss = 2e5, 0.5 * 2 * 1e7 * 0.01 / 4, 0.5 * 2e6
+    # The quarters of each path's two claims, read from year 1's occurrences (trial ids 0..63).
+    chunk = simulate_chunk(scenario, LossModel.from_scenario(scenario), build_exposure(scenario), 0, 64)
+    np.testing.assert_array_equal(np.diff(chunk.occ_offsets), 2)             # one occurrence per claim
+    np.testing.assert_array_equal(chunk.risk_loss, 2e6)
+    quarters = np.minimum(chunk.occ_day // DAYS_IN_QUARTER, 3).astype(int).reshape(64, 2)
+    a, b = quarters.min(axis=1), quarters.max(axis=1)
+    assets = capital + (a + 1) * earned
+    first = np.where(a == b, assets / (2 * loss), assets / loss)
+    second = np.where(a == b, 0.0, (0.4 * assets + (b - a) * earned) / (1.4 * loss))
+    expected_paid = np.where(a == b, 1.2 * loss * first, 0.6 * loss * (first + second))
+    assert (a < b).sum() >= 20 and (a == b).sum() >= 3                        # both cases are tested
+
+    parties, arrays, _ = paths(scenario)
+    thin = column(parties, "Thin")
+    np.testing.assert_allclose(arrays["paid_loss"][:, 0, thin], expected_paid, rtol=1e-9)
+    np.testing.assert_allclose(arrays["member_default_loss"][:, 0, thin], 1.2 * loss - expected_paid, rtol=1e-9)
+    np.testing.assert_allclose(arrays["capital_end"][:, 0, thin],
+                               capital + 4 * earned - 2 * loss + 1.2 * loss - expected_paid, rtol=1e-9)
+    # At the year end both claims are incurred: 40% of them is outstanding, ruin or not.
+    np.testing.assert_allclose(arrays["outstanding_loss"][:, 0, thin], 0.8 * loss, rtol=1e-9)
+    assert_money_conserved(parties, arrays)
 
 
 # --------------------------------------------------------------------------- exits and re-allocation
