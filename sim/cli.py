@@ -187,7 +187,7 @@ def _announce_compilation(quiet: bool) -> None:
 
     if not quiet and not cache_is_warm():
         print("poolsim: compiling the simulation kernels for this machine "
-              "(first run of this version only, 3 to 5 minutes on 2 cores)", file=sys.stderr, flush=True)
+              "(first run of this version only, 1.5 to 5 minutes on 2 cores)", file=sys.stderr, flush=True)
 
 
 def run_command(arguments: argparse.Namespace) -> int:
