@@ -43,7 +43,9 @@ Minimum capital, regime ``var`` (Solvency II style)
 ---------------------------------------------------
 The member's 99.5% VaR over trials of the loss of its net result,
 −(capital_end − capital_start), floored at :data:`MINIMUM_CAPITAL_FLOOR`, plus
-``other_minimum_capital``. One figure per member, the same in every trial.
+``other_minimum_capital``. One figure per member, the same in every trial. A
+member with a share of 0 holds no risk of the pool: its pool part is 0, not the
+floor, so without ``other_minimum_capital`` it has no ratio (as under C-ROSS).
 
 Ratios
 ------
@@ -312,20 +314,30 @@ def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_premium
 
 
 def var_minimum_capital(net_result: np.ndarray, other_minimum_capital: np.ndarray,
-                        level: float = VAR_LEVEL) -> np.ndarray:
+                        level: float = VAR_LEVEL, holds_risk: np.ndarray | None = None) -> np.ndarray:
     """Solvency II style minimum capital: VaR of −net result, floored, + other minimum capital.
+
+    The floor (:data:`MINIMUM_CAPITAL_FLOOR`) is for a member that holds risk but
+    cannot lose money at ``level``. A member that holds none (a share of 0) needs
+    no capital for the pool: 0, not the floor, which made its ratio its capital
+    over one unit of currency (200,000,000% for a capital of 2m).
 
     Parameters
     ----------
     net_result : (n_trials, n_members)
     other_minimum_capital : (n_members,)
+    holds_risk : (n_members,) bool, optional; default: a net result other than 0 in some trial
 
     Returns
     -------
     (n_members,)
     """
-    var = empirical_quantiles(-np.asarray(net_result, dtype=np.float64), level)
-    return np.maximum(var, MINIMUM_CAPITAL_FLOOR) + np.asarray(other_minimum_capital, dtype=np.float64)
+    net_result = np.asarray(net_result, dtype=np.float64)
+    var = empirical_quantiles(-net_result, level)
+    if holds_risk is None:
+        holds_risk = np.any(net_result != 0.0, axis=0)
+    pool_part = np.where(np.asarray(holds_risk, dtype=bool), np.maximum(var, MINIMUM_CAPITAL_FLOOR), 0.0)
+    return pool_part + np.asarray(other_minimum_capital, dtype=np.float64)
 
 
 def solvency_ratio(capital: np.ndarray, minimum_capital: np.ndarray) -> np.ndarray:
@@ -402,7 +414,9 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
     n_trials = result.shape[0]
     minimum = np.full_like(result, np.nan)
     if scenario.solvency.regime == "var":
-        minimum[:, members] = np.broadcast_to(var_minimum_capital(result[:, members], other),
+        holds_risk = np.asarray(parties.share, dtype=np.float64)[members] > 0.0
+        minimum[:, members] = np.broadcast_to(var_minimum_capital(result[:, members], other,
+                                                                  holds_risk=holds_risk),
                                               (n_trials, len(members)))
     else:
         member_columns = parties.columns("member")     # views: ten copies were 0.4 GB at 1,000,000 trials

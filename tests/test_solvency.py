@@ -222,3 +222,36 @@ def test_var_regime_gives_one_minimum_capital_per_member():
     expected = np.quantile(-result, 0.995, axis=0, method="inverted_cdf") + np.array([1e7, 0.0, 0.0])
     np.testing.assert_allclose(outcome.minimum_capital[:, members], np.broadcast_to(expected, result.shape))
     assert math.isclose(outcome.minimum_capital[0, 0], expected.sum())
+
+
+def test_var_regime_member_with_share_zero_has_no_pool_minimum_capital():
+    # A member holding no risk (net result 0 in every trial) needs no capital for the pool: its
+    # minimum capital is its other minimum capital alone, not the one-unit floor (which gave a
+    # ratio of its capital over 1: 200,000,000% for a capital of 2m).
+    # Member 1: losses 1..1000, VaR 99.5% = 995. Member 2: nothing, no other MC -> 0.
+    # Member 3: nothing, other 500 -> 500.
+    net_result = np.zeros((1000, 3))
+    net_result[:, 0] = -np.arange(1.0, 1001.0)
+    minimum = solvency.var_minimum_capital(net_result, np.array([0.0, 0.0, 500.0]))
+    assert minimum.tolist() == [995.0, 0.0, 500.0]
+    # A member that holds risk but always gains keeps the floor.
+    assert solvency.var_minimum_capital(np.ones((10, 1)), np.array([0.0]),
+                                        holds_risk=np.array([True])).tolist() == [solvency.MINIMUM_CAPITAL_FLOOR]
+
+
+def test_var_regime_assess_gives_a_member_with_share_zero_no_ratio():
+    import dataclasses
+    from sim.parties import PARTY_COLUMNS
+    scenario, parties, arrays, *_ = make_run(n_trials=1000, regime="var")
+    sleeper = 3                                      # the third member: now share 0, holds nothing
+    arrays = {key: value.copy() for key, value in arrays.items()}
+    for key in PARTY_COLUMNS:
+        arrays[key][:, sleeper] = 0.0
+    share = parties.share.copy()
+    share[sleeper] = 0.0
+    parties = dataclasses.replace(parties, share=share)
+    outcome = solvency.assess(scenario, parties, arrays)
+    assert (outcome.minimum_capital[:, sleeper] == 0.0).all()
+    assert np.isnan(outcome.solvency_ratio[:, sleeper]).all()
+    # The pool's minimum capital is the other members' alone.
+    np.testing.assert_allclose(outcome.minimum_capital[:, 0], outcome.minimum_capital[:, [1, 2]].sum(axis=1))
