@@ -268,6 +268,25 @@ def test_a_thin_follower_that_breaches_in_year_one_leaves_at_year_two(write_scen
     assert (arrays["active"][:, :, 0] == 1).all()      # the pool goes on
 
 
+def test_under_the_var_regime_a_member_that_left_needs_no_capital_for_the_pool(write_scenario):
+    # Regime var over several years (no test had it): a member's minimum capital is its share of
+    # the pool's 99.5% loss, the same on every path here (every year loses GROSS - PREMIUM = 100m).
+    # Thin (20%, capital 30m) needs 20m, ends year 1 at 10m (a ratio of 0.5) and leaves; in its
+    # run-off it needs none (var has no reserve risk): no ratio, not its capital over the
+    # one-unit floor that a writing member's need has.
+    scenario = deterministic(write_scenario, years=3, thin_capital=3e7, exit=1.2,
+                             extra='\n[solvency]\nregime = "var"\n')
+    parties, arrays, _ = paths(scenario)
+    thin, lead = column(parties, "Thin Follower"), column(parties, "Lead")
+    np.testing.assert_allclose(arrays["minimum_capital"][:, 0, thin], 0.2 * (GROSS - PREMIUM), rtol=1e-12)
+    np.testing.assert_allclose(arrays["solvency_ratio"][:, 0, thin], 1e7 / 2e7, rtol=1e-12)
+    assert (arrays["active"][:, 1:, thin] == 0).all()
+    assert (arrays["minimum_capital"][:, 1:, thin] == 0.0).all()
+    assert np.isnan(arrays["solvency_ratio"][:, 1:, thin]).all()
+    # the members left take its share (pro rata): the lead 0.5 / 0.8 of the pool's 100m loss
+    np.testing.assert_allclose(arrays["minimum_capital"][:, 1:, lead], 0.5 / 0.8 * (GROSS - PREMIUM), rtol=1e-12)
+
+
 def test_shares_of_the_members_left_sum_to_one():
     scenario = load(sim.__path__[0] + "/../tests/data/tiny.toml")
     for active in ([True, False], [False, True], [True, True]):
