@@ -604,8 +604,8 @@ assert set(TREATY_TERMS) == set(model.TREATY_TYPES)
 # Policies a run may hold in its largest year: each costs about 100-200 bytes of exposure
 # and per-policy treaty arrays, so this is 2-4 GB; beyond it the run would be killed.
 MAX_POLICIES = 20_000_000
-# A fraction of premium (stop-loss attachment and limit, reinstatement premium) from which
-# validation notes that it may be a percentage written as a number (90 meaning 90%).
+# A fraction (stop-loss attachment and limit, reinstatement premium, a reinsurer's own solvency
+# ratio) from which validation notes that it may be a percentage written as a number (90 meaning 90%).
 PERCENT_LIKE = 10.0
 # For a term given to the wrong type of treaty: "; it is a term of surplus, per_risk_xl, cat_xl".
 _TERM_HOMES = {
@@ -888,6 +888,8 @@ class Reader:
                                "default probability from the Solvency II table")
         if len(self.problems) > before:
             return None
+        self.note_percent_like(clean, path, "domestic_solvency_ratio", "as its own solvency ratio, which takes "
+                               "the best credit factor")
         probability = clean["default_probability"]
         if probability is None:
             probability = DEFAULT_PROBABILITY_BY_RATING[clean["rating"]] if clean["rating"] else 0.0
@@ -1106,7 +1108,7 @@ class Reader:
                             "reinstatement_premium = 0 for free reinstatements)")
 
     def note_percent_like(self, clean: dict, path: str, key: str, meaning: str) -> None:
-        """A note when a fraction of premium looks written as a percentage (90 for 90%):
+        """A note when a fraction looks written as a percentage (90 for 90%):
         valid, as such terms are unbounded, but at 10 (1,000%) or more almost surely a slip."""
         value = clean.get(key)
         if value is not None and PERCENT_LIKE <= value < math.inf:

@@ -443,6 +443,11 @@ def test_a_domestic_reinsurers_own_solvency_ratio_is_read(tiny_scenario_text, wr
     china_re = scenario.load(write_scenario(text)).reinsurers[0]
     assert china_re.name == "China Re" and china_re.domestic_solvency_ratio == 2.4 and china_re.rating == "A"
     assert scenario.load(write_scenario(tiny_scenario_text)).reinsurers[0].domestic_solvency_ratio is None
+    assert not [note for note in scenario.load(write_scenario(text)).notes if "domestic_solvency_ratio" in note]
+    # 180 meaning 180% would be 18,000% and the best factor (0.008): valid, but noted
+    percent = text.replace("domestic_solvency_ratio = 2.4", "domestic_solvency_ratio = 180")
+    notes = "\n".join(scenario.load(write_scenario(percent)).notes)
+    assert "reinsurers[0].domestic_solvency_ratio = 180 is 18,000% as its own solvency ratio" in notes
     bad = text.replace("domestic_solvency_ratio = 2.4", "domestic_solvency_ratio = -1")
     assert scenario.validate(write_scenario(bad)) == [
         f"{write_scenario(bad)}: reinsurers[0].domestic_solvency_ratio = -1 must be a finite number >= 0"]
