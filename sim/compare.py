@@ -33,10 +33,12 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .results import PLOTS_FOLDER, Results, check_replaceable, current_umask, swap_into_place
+from .results import (PLOTS_FOLDER, RUN_RECORD, Results, check_replaceable, current_umask, foreign_files,
+                      swap_into_place)
 
 RESULTS_ROOT = Path("results")
 COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
+COMPARISON_TABLE = "comparison.csv"
 
 
 @dataclass
@@ -57,8 +59,24 @@ def default_folder(paths: Sequence[str | os.PathLike]) -> Path:
 def output_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None) -> Path:
     """The comparison folder, ``out`` or the default; raise UsageError when it may not be replaced."""
     folder = Path(out) if out is not None else default_folder(paths)
-    check_replaceable(folder, COMPARISON_RECORD, "comparison folder")
+    check_replaceable(folder, COMPARISON_RECORD, "comparison folder", foreign_to_comparison)
     return folder
+
+
+def foreign_to_comparison(folder: Path) -> list[str]:
+    """What a comparison folder holds that poolsim does not write there (see
+    :func:`sim.results.foreign_files`): besides its table, record and plots, only
+    results folders, with nothing foreign in them."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_file() and (entry.name in (COMPARISON_TABLE, COMPARISON_RECORD) or entry.suffix == ".png"
+                                or entry.name.endswith(".png.tmp")):
+            continue
+        if entry.is_dir() and (entry / RUN_RECORD).is_file():
+            found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
+            continue
+        found.append(entry.name + ("/" if entry.is_dir() else ""))
+    return found
 
 
 def is_comparison_folder(folder: str | os.PathLike) -> bool:
@@ -133,7 +151,7 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
             else:
                 print(f"{path}: gross losses differ from {paths[0]} (different loss sections or trials)")
         table = comparison_table(runs, [str(path) for path in paths], identical)
-        table.to_csv(staging / "comparison.csv", index=False)
+        table.to_csv(staging / COMPARISON_TABLE, index=False)
         record = {
             "seed": seed,
             "trials": [int(results.run_info.get("trials", 0)) for results in runs],
@@ -143,7 +161,7 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
         }
         (staging / COMPARISON_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         write_comparison_plots(runs, stems, staging)
-        swap_into_place(staging, folder, COMPARISON_RECORD, "comparison folder")
+        swap_into_place(staging, folder, COMPARISON_RECORD, "comparison folder", foreign_to_comparison)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

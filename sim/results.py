@@ -29,7 +29,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -293,12 +293,15 @@ def current_umask() -> int:
 
 
 def check_replaceable(folder: str | os.PathLike, marker: str = RUN_RECORD,
-                      what: str = "results folder") -> None:
+                      what: str = "results folder", foreign: Callable[[Path], list[str]] | None = None) -> None:
     """Raise UsageError unless a new folder may be swapped in at ``folder``.
 
     Writing replaces the whole folder, so ``folder`` must not exist yet, or be
-    an empty folder, or be a folder poolsim wrote (it holds ``marker``). A
-    user's own folder given to ``--out`` by mistake is refused, not deleted.
+    an empty folder, or be a folder poolsim wrote (it holds ``marker``) and
+    nothing else: ``foreign(folder)`` (default :func:`foreign_files`, for a
+    results folder) lists what poolsim did not write there. A user's own
+    folder given to ``--out`` by mistake, or a memo saved into an earlier
+    results folder, is refused, not deleted.
     Cheap: the runner calls it before simulating, so a bad ``--out`` costs no
     simulation, and :func:`swap_into_place` calls it again at the last moment.
     """
@@ -311,10 +314,32 @@ def check_replaceable(folder: str | os.PathLike, marker: str = RUN_RECORD,
         return
     if not folder.is_dir():
         raise UsageError(f"--out {folder}: exists and is not a folder; choose another --out")
-    if (folder / marker).is_file() or not any(folder.iterdir()):
+    if not any(folder.iterdir()):
         return
-    raise UsageError(f"--out {folder}: the folder is not empty and has no {marker}, so it is not a poolsim "
-                     f"{what}, and writing would delete it; choose a new or empty folder")
+    if not (folder / marker).is_file():
+        raise UsageError(f"--out {folder}: the folder is not empty and has no {marker}, so it is not a poolsim "
+                         f"{what}, and writing would delete it; choose a new or empty folder")
+    others = (foreign or foreign_files)(folder)
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise UsageError(f"--out {folder}: this earlier poolsim {what} also holds what poolsim did not write "
+                         f"({shown}), which writing would delete; move it out, or choose another --out")
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """What a results folder holds that poolsim does not write there: the names, sorted,
+    ``name/`` for a folder. A leftover temporary plot of a killed run (``.<name>.png.tmp``) is poolsim's."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name in FILES and entry.is_file():
+            continue
+        if entry.name == PLOTS_FOLDER and entry.is_dir():
+            found += [f"{PLOTS_FOLDER}/{plot.name}" + ("/" if plot.is_dir() else "")
+                      for plot in sorted(entry.iterdir())
+                      if not (plot.is_file() and (plot.suffix == ".png" or plot.name.endswith(".png.tmp")))]
+            continue
+        found.append(entry.name + ("/" if entry.is_dir() else ""))
+    return found
 
 
 def _check_no_file_on_the_way(folder: Path) -> None:
@@ -337,13 +362,14 @@ def _is_current_folder_or_above(folder: Path) -> bool:
     return target == here or target in here.parents
 
 
-def swap_into_place(staging: Path, folder: Path, marker: str = RUN_RECORD, what: str = "results folder") -> None:
+def swap_into_place(staging: Path, folder: Path, marker: str = RUN_RECORD, what: str = "results folder",
+                    foreign: Callable[[Path], list[str]] | None = None) -> None:
     """Replace ``folder`` by the complete ``staging`` folder, keeping the old one until the end.
 
     ``folder`` is checked again here (:func:`check_replaceable`): it may have
     changed while the run was simulating.
     """
-    check_replaceable(folder, marker, what)
+    check_replaceable(folder, marker, what, foreign)
     if not os.path.lexists(folder):
         os.replace(staging, folder)
         return

@@ -181,6 +181,34 @@ def test_out_that_cannot_be_replaced_exits_2_before_simulating(command, out, tin
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_earlier_folder_holding_the_users_own_files_is_refused_before_simulating(
+        command, tiny_scenario_path, tmp_path, monkeypatch, capsys):
+    # Writing replaces the whole folder: a memo saved into an earlier results (or comparison)
+    # folder would be deleted with it.
+    earlier = tmp_path / "earlier"
+    runs = earlier / "tiny" if command == "compare" else earlier
+    (runs / "plots").mkdir(parents=True)
+    for name in ("run.json", "summary.csv", "plots/solvency.png"):
+        (runs / name).write_text("poolsim's")
+    if command == "compare":
+        for name in ("comparison.json", "comparison.csv", "compare_solvency.png"):
+            (earlier / name).write_text("poolsim's")
+    (runs / "memo.txt").write_text("mine")
+    (runs / "plots" / "annotated.pdf").write_text("mine too")
+    monkeypatch.chdir(tmp_path)
+    refuse_to_simulate(monkeypatch)
+    scenarios = [str(tiny_scenario_path)] * (2 if command == "compare" else 1)
+    assert cli.main([command, *scenarios, "--out", "earlier", "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    inside = "tiny/" if command == "compare" else ""
+    kind = "comparison folder" if command == "compare" else "results folder"
+    assert error.startswith(f"poolsim: --out earlier: this earlier poolsim {kind} also holds what poolsim "
+                            "did not write"), error
+    assert f"({inside}memo.txt, {inside}plots/annotated.pdf)" in error, error
+    assert (runs / "memo.txt").read_text() == "mine"
+
+
 def test_unreachable_scheduler_exits_2(tiny_scenario_path, tmp_path, monkeypatch, capsys):
     pytest.importorskip("dask.distributed")
     from sim import distributed

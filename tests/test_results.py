@@ -169,9 +169,8 @@ def test_n_trials_counts_trials_in_any_row_order():
 
 def test_successful_rewrite_replaces_the_folder(tmp_path):
     folder = build(n_trials=300).write(tmp_path / "out", plots=False)
-    (folder / "stale.txt").write_text("from an earlier version")
     build(n_trials=400).write(folder, plots=False)
-    assert not (folder / "stale.txt").exists()
+    # (a file poolsim did not write makes the folder refused, not replaced: see the test below)
     assert json.loads((folder / "run.json").read_text())["trials"] == 400
     assert leftovers(tmp_path) == []
 
@@ -267,6 +266,22 @@ def test_write_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
         build(n_trials=100).write(folder, plots=False)
     assert (folder / "thesis.txt").read_text() == "years of work"
     assert leftovers(tmp_path) == []
+
+
+def test_write_replaces_an_earlier_results_folder_only_when_it_holds_nothing_else(tmp_path):
+    from sim.errors import UsageError
+    results = build(n_trials=100)
+    folder = results.write(tmp_path / "out", plots=True)
+    (folder / "plots" / ".solvency.png.tmp").write_text("a killed run's partial plot")   # poolsim's own
+    results.write(folder, plots=False)          # a re-run: replaced
+    assert not (folder / "plots").exists()
+    (folder / "memo.txt").write_text("mine")
+    (folder / "analysis").mkdir()
+    with pytest.raises(UsageError, match=r"also holds what poolsim did not write \(analysis/, memo.txt\), "
+                                         r"which writing would delete"):
+        results.write(folder, plots=False)
+    assert (folder / "memo.txt").read_text() == "mine" and (folder / "analysis").is_dir()
+    assert (folder / "summary.csv").is_file() and leftovers(tmp_path) == []
 
 
 def test_write_refuses_a_file_and_a_path_through_a_file(tmp_path):
