@@ -1067,6 +1067,7 @@ class Reader:
             self.check_stop_loss_premium(clean, path)
             for key in ("attachment", "limit"):
                 self.note_percent_like(clean, path, key, "as a loss ratio")
+            self.note_percent_like(clean, path, "rate", "of the premium as the stop loss's price", threshold=1.0)
         if len(self.problems) > before:
             return None
         return build_treaty(clean)
@@ -1091,6 +1092,14 @@ class Reader:
         elif "rate_on_line" in raw and clean.get("limit") == math.inf:
             self.problem(path, f"{path}.rate_on_line cannot price an unlimited layer (limit = inf); "
                                "give premium in money instead")
+        elif "rate_on_line" in raw:
+            # a premium of the whole limit or more is never sold: 5 meant 5%, surely
+            self.note_percent_like(clean, path, "rate_on_line", "of the limit as the layer premium",
+                                   threshold=1.0)
+        elif clean.get("premium") is not None and clean["premium"] >= clean.get("limit", math.inf):
+            self.note(path, f"{path}.premium = {show(clean['premium'])} is at least the layer's limit "
+                            f"({show(clean['limit'])}), a price no layer is bought at; premium is money (a rate "
+                            "goes in rate_on_line, as a fraction)")
 
     def note_unused_aggregate_limit(self, raw: dict, clean: dict, path: str) -> None:
         """A note when the given aggregate_limit exceeds (reinstatements + 1) * limit: the
@@ -1107,11 +1116,13 @@ class Reader:
                             f"{show(float(total))}. For more limit, raise reinstatements (with "
                             "reinstatement_premium = 0 for free reinstatements)")
 
-    def note_percent_like(self, clean: dict, path: str, key: str, meaning: str) -> None:
-        """A note when a fraction looks written as a percentage (90 for 90%):
-        valid, as such terms are unbounded, but at 10 (1,000%) or more almost surely a slip."""
+    def note_percent_like(self, clean: dict, path: str, key: str, meaning: str,
+                          threshold: float = PERCENT_LIKE) -> None:
+        """A note when a fraction looks written as a percentage (90 for 90%): valid, as such
+        terms are unbounded, but at ``threshold`` (10, i.e. 1,000%, unless a price) or more
+        almost surely a slip."""
         value = clean.get(key)
-        if value is not None and PERCENT_LIKE <= value < math.inf:
+        if value is not None and threshold <= value < math.inf:
             self.note(path, f"{path}.{key} = {value:g} is {value:,.0%} {meaning}; these terms are "
                             f"fractions (0.9 is 90%)")
 

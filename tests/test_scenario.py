@@ -438,6 +438,21 @@ def test_premium_fractions_written_as_percentages_are_noted(tiny_scenario_text, 
     assert not [note for note in scenario.load(write_scenario(text)).notes if "fractions" in note]
 
 
+def test_prices_written_as_percentages_are_noted(tiny_scenario_text, write_scenario):
+    # a layer premium or a stop-loss price of its whole limit or premium, or more, is never sold
+    text = (tiny_scenario_text.replace("rate_on_line = 0.05", "rate_on_line = 5")
+            .replace("limit = 0.5\nrate = 0.04", "limit = 0.5\nrate = 3"))
+    notes = "\n".join(scenario.load(write_scenario(text)).notes)
+    assert "pool.reinsurance[1].rate_on_line = 5 is 500% of the limit as the layer premium" in notes
+    assert "pool.members[1].reinsurance[0].rate = 3 is 300% of the premium as the stop loss's price" in notes
+    money = tiny_scenario_text.replace("rate_on_line = 0.05", "premium = 5e8")
+    notes = "\n".join(scenario.load(write_scenario(money)).notes)
+    assert "pool.reinsurance[1].premium = 5e8 is at least the layer's limit (2e6)" in notes
+    # the tiny scenario's own prices (5% and 10% on line, 4%) are not noted
+    assert not [note for note in scenario.load(write_scenario(tiny_scenario_text)).notes
+                if "price" in note or "premium" in note]
+
+
 def test_a_domestic_reinsurers_own_solvency_ratio_is_read(tiny_scenario_text, write_scenario):
     text = tiny_scenario_text.replace('name = "China Re"\n', 'name = "China Re"\ndomestic_solvency_ratio = 2.4\n')
     china_re = scenario.load(write_scenario(text)).reinsurers[0]
