@@ -34,7 +34,9 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     try:
         from dask.distributed import Client, as_completed
     except ImportError as error:   # the plain install does not need Dask
-        raise UsageError("--workers and --scheduler need Dask: pip install 'poolsim[dask]'") from error
+        # poolsim is installed from its source tree, not from a registry: name what pip can find
+        raise UsageError("--workers and --scheduler need Dask: pip install 'dask[distributed]>=2024.1' "
+                         "(or, in poolsim's source folder, pip install '.[dask]')") from error
     from tqdm import tqdm
 
     cluster = None
