@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Run scenarios on the same seed (common random numbers); "
                                               "write comparison.csv and comparison plots.")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (at least two)")
-    compare.add_argument("--out", metavar="DIR", help="comparison folder")
+    compare.add_argument("--out", metavar="DIR",
+                         help="comparison folder (default: results/compare-<stem>-<stem>.../)")
     compare.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
     compare.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
     compare.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads")
