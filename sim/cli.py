@@ -290,6 +290,7 @@ def format_summary(summary) -> str:
     """
     if "year" in summary.columns and summary["year"].notna().any():
         horizon = _format_table(summary[summary["year"].isna()], SUMMARY_COLUMNS + ("prob_exit",))
+        horizon += _beyond_the_columns(summary[summary["year"].isna()], " in some year")
         # Members and the pool, every year: a year in which none holds risk shows empty, not missing.
         by_year = summary[summary["year"].notna() & (summary["kind"] != "reinsurer")]
         ratios = by_year.pivot(index="party", columns="year", values="mean_solvency_ratio")
@@ -299,7 +300,27 @@ def format_summary(summary) -> str:
         return (f"{horizon}\n\nmean solvency ratio by year (paths in which the member is in the pool that "
                 f"year; run-off after an exit left out)\n"
                 f"{_table_text(ratios.rename_axis(None))}")
-    return _format_table(summary, SUMMARY_COLUMNS)
+    return _format_table(summary, SUMMARY_COLUMNS) + _beyond_the_columns(summary)
+
+
+def _beyond_the_columns(summary, when: str = "") -> str:
+    """Lines under the table for what its columns do not show: the chance that some member
+    is below 100% or ruined (the pool row's own ratio is of the members' capital summed, so
+    it can be well above 100% while a small member is below), and each reinsurer's chance of
+    default. Empty when the summary lacks those columns."""
+    lines = []
+    pool = summary[summary["kind"] == "pool"] if "kind" in summary.columns else summary.iloc[:0]
+    if len(pool) and {"prob_any_member_below_100", "prob_any_member_ruin"} <= set(summary.columns):
+        row = pool.iloc[0]
+        lines.append(f"some member below 100%{when}: {_format(row['prob_any_member_below_100'], '{:.2%}')}; "
+                     f"some member ruined{when}: {_format(row['prob_any_member_ruin'], '{:.2%}')} "
+                     "(the pool row's ratio is of the members' capital summed)")
+    reinsurers = summary[summary["kind"] == "reinsurer"] if "kind" in summary.columns else summary.iloc[:0]
+    if len(reinsurers) and "prob_default" in summary.columns:
+        lines.append(f"reinsurer default probability{when}: " + ", ".join(
+            f"{party} {_format(probability, '{:.2%}')}"
+            for party, probability in zip(reinsurers["party"], reinsurers["prob_default"])))
+    return "".join("\n" + line for line in lines)
 
 
 def _format_table(summary, wanted) -> str:

@@ -478,6 +478,27 @@ def test_multi_year_summary_prints_the_horizon_then_solvency_by_year():
     assert "Re" not in by_year
 
 
+def test_summary_says_what_its_columns_do_not_show():
+    import pandas as pd
+
+    from sim.cli import format_summary
+    nan = float("nan")
+    summary = pd.DataFrame({
+        "party": ["pool", "Lead", "Small", "China Re", "Swiss Re"],
+        "kind": ["pool", "member", "member", "reinsurer", "reinsurer"],
+        "share": [1.0, 0.9, 0.1, nan, nan],
+        "prob_solvency_below_100": [0.0, 0.0, 0.007, nan, nan],
+        "prob_any_member_below_100": [0.0066, nan, nan, nan, nan],
+        "prob_any_member_ruin": [0.0, nan, nan, nan, nan],
+        "prob_default": [nan, nan, nan, 0.0005, 0.89],
+    })
+    lines = format_summary(summary).splitlines()
+    # the pool's own 0.0% below 100% is of the members' capital summed; the small member's 0.7% is not
+    assert lines[-2] == ("some member below 100%: 0.66%; some member ruined: 0.00% "
+                         "(the pool row's ratio is of the members' capital summed)")
+    assert lines[-1] == "reinsurer default probability: China Re 0.05%, Swiss Re 89.00%"
+
+
 def _terminal_width(text: str) -> int:
     import unicodedata
 
