@@ -244,8 +244,13 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
     result = compare(arguments.scenarios, out=arguments.out, trials=arguments.trials, seed=arguments.seed,
                      threads=arguments.threads, progress=not arguments.no_progress)
-    for path, results in zip(arguments.scenarios, getattr(result, "runs", None) or []):
+    runs = getattr(result, "runs", None) or []
+    for path, results in zip(arguments.scenarios, runs):
         print(f"\n{results.name} ({path})\n{format_summary(results.summary)}")
+    if len(runs) > 1:
+        names = [results.name for results in runs]
+        labels = [name if names.count(name) == 1 else str(path) for name, path in zip(names, arguments.scenarios)]
+        print(f"\n{format_side_by_side([results.summary for results in runs], labels)}")
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
         print(f"comparison: {folder}")
@@ -301,6 +306,45 @@ def format_summary(summary) -> str:
                 f"year; run-off after an exit left out)\n"
                 f"{_table_text(ratios.rename_axis(None))}")
     return _format_table(summary, SUMMARY_COLUMNS) + _beyond_the_columns(summary)
+
+
+def format_side_by_side(summaries, labels) -> str:
+    """The pool and its members across the compared structures, on the same losses: what each
+    risks (P(ratio < 100%), the 1% quantile of its ratio) and what the structure costs it (the
+    expected net result, and its change from the first structure). A multi-year run gives its
+    whole-horizon rows. Then, per structure, the members below 100% in more than 0.5% of trials."""
+    import pandas as pd
+
+    def kept(summary):
+        if "year" in summary.columns:
+            summary = summary[summary["year"].isna()]
+        return summary[summary["kind"] != "reinsurer"].set_index("party")
+
+    first = kept(summaries[0])
+    rows, verdicts = [], []
+    parties = list(dict.fromkeys(party for summary in summaries for party in kept(summary).index))
+    for party in parties:
+        for label, summary in zip(labels, summaries):
+            table = kept(summary)
+            if party not in table.index:
+                continue
+            row = table.loc[party]
+            result = row["expected_net_result"]
+            change = result - first.loc[party, "expected_net_result"] if party in first.index else float("nan")
+            rows.append({"party": party, "structure": label,
+                         "P(ratio < 100%)": _format(row["prob_solvency_below_100"], "{:.2%}"),
+                         "ratio, 1% quantile": _format(row["solvency_ratio_p01"], "{:.1%}"),
+                         "expected net result": _format(result, "{:,.0f}"),
+                         "vs the first": "" if label == labels[0] else _format(change, "{:+,.0f}")})
+    for label, summary in zip(labels, summaries):
+        members = kept(summary)
+        members = members[members["kind"] == "member"]
+        below = members[members["prob_solvency_below_100"] > 0.005]["prob_solvency_below_100"]
+        verdicts.append(f"{label}: " + (", ".join(f"{party} ({value:.2%})" for party, value in below.items())
+                                        if len(below) else "none"))
+    return ("side by side, on the same losses (a multi-year run: its whole horizon)\n"
+            + _table_text(pd.DataFrame(rows), index=False)
+            + "\nmembers below 100% in more than 0.5% of trials:\n  " + "\n  ".join(verdicts))
 
 
 def _beyond_the_columns(summary, when: str = "") -> str:

@@ -499,6 +499,29 @@ def test_summary_says_what_its_columns_do_not_show():
     assert lines[-1] == "reinsurer default probability: China Re 0.05%, Swiss Re 89.00%"
 
 
+def test_compare_prints_the_members_side_by_side_with_the_cost_of_each_structure():
+    import pandas as pd
+
+    from sim.cli import format_side_by_side
+
+    def summary(small_below, small_p01, lead_result, small_result):
+        return pd.DataFrame({
+            "party": ["pool", "Lead", "Small", "Re"], "kind": ["pool", "member", "member", "reinsurer"],
+            "prob_solvency_below_100": [0.0, 0.0, small_below, float("nan")],
+            "solvency_ratio_p01": [2.0, 2.2, small_p01, float("nan")],
+            "expected_net_result": [lead_result + small_result, lead_result, small_result, 5.0e6]})
+
+    text = format_side_by_side([summary(0.001, 1.5, 30e6, 10e6), summary(0.012, 0.9, 32e6, 12.5e6)],
+                               ["with cat XL", "no cat XL"])
+    rows = [line.split() for line in text.splitlines()]
+    # the second structure: its change from the first, per party; reinsurers are not members' costs
+    assert ["Small", "no", "cat", "XL", "1.20%", "90.0%", "12,500,000", "+2,500,000"] in rows
+    assert ["pool", "no", "cat", "XL", "0.00%", "200.0%", "44,500,000", "+4,500,000"] in rows
+    assert ["Small", "with", "cat", "XL", "0.10%", "150.0%", "10,000,000"] in rows
+    assert not [row for row in rows if row and row[0] == "Re"]
+    assert text.splitlines()[-2:] == ["  with cat XL: none", "  no cat XL: Small (1.20%)"]
+
+
 def _terminal_width(text: str) -> int:
     import unicodedata
 
