@@ -249,6 +249,13 @@ def _suggestion(word: str, choices) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _fraction_hint(value: Any) -> str:
+    """'; a fraction: 0.3 is 30%' for a share written as a percentage (2 to 100), else ''."""
+    if _is_number(value) and 2 <= value <= 100:
+        return f"; a fraction: {value / 100:g} is {value:g}%"
+    return ""
+
+
 def _is_number(value: Any) -> bool:
     # bool is an int subclass in Python, but `true` is not a number in a scenario
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -379,7 +386,7 @@ def _convert_panel(reader: "Reader", path: str, value: Any) -> Any:
             reader.bad_value(entry_path, share, "must be a number (the reinsurer's share of the treaty)")
             ok = False
         elif not 0 <= share <= 1:
-            reader.bad_value(entry_path, share, "must be within [0, 1]")
+            reader.bad_value(entry_path, share, "must be within [0, 1]" + _fraction_hint(share))
             ok = False
         ok = reader.check_reinsurer_name(entry_path, name) and ok
     if ok:
@@ -424,7 +431,7 @@ def distribution(role: str) -> Kind:
 def _constant(reader: "Reader", path: str, value: float, role: str) -> Any:
     check = SHARE if role == "share" else FINITE_NON_NEGATIVE
     if value != value or not check.accepts(value):
-        reader.bad_value(path, value, f"must be {check.text}")
+        reader.bad_value(path, value, f"must be {check.text}" + (_fraction_hint(value) if check is SHARE else ""))
         return INVALID
     return Distribution.constant(value)
 
@@ -721,6 +728,8 @@ class Reader:
                 continue
             if field.check is not None and not field.check.accepts(converted):
                 hint = _suggestion(converted, field.check.choices) if field.check.choices else ""
+                if field.check is SHARE:
+                    hint = _fraction_hint(converted)
                 self.bad_value(key_path, value[key], f"must be {field.check.text}{hint}")
                 continue
             clean[key] = converted

@@ -438,6 +438,15 @@ def test_premium_fractions_written_as_percentages_are_noted(tiny_scenario_text, 
     assert not [note for note in scenario.load(write_scenario(text)).notes if "fractions" in note]
 
 
+def test_a_share_written_as_a_percentage_is_told_it_is_a_fraction(tiny_scenario_text, write_scenario):
+    text = tiny_scenario_text.replace("cession = ", "cession = 30 #", 1)
+    problems = scenario.validate(write_scenario(text))
+    assert [p for p in problems if p.endswith("cession = 30 must be within [0, 1]; a fraction: 0.3 is 30%")], problems
+    # 1.2 is a slip, not a percentage: no hint
+    text = tiny_scenario_text.replace("cession = ", "cession = 1.2 #", 1)
+    assert [p for p in scenario.validate(write_scenario(text)) if p.endswith("cession = 1.2 must be within [0, 1]")]
+
+
 def test_prices_written_as_percentages_are_noted(tiny_scenario_text, write_scenario):
     # a layer premium or a stop-loss price of its whole limit or premium, or more, is never sold
     text = (tiny_scenario_text.replace("rate_on_line = 0.05", "rate_on_line = 5")
