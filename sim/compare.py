@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import plots
 from .results import (PLOTS_FOLDER, RUN_RECORD, Results, check_replaceable, current_umask, foreign_files,
-                      swap_into_place)
+                      is_plot_file, listed, swap_into_place)
 
 RESULTS_ROOT = Path("results")
 COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
@@ -69,13 +69,12 @@ def foreign_to_comparison(folder: Path) -> list[str]:
     results folders, with nothing foreign in them."""
     found = []
     for entry in sorted(folder.iterdir()):
-        if entry.is_file() and (entry.name in (COMPARISON_TABLE, COMPARISON_RECORD) or entry.suffix == ".png"
-                                or entry.name.endswith(".png.tmp")):
+        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD)):
             continue
         if entry.is_dir() and (entry / RUN_RECORD).is_file():
             found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
             continue
-        found.append(entry.name + ("/" if entry.is_dir() else ""))
+        found.append(listed(entry))
     return found
 
 
@@ -170,11 +169,16 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
     return Comparison(folder, table, runs, identical)
 
 
+def structure_labels(runs: Sequence[Results], stems: Sequence[str]) -> list[str]:
+    """What names each structure in the plots and the printed comparison: its scenario's name,
+    or its folder's (``stems``) where two scenarios share a name."""
+    names = [results.name for results in runs]
+    return [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
+
+
 def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder: Path) -> list[Path]:
     """compare_solvency.png and compare_net_ep.png in ``folder``."""
-    names = [results.name for results in runs]
-    # Scenario names label the plots; two scenarios of the same name would be told apart by folder only.
-    labels = [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
+    labels = structure_labels(runs, stems)
     with plots.legible_text():
         return [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
                 plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]

@@ -328,18 +328,26 @@ def check_replaceable(folder: str | os.PathLike, marker: str = RUN_RECORD,
 
 def foreign_files(folder: Path) -> list[str]:
     """What a results folder holds that poolsim does not write there: the names, sorted,
-    ``name/`` for a folder. A leftover temporary plot of a killed run (``.<name>.png.tmp``) is poolsim's."""
+    ``name/`` for a folder (:func:`listed`)."""
     found = []
     for entry in sorted(folder.iterdir()):
         if entry.name in FILES and entry.is_file():
             continue
         if entry.name == PLOTS_FOLDER and entry.is_dir():
-            found += [f"{PLOTS_FOLDER}/{plot.name}" + ("/" if plot.is_dir() else "")
-                      for plot in sorted(entry.iterdir())
-                      if not (plot.is_file() and (plot.suffix == ".png" or plot.name.endswith(".png.tmp")))]
+            found += [f"{PLOTS_FOLDER}/{listed(plot)}" for plot in sorted(entry.iterdir()) if not is_plot_file(plot)]
             continue
-        found.append(entry.name + ("/" if entry.is_dir() else ""))
+        found.append(listed(entry))
     return found
+
+
+def is_plot_file(path: Path) -> bool:
+    """A PNG poolsim writes, or the temporary file of one that a killed run left (``.<name>.png.tmp``)."""
+    return path.is_file() and (path.suffix == ".png" or path.name.endswith(".png.tmp"))
+
+
+def listed(path: Path) -> str:
+    """``path``'s name as a message lists it: ``name/`` for a folder."""
+    return path.name + ("/" if path.is_dir() else "")
 
 
 def _check_no_file_on_the_way(folder: Path) -> None:
