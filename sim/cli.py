@@ -237,7 +237,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if arguments.seed is None and others:
         print(f"poolsim: note: every scenario runs on seed {seeds[first]}, the first one's, so that all see the "
               f"same losses ({'; '.join(others)}); --seed chooses another", file=sys.stderr)
-    from .compare import compare, output_folder
+    from .compare import compare, output_folder, structure_labels, unique_stems
 
     output_folder(arguments.scenarios, arguments.out)      # a bad --out exits 2 before any simulation
     _announce_compilation(arguments.no_progress)
@@ -248,8 +248,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
     for path, results in zip(arguments.scenarios, runs):
         print(f"\n{results.name} ({path})\n{format_summary(results.summary)}")
     if len(runs) > 1:
-        names = [results.name for results in runs]
-        labels = [name if names.count(name) == 1 else str(path) for name, path in zip(names, arguments.scenarios)]
+        labels = structure_labels(runs, unique_stems(arguments.scenarios))
         print(f"\n{format_side_by_side([results.summary for results in runs], labels)}")
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
@@ -320,12 +319,12 @@ def format_side_by_side(summaries, labels) -> str:
             summary = summary[summary["year"].isna()]
         return summary[summary["kind"] != "reinsurer"].set_index("party")
 
-    first = kept(summaries[0])
+    tables = [kept(summary) for summary in summaries]
+    first = tables[0]
     rows, verdicts = [], []
-    parties = list(dict.fromkeys(party for summary in summaries for party in kept(summary).index))
+    parties = list(dict.fromkeys(party for table in tables for party in table.index))
     for party in parties:
-        for label, summary in zip(labels, summaries):
-            table = kept(summary)
+        for label, table in zip(labels, tables):
             if party not in table.index:
                 continue
             row = table.loc[party]
@@ -336,9 +335,8 @@ def format_side_by_side(summaries, labels) -> str:
                          "ratio, 1% quantile": _format(row["solvency_ratio_p01"], "{:.1%}"),
                          "expected net result": _format(result, "{:,.0f}"),
                          "vs the first": "" if label == labels[0] else _format(change, "{:+,.0f}")})
-    for label, summary in zip(labels, summaries):
-        members = kept(summary)
-        members = members[members["kind"] == "member"]
+    for label, table in zip(labels, tables):
+        members = table[table["kind"] == "member"]
         below = members[members["prob_solvency_below_100"] > 0.005]["prob_solvency_below_100"]
         verdicts.append(f"{label}: " + (", ".join(f"{party} ({value:.2%})" for party, value in below.items())
                                         if len(below) else "none"))
@@ -352,14 +350,16 @@ def _beyond_the_columns(summary, when: str = "") -> str:
     is below 100% or ruined (the pool row's own ratio is of the members' capital summed, so
     it can be well above 100% while a small member is below), and each reinsurer's chance of
     default. Empty when the summary lacks those columns."""
+    if "kind" not in summary.columns:
+        return ""
     lines = []
-    pool = summary[summary["kind"] == "pool"] if "kind" in summary.columns else summary.iloc[:0]
+    pool = summary[summary["kind"] == "pool"]
     if len(pool) and {"prob_any_member_below_100", "prob_any_member_ruin"} <= set(summary.columns):
         row = pool.iloc[0]
         lines.append(f"some member below 100%{when}: {_format(row['prob_any_member_below_100'], '{:.2%}')}; "
                      f"some member ruined{when}: {_format(row['prob_any_member_ruin'], '{:.2%}')} "
                      "(the pool row's ratio is of the members' capital summed)")
-    reinsurers = summary[summary["kind"] == "reinsurer"] if "kind" in summary.columns else summary.iloc[:0]
+    reinsurers = summary[summary["kind"] == "reinsurer"]
     if len(reinsurers) and "prob_default" in summary.columns:
         lines.append(f"reinsurer default probability{when}: " + ", ".join(
             f"{party} {_format(probability, '{:.2%}')}"

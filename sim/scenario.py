@@ -249,13 +249,6 @@ def _suggestion(word: str, choices) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _fraction_hint(value: Any) -> str:
-    """'; a fraction: 0.3 is 30%' for a share written as a percentage (2 to 100), else ''."""
-    if _is_number(value) and 2 <= value <= 100:
-        return f"; a fraction: {value / 100:g} is {value:g}%"
-    return ""
-
-
 def _is_number(value: Any) -> bool:
     # bool is an int subclass in Python, but `true` is not a number in a scenario
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -269,6 +262,16 @@ class Check:
     text: str
     accepts: Callable[[Any], bool]
     choices: tuple = ()      # for "one of": the closest is suggested
+    fraction: bool = False   # a fraction: a percentage written for it (30 for 30%) is told so
+
+    def hint(self, value: Any) -> str:
+        """What follows "must be {text}" for a refused ``value``: the closest choice, or for a
+        fraction given as a percentage (2 to 100), '; a fraction: 0.3 is 30%'. Else ''."""
+        if self.choices:
+            return _suggestion(value, self.choices)
+        if self.fraction and _is_number(value) and 2 <= value <= 100:
+            return f"; a fraction: {value / 100:g} is {value:g}%"
+        return ""
 
 
 def within(low: float, high: float) -> Check:
@@ -279,7 +282,7 @@ def one_of(*choices: str) -> Check:
     return Check("one of " + ", ".join(f'"{choice}"' for choice in choices), lambda v: v in choices, choices)
 
 
-SHARE = within(0, 1)
+SHARE = replace(within(0, 1), fraction=True)
 FINITE_NON_NEGATIVE = Check("a finite number >= 0", lambda v: 0 <= v < math.inf)
 FINITE_POSITIVE = Check("a finite number > 0", lambda v: 0 < v < math.inf)
 POSITIVE_OR_INF = Check("> 0 (inf for unlimited)", lambda v: v > 0)
@@ -386,7 +389,7 @@ def _convert_panel(reader: "Reader", path: str, value: Any) -> Any:
             reader.bad_value(entry_path, share, "must be a number (the reinsurer's share of the treaty)")
             ok = False
         elif not 0 <= share <= 1:
-            reader.bad_value(entry_path, share, "must be within [0, 1]" + _fraction_hint(share))
+            reader.bad_value(entry_path, share, f"must be {SHARE.text}{SHARE.hint(share)}")
             ok = False
         ok = reader.check_reinsurer_name(entry_path, name) and ok
     if ok:
@@ -431,7 +434,7 @@ def distribution(role: str) -> Kind:
 def _constant(reader: "Reader", path: str, value: float, role: str) -> Any:
     check = SHARE if role == "share" else FINITE_NON_NEGATIVE
     if value != value or not check.accepts(value):
-        reader.bad_value(path, value, f"must be {check.text}" + (_fraction_hint(value) if check is SHARE else ""))
+        reader.bad_value(path, value, f"must be {check.text}{check.hint(value)}")
         return INVALID
     return Distribution.constant(value)
 
@@ -727,10 +730,7 @@ class Reader:
             if converted is INVALID:
                 continue
             if field.check is not None and not field.check.accepts(converted):
-                hint = _suggestion(converted, field.check.choices) if field.check.choices else ""
-                if field.check is SHARE:
-                    hint = _fraction_hint(converted)
-                self.bad_value(key_path, value[key], f"must be {field.check.text}{hint}")
+                self.bad_value(key_path, value[key], f"must be {field.check.text}{field.check.hint(converted)}")
                 continue
             clean[key] = converted
         return clean
@@ -1089,7 +1089,7 @@ class Reader:
                                f"{', '.join(model.TREATY_TYPES)})")
         else:
             self.bad_value(f"{path}.type", raw["type"],
-                           f"must be {TREATY_TYPE.text}{_suggestion(raw['type'], model.TREATY_TYPES)}")
+                           f"must be {TREATY_TYPE.text}{TREATY_TYPE.hint(raw['type'])}")
 
     def check_layer_premium(self, raw: dict, clean: dict, path: str) -> None:
         if "rate_on_line" in raw and "premium" in raw:
