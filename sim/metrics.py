@@ -11,7 +11,10 @@ Definitions (the contract leaves these open; they are fixed here):
   A VaR is therefore always one of the simulated losses, and quantiles are
   monotone in ``p`` by construction.
 * **VaR** ``var_995_net_loss``: the 99.5% quantile of the yearly net loss.
-  **TVaR** ``tvar_995_net_loss``: the mean of the net losses at or above it.
+  **TVaR** ``tvar_995_net_loss``: the expected shortfall at 99.5%
+  (:func:`expected_shortfall`): the mean of the worst 0.5% of the trials, a
+  fractional trial counted with its fraction; ties at the VaR count only as far
+  as needed to fill the 0.5%.
 * **Net premium** = gross premium − ceded premium − reinstatement premium
   (what the party keeps of the premium before commission and expenses).
   For a reinsurer: the premiums it received (it cedes nothing here).
@@ -142,7 +145,11 @@ def empirical_quantiles(values: np.ndarray, levels) -> np.ndarray:
     () / (n_columns,) for a scalar level, else (n_levels,) / (n_levels, n_columns)
     """
     values = np.asarray(values, dtype=np.float64)
-    index = order_statistic_index(values.shape[0], levels)
+    return order_statistics(values, order_statistic_index(values.shape[0], levels))
+
+
+def order_statistics(values: np.ndarray, index) -> np.ndarray:
+    """The values of 0-based ascending rank ``index`` (a scalar or an array) along axis 0."""
     if values.ndim == 2 and values.shape[1] > 1 and not values.flags.f_contiguous:
         # Each column copied out whole, then partitioned where it lies: along axis 0 of a
         # row-major (n_trials, n_parties) array, np.partition walks memory with a stride,
@@ -167,12 +174,67 @@ def value_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
     return empirical_quantiles(losses, level)
 
 
-def tail_value_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
-    """Mean of the losses at or above their ``level`` VaR, per column.
+def tail_trial_count(n_values: int, level: float = VAR_LEVEL) -> float:
+    """``k = n · (1 − level)``, the (possibly fractional) number of trials in the tail.
+
+    Snapped to the nearest whole number when within 1e-9 of it: ``(1 − 0.995) · 20,000``
+    is 100.00000000000009 in floating point, and must count as exactly 100 trials.
+    """
+    k = n_values * (1.0 - float(level))
+    nearest = round(k)
+    return float(nearest) if abs(k - nearest) <= 1e-9 * max(1.0, k) else k
+
+
+def tail_weights(values: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
+    """Each trial's weight in the expected shortfall at ``level``, summing to 1 per column.
+
+    With ``k`` = :func:`tail_trial_count`, the trials strictly above the value of
+    the ``ceil(k)``-th largest (the boundary) weigh ``1/k`` each; the trials at
+    the boundary value share the rest, ``(k − n_above)/k``, equally. Ties at the
+    boundary therefore count only as far as needed to fill the tail, and
+    ``Σ weight · value`` is the expected shortfall to the last rounding; an
+    allocation with the same weights adds up to it (Euler / co-TVaR).
+
+    Parameters
+    ----------
+    values : (n_trials,) or (n_trials, n_columns), no NaN
+
+    Returns
+    -------
+    The same shape as ``values``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_values = values.shape[0]
+    k = tail_trial_count(n_values, level)
+    boundary = _tail_boundary(values, k)
+    above = values > boundary
+    at = values == boundary
+    n_above = above.sum(axis=0)
+    n_at = at.sum(axis=0)
+    weights = np.where(above, 1.0 / k, 0.0)
+    return np.where(at, (k - n_above) / (k * n_at), weights)
+
+
+def _tail_boundary(values: np.ndarray, k: float) -> np.ndarray:
+    """The ``ceil(k)``-th largest value per column (at least the largest)."""
+    n_values = values.shape[0]
+    return order_statistics(values, n_values - min(max(int(np.ceil(k)), 1), n_values))
+
+
+def expected_shortfall(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
+    """Expected shortfall at ``level``: the mean of the worst ``1 − level`` of the trials.
+
+    With the ``n`` trials sorted from the largest and ``k = n · (1 − level)``,
+    the mean of the ``k`` largest values, the next one counted with weight
+    ``k − floor(k)`` when ``k`` is not whole: ``(Σ_{i ≤ floor k} x_(i) +
+    (k − floor k) · x_(floor k + 1)) / k``. Trials tied at the VaR count only
+    as far as needed to fill the tail, so a layer that pays in 0.3% of
+    trials has the mean of its worst 0.5% of trials here, not its mean.
 
     Parameters
     ----------
     losses : (n_trials,) or (n_trials, n_columns)
+
     Returns
     -------
     () or (n_columns,)
@@ -180,8 +242,15 @@ def tail_value_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarr
     return value_and_tail_at_risk(losses, level)[1]
 
 
+# The contract's name for the expected shortfall.
+tail_value_at_risk = expected_shortfall
+
+
 def value_and_tail_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarray:
-    """``[VaR, TVaR]`` at ``level`` per column, from one partial sort.
+    """``[VaR, expected shortfall]`` at ``level`` per column.
+
+    Worked from the values above the ``ceil(k)``-th largest and that value
+    itself (one partial sort and one pass), with no weights array.
 
     Returns
     -------
@@ -189,9 +258,11 @@ def value_and_tail_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.n
     """
     losses = np.asarray(losses, dtype=np.float64)
     threshold = value_at_risk(losses, level)
-    in_tail = losses >= threshold
-    # At least one trial (the VaR trial itself) is always in the tail.
-    return np.stack([threshold, losses.sum(axis=0, where=in_tail) / in_tail.sum(axis=0)])
+    k = tail_trial_count(losses.shape[0], level)
+    boundary = _tail_boundary(losses, k)
+    above = losses > boundary
+    shortfall = (losses.sum(axis=0, where=above) + (k - above.sum(axis=0)) * boundary) / k
+    return np.stack([threshold, shortfall])
 
 
 def mean_standard_error(values: np.ndarray) -> np.ndarray:
@@ -496,7 +567,11 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
 # --------------------------------------------------------------------------- allocation
 def co_tail_contributions(components: np.ndarray, total: np.ndarray,
                           level: float = VAR_LEVEL) -> tuple[np.ndarray, float]:
-    """Euler (co-TVaR) allocation: ``E[component | total >= VaR_level(total)]``.
+    """Euler (co-TVaR) allocation of the expected shortfall of ``total``.
+
+    Each component's contribution is ``Σ weight · component`` with the trials'
+    weights in the expected shortfall of ``total`` (:func:`tail_weights`: ties
+    at the boundary split equally), so the contributions add up to it.
 
     Parameters
     ----------
@@ -505,12 +580,12 @@ def co_tail_contributions(components: np.ndarray, total: np.ndarray,
 
     Returns
     -------
-    contributions : (n_components,), summing to the TVaR of ``total`` (up to rounding)
-    tvar : float, the TVaR of ``total``
+    contributions : (n_components,), summing to the expected shortfall of ``total`` (up to rounding)
+    shortfall : float, the expected shortfall of ``total``
     """
-    threshold = value_at_risk(total, level)
-    in_tail = total >= threshold
-    return components[in_tail].mean(axis=0), float(total[in_tail].mean())
+    weights = tail_weights(total, level)
+    in_tail = weights > 0.0
+    return weights[in_tail] @ components[in_tail], float(expected_shortfall(total, level))
 
 
 def allocation(parties: Parties, arrays: dict[str, np.ndarray], line_loss: np.ndarray,

@@ -12,16 +12,46 @@ from sim.parties import PARTY_COLUMNS, Parties
 from synthetic_results import make_run
 
 
-def test_var_and_tvar_on_a_known_vector():
+def test_var_and_expected_shortfall_on_a_known_vector():
     # Losses 1..1000: the 99.5% quantile (smallest x with F(x) >= 0.995) is 995; the
-    # losses at or above it are 995..1000, mean 997.5.
+    # expected shortfall is the mean of the worst 0.5% = 5 trials, 996..1000: 998.
     losses = np.random.default_rng(1).permutation(np.arange(1.0, 1001.0))
     assert metrics.value_at_risk(losses) == 995.0
-    assert metrics.tail_value_at_risk(losses) == 997.5
-    # Per column, and with ties at the VaR: all tied values count in the tail.
+    assert metrics.tail_value_at_risk(losses) == 998.0
+    # Per column, and with ties: 4 trials, k = 0.02 of a trial: the largest alone.
     tied = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [5.0, 1.0]])
     assert metrics.value_at_risk(tied).tolist() == [5.0, 1.0]
     assert metrics.tail_value_at_risk(tied).tolist() == [5.0, 1.0]
+
+
+def test_expected_shortfall_counts_a_fractional_trial_with_its_fraction():
+    # 1,100 trials: k = 5.5; the five largest (1096..1100) and half of the sixth (1095).
+    losses = np.random.default_rng(2).permutation(np.arange(1.0, 1101.0))
+    expected = (1096 + 1097 + 1098 + 1099 + 1100 + 0.5 * 1095) / 5.5
+    assert metrics.tail_value_at_risk(losses) == pytest.approx(expected, rel=1e-15)
+
+
+def test_expected_shortfall_of_a_remote_layer_is_its_worst_half_per_cent_not_its_mean():
+    """A 20m xs 10m layer that pays in 0.3% of 20,000 trials: 60 trials of which 40 pay the
+    whole 20m and 20 pay 5m. Its VaR is 0, and the mean of the trials at or above the VaR is
+    every trial, E[X] = 45,000. The worst 0.5% is 100 trials: 40 x 20m + 20 x 5m + 40 x 0,
+    so the expected shortfall is 900m / 100 = 9m."""
+    losses = np.zeros(20_000)
+    losses[:40], losses[40:60] = 20e6, 5e6
+    losses = np.random.default_rng(3).permutation(losses)
+    assert metrics.value_at_risk(losses) == 0.0
+    assert losses.mean() == 45_000.0
+    assert metrics.tail_value_at_risk(losses) == pytest.approx(9e6, rel=1e-15)
+
+
+def test_tail_weights_split_ties_at_the_boundary_and_sum_to_one():
+    # 400 trials, k = 2: one trial of 10 (above), three tied at 4 share the one trial left.
+    values = np.zeros(400)
+    values[0], values[1:4] = 10.0, 4.0
+    weights = metrics.tail_weights(values)
+    assert weights[0] == 0.5 and np.allclose(weights[1:4], 1.0 / 6.0) and not weights[4:].any()
+    assert weights.sum() == pytest.approx(1.0, rel=1e-15)
+    assert weights @ values == pytest.approx(metrics.tail_value_at_risk(values), rel=1e-15) == 7.0
 
 
 def test_batch_standard_error():
@@ -172,9 +202,10 @@ def test_allocation_sums_to_the_pool_tvar():
     net = table[table.basis == "net"]
     assert net.contribution.sum() == pytest.approx(metrics.tail_value_at_risk(pool_net), rel=1e-12)
     assert net.share_of_tvar.sum() == pytest.approx(1.0, rel=1e-12)
-    # Direct: E[member net | pool net >= VaR].
-    tail = pool_net >= metrics.value_at_risk(pool_net)
-    np.testing.assert_allclose(net.contribution, arrays["net_loss"][tail][:, members].mean(axis=0))
+    # Direct: 3,000 trials, k = 15: each member's mean over the 15 worst pool trials.
+    worst = np.argsort(pool_net)[::-1][:15]
+    assert len(np.unique(pool_net[np.argsort(pool_net)[::-1][:16]])) == 16     # no tie at the boundary
+    np.testing.assert_allclose(net.contribution, arrays["net_loss"][worst][:, members].mean(axis=0))
     gross = table[table.basis == "gross"]
     assert gross.contribution.sum() == pytest.approx(metrics.tail_value_at_risk(line_loss.sum(axis=1)),
                                                      rel=1e-12)
@@ -231,3 +262,19 @@ def test_empirical_quantiles_pick_the_same_value_as_numpy_inverted_cdf(n_trials,
     for layout in (values, np.asfortranarray(values), values[:, :1]):
         np.testing.assert_array_equal(metrics.empirical_quantiles(layout, levels),
                                       np.quantile(layout, levels, axis=0, method="inverted_cdf"))
+
+
+def test_allocation_with_ties_at_the_boundary_still_adds_up_to_the_expected_shortfall():
+    """Two members whose parts differ across trials tied on the pool's total: the tied
+    trials share the tail's last weight equally, and the parts add up to the total's
+    expected shortfall (mean of the worst k trials)."""
+    n = 1_000                                   # k = 5
+    components = np.zeros((n, 2))
+    components[0] = [9.0, 1.0]                  # total 10, above the boundary
+    components[1:9] = [[1.0, 3.0], [3.0, 1.0]] * 4   # eight trials tied at 4: share 4 of the 5
+    total = components.sum(axis=1)
+    contributions, shortfall = metrics.co_tail_contributions(components, total)
+    assert shortfall == pytest.approx((10 + 4 * 4) / 5, rel=1e-15)
+    assert contributions.sum() == pytest.approx(shortfall, rel=1e-15)
+    # the tied trials weigh (5 - 1) / 8 / 5 = 0.1 each: member 0 gets 9/5 + 0.1 * (4 * 1 + 4 * 3)
+    assert contributions[0] == pytest.approx(9 / 5 + 0.1 * 16, rel=1e-15)
