@@ -93,8 +93,8 @@ from .jit import parallel_jit, prange
 from .metrics import combined_ratio, empirical_quantiles, net_premium, party_net_result
 from .model import CAPITAL_CLASSES, Scenario
 from .occurrences import DAYS_IN_YEAR, Exposure, LossChunk, subset_chunk
-from .parties import PARTY_COLUMNS, Parties
-from .pool import allocate_chunk, parties as build_parties
+from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
+from .pool import allocate_chunk, parties as build_parties, treaty_labels
 from .rng import STREAM_DEFAULT, uniform_table
 
 YEAR_STRIDE = 2 ** 40            # trial id of path i in year y: i + (y - 1) * YEAR_STRIDE
@@ -153,24 +153,40 @@ def pattern_shares(scenario: Scenario, active: np.ndarray) -> np.ndarray:
     return np.where(active, base, 0.0) / base[active].sum()
 
 
-def pattern_scenario(scenario: Scenario, active: np.ndarray) -> Scenario:
-    """The scenario with the members' shares of one set of active members.
+def pattern_scenario(scenario: Scenario, active: np.ndarray, defaulted: np.ndarray | None = None) -> Scenario:
+    """The scenario with the members' shares of one set of active members, and without the
+    reinsurers that have defaulted.
 
     Exited members keep their row with share 0 and no own reinsurance (they
     buy no cover for business they no longer write); without a lead, no lead fee.
+    A reinsurer in default (``defaulted``, bool (n_reinsurers,)) leaves every
+    panel: its share goes to the panel's other reinsurers pro rata, and a
+    treaty with none left is dropped (its cedant keeps that risk).
     """
     shares = pattern_shares(scenario, active)
+    gone = set() if defaulted is None else {r.name for r, out in zip(scenario.reinsurers, defaulted) if out}
     members = tuple(dataclasses.replace(member, share=float(share),
-                                        reinsurance=member.reinsurance if keep else ())
+                                        reinsurance=_without(member.reinsurance, gone) if keep else ())
                     for member, share, keep in zip(scenario.pool.members, shares, active))
     lead_left = any(m.role == "lead" and not keep for m, keep in zip(scenario.pool.members, active))
-    pool = dataclasses.replace(scenario.pool, members=members,
+    pool = dataclasses.replace(scenario.pool, members=members, reinsurance=_without(scenario.pool.reinsurance, gone),
                                lead_fee=0.0 if lead_left else scenario.pool.lead_fee)
     return dataclasses.replace(scenario, pool=pool)
 
 
-def _active_of_code(code: int, n_members: int) -> np.ndarray:
-    return np.array([(code >> m) & 1 == 1 for m in range(n_members)])
+def _without(programme: tuple, gone: set[str]) -> tuple:
+    """``programme`` with the reinsurers ``gone`` taken off every panel (see :func:`pattern_scenario`)."""
+    if not gone:
+        return programme
+    kept_treaties = []
+    for treaty in programme:
+        panel = [(name, share) for name, share in treaty.panel if name not in gone]
+        remaining = sum(share for _, share in panel)
+        if remaining > 0.0:
+            whole = sum(share for _, share in treaty.panel)
+            kept_treaties.append(dataclasses.replace(
+                treaty, panel=tuple((name, share * whole / remaining) for name, share in panel)))
+    return tuple(kept_treaties)
 
 
 def prepare_dynamics(scenario: Scenario, progress: bool = False) -> DynamicsPrepared:
@@ -326,6 +342,9 @@ class _Paths:
         n = n_trials
         shape = (n, years, self.n_parties)
         self.out = {name: np.zeros(shape) for name in PARTY_COLUMNS + DYNAMIC_COLUMNS}
+        labels = treaty_labels(scenario)
+        self.treaty_index = {(cedant, name): i for i, (cedant, name, _) in enumerate(labels)}
+        self.out.update({name: np.zeros((n, years, len(labels))) for name in TREATY_COLUMNS})
         n_lines = len(scenario.lines)
         self.line_loss = np.zeros((n, years, n_lines))
         self.line_claims = np.zeros((n, years, n_lines), dtype=np.int64)
@@ -361,53 +380,75 @@ class _Paths:
         losses = simulate_losses(scenario, prepared.model, exposure, first, n)
         draws = uniform_table(seed, STREAM_DEFAULT, first, n, self.n_reinsurers)
         capital_in = np.where(self.reinsurer_defaulted, -np.inf, self.reinsurer_capital)
+        # What each reinsurer still owes each member from earlier years: a default this year
+        # pays those claims in the same proportion as this year's.
+        remaining = np.zeros((n, self.n_members, self.n_reinsurers))
+        for a in range(y):
+            remaining += (self.collectible[:, a] * self.collectible_scale[:, a, None, :]
+                          * (1.0 - self.received_fraction[:, a])[:, None, None])
+        earlier_owed = remaining.sum(axis=1)
+        paid_fraction = np.ones((n, self.n_reinsurers))
         arrays = {name: np.zeros((n, self.n_parties)) for name in PARTY_COLUMNS}
+        treaty_arrays = {name: np.zeros((n, len(self.treaty_index))) for name in TREATY_COLUMNS}
         collectible = np.zeros((n, self.n_members, self.n_reinsurers))
         shares = np.zeros((n, self.n_members))
-        codes = (self.active * (1 << np.arange(self.n_members))).sum(axis=1)
+        # Paths with the same members in the pool and the same reinsurers in default share a structure.
+        states, codes = np.unique(np.hstack([self.active, self.reinsurer_defaulted]), axis=0, return_inverse=True)
+        codes = codes.reshape(-1)
         self.groups = []
-        for code in np.unique(codes):
+        for code, state in enumerate(states):
             rows = np.flatnonzero(codes == code)
-            active = _active_of_code(int(code), self.n_members)
+            active, defaulted = state[:self.n_members], state[self.n_members:]
             shares[rows] = pattern_shares(scenario, active)
             if not active.any():
                 continue                       # the pool has ended on these paths: no new business
-            pattern = pattern_scenario(scenario, active)
+            pattern = pattern_scenario(scenario, active, defaulted)
             parties = build_parties(pattern, exposure)
             sub = losses if len(rows) == n else subset_chunk(losses, rows)
             part = np.zeros((len(rows), self.n_members, self.n_reinsurers))
+            paid_part = np.ones((len(rows), self.n_reinsurers))
             result = allocate_chunk(pattern, exposure, parties, sub, seed, reinsurer_capital=capital_in[rows],
-                                    default_draws=draws[rows], collectible=part)
+                                    default_draws=draws[rows], collectible=part, earlier_owed=earlier_owed[rows],
+                                    paid_fraction=paid_part)
             for name in PARTY_COLUMNS:
                 arrays[name][rows] = result[name]
+            columns = [self.treaty_index[(cedant, name)] for cedant, name, _ in treaty_labels(pattern)]
+            for name in TREATY_COLUMNS:
+                treaty_arrays[name][np.ix_(rows, columns)] = result[name]
             collectible[rows] = part
+            paid_fraction[rows] = paid_part
             self.line_loss[rows, y] = losses.line_loss[rows]
             self.line_claims[rows, y] = losses.line_claims[rows]
             self.groups.append((rows, pattern, parties, shares[rows[0]]))
-        ended = codes == 0
+        ended = ~self.active.any(axis=1)
 
-        # Defaults: once in default, always. A new default also costs the cedants
-        # (1 - recovery rate) of the earlier years' recoveries not yet received.
+        # Defaults: once in default, always (and off every panel from the next renewal). A new
+        # default also costs the cedants the unpaid part of the earlier years' recoveries not yet
+        # received, in the proportion it pays this year's.
         reinsurer_cols = 1 + self.n_members + np.arange(self.n_reinsurers)
         defaulted_now = (arrays["defaulted"][:, reinsurer_cols] > 0) | self.reinsurer_defaulted
         newly = defaulted_now & ~self.reinsurer_defaulted
-        late = np.zeros((n, self.n_members, self.n_reinsurers))
+        late = np.where(newly[:, None, :], remaining * (1.0 - paid_fraction[:, None, :]), 0.0)
         for a in range(y):
-            remaining = (self.collectible[:, a] * self.collectible_scale[:, a, None, :]
-                         * (1.0 - self.received_fraction[:, a])[:, None, None])
-            late += np.where(newly[:, None, :], remaining * (1.0 - self.recovery_rate), 0.0)
-            self.collectible_scale[:, a] = np.where(newly, self.collectible_scale[:, a] * self.recovery_rate,
+            self.collectible_scale[:, a] = np.where(newly, self.collectible_scale[:, a] * paid_fraction,
                                                     self.collectible_scale[:, a])
         self.reinsurer_defaulted = defaulted_now
         member_cols = 1 + np.arange(self.n_members)
         arrays["default_loss"][:, member_cols] += late.sum(axis=2)
         arrays["net_loss"][:, member_cols] += late.sum(axis=2)
+        # as in the net AEP, with the bound of sim.pool.allocate_chunk
+        arrays["max_occurrence_net"][:, member_cols] = np.minimum(
+            arrays["max_occurrence_net"][:, member_cols] + late.sum(axis=2), arrays["max_occurrence_gross"][:, member_cols])
         arrays["default_loss"][:, reinsurer_cols] += late.sum(axis=1)
         arrays["net_loss"][:, reinsurer_cols] -= late.sum(axis=1)
         arrays["defaulted"][:, reinsurer_cols] = defaulted_now
         for name in ("default_loss", "net_loss"):
             arrays[name][:, 0] = arrays[name][:, member_cols].sum(axis=1)
+        arrays["max_occurrence_net"][:, 0] = np.minimum(arrays["max_occurrence_net"][:, 0] + late.sum(axis=(1, 2)),
+                                                        arrays["max_occurrence_gross"][:, 0])
         self.late_default = late
+        for name in TREATY_COLUMNS:
+            self.out[name][:, y] = treaty_arrays[name]
 
         # Book the accident year.
         occurred, received = quarter_profiles(losses, self.delay, self.n_delay_quarters)

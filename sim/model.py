@@ -65,6 +65,7 @@ class Treaty:
 
     type: str                          # one of TREATY_TYPES
     panel: tuple[tuple[str, float], ...]   # (reinsurer name, share of the treaty), shares sum to 1
+    name: str | None = None            # distinct within its programme; the loader gives "<type> #<position>"
     lines: tuple[str, ...] | None = None   # covered lines; None = all
     # quota share
     cession: float = 0.0

@@ -41,6 +41,12 @@ PARTY_COLUMNS = (
     "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
 )
 
+# Per trial and treaty, float64 (n_trials, n_treaties), treaties in sim.pool.placed_in_order:
+#   treaty_ceded_loss             recoveries due under the treaty (the cedant's money: 100% for the pool's)
+#   treaty_reinstatement_premium  paid by the cedant
+#   treaty_default_loss           the part of its recoveries the cedant lost to reinsurer defaults
+TREATY_COLUMNS = ("treaty_ceded_loss", "treaty_reinstatement_premium", "treaty_default_loss")
+
 
 @dataclass(frozen=True)
 class Parties:

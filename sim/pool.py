@@ -31,8 +31,8 @@ import numpy as np
 from . import regulation
 from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario, Treaty
-from .occurrences import Exposure, LossChunk
-from .parties import PARTY_COLUMNS, Parties
+from .occurrences import DAYS_IN_YEAR, Exposure, LossChunk
+from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
 from .rng import STREAM_DEFAULT, uniform_table
 from . import treaties as tr
 
@@ -184,6 +184,88 @@ def place_programmes(scenario: Scenario, exposure: Exposure) -> Programmes:
                        else np.empty((0, exposure.n_policies)))
     return Programmes(pool=pool, members=tuple(members), pool_retained=pool_retained,
                       member_retained=member_retained)
+
+
+def treaty_labels(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """``(cedant, treaty name, type)`` of every treaty in :func:`placed_in_order` order;
+    the cedant is ``"pool"`` or the member's name."""
+    labels = [("pool", treaty.name, treaty.type) for treaty in scenario.pool.reinsurance]
+    for member in scenario.pool.members:
+        labels += [(member.name, treaty.name, treaty.type) for treaty in member.reinsurance]
+    return labels
+
+
+def placed_in_order(programmes: Programmes) -> list[PlacedTreaty]:
+    """Every placed treaty: the pool's programme in order, then each member's own in member order."""
+    return list(programmes.pool) + [placed for own in programmes.members for placed in own]
+
+
+def year_end_receivable_share(chunk: LossChunk, scenario: Scenario) -> np.ndarray:
+    """Share of each trial's recoveries still to be received at the year end, ``(n_trials,)``.
+
+    The timing of the ``[dynamics]`` table, as a multi-year run books its first
+    year: ``payment_pattern[0]`` of each loss is paid within its year, and its
+    recovery is received ``recovery_delay_days`` after the loss's day, or is
+    still receivable when that falls after the year end; the later years'
+    payments are all receivable. Losses are weighted by their gross amount
+    (a trial without loss: four equal losses in mid-quarter). With the defaults
+    (all paid in the year, no delay) nothing is receivable.
+    """
+    dynamics = scenario.dynamics
+    paid_in_year = dynamics.payment_pattern[0]
+    delay = float(dynamics.recovery_delay_days)
+    n_trials = chunk.n_trials
+    quarter = DAYS_IN_YEAR / 4
+    even_spread = np.mean([(q + 0.5) * quarter + delay < DAYS_IN_YEAR for q in range(4)])
+    if chunk.n_occurrences == 0:
+        received = np.full(n_trials, even_spread)
+    else:
+        risk_occurrence = np.repeat(np.arange(chunk.n_occurrences), np.diff(chunk.risk_offsets))
+        amount = np.bincount(risk_occurrence, weights=chunk.risk_loss, minlength=chunk.n_occurrences)
+        in_year = np.minimum(chunk.occ_day, DAYS_IN_YEAR) + delay < DAYS_IN_YEAR
+        trial = np.repeat(np.arange(n_trials), np.diff(chunk.occ_offsets))
+        total = np.bincount(trial, weights=amount, minlength=n_trials)
+        early = np.bincount(trial, weights=np.where(in_year, amount, 0.0), minlength=n_trials)
+        received = np.where(total > 0.0, early / np.where(total > 0.0, total, 1.0), even_spread)
+    return 1.0 - paid_in_year * received
+
+
+def reinsurer_payments(owed: np.ndarray, earlier_owed: np.ndarray, capital: np.ndarray,
+                       premium_kept: np.ndarray, drawn: np.ndarray,
+                       recovery_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of its claims each reinsurer pays, and whether it defaulted, ``(n_trials, n_reinsurers)`` each.
+
+    A reinsurer's assets are its capital plus the premium it received this year
+    less the commission it paid (``premium_kept``), plus what it holds against
+    the claims of earlier years still owed (``earlier_owed``; capital is net of
+    them). It defaults:
+
+    * **by its capital** when this year's claims ``owed`` exceed ``capital +
+      premium_kept``: it pays out all its assets, every claim (this year's and
+      the earlier ones) in the same proportion, and ends with nothing;
+    * **by a draw** (``drawn``: its default probability, for reasons outside
+      the pool): it pays ``recovery_rate`` of every claim, but never more than
+      its assets.
+
+    So a defaulted reinsurer never pays more than it has, and never ends below
+    zero; ``recovery_rate`` only matters for a drawn default. Capital ``inf``
+    (unlimited) never defaults by its capital; ``-inf`` (already in default, in
+    multi-year runs) pays nothing more.
+
+    Parameters
+    ----------
+    owed, earlier_owed, premium_kept, drawn : (n_trials, n_reinsurers)
+    capital : (n_trials, n_reinsurers) or (1, n_reinsurers)
+    recovery_rate : (n_reinsurers,)
+    """
+    claims = owed + earlier_owed
+    assets = np.maximum(capital + premium_kept + earlier_owed, 0.0)      # 0 for capital -inf
+    breach = owed > capital + premium_kept
+    with np.errstate(divide="ignore", invalid="ignore"):
+        affordable = np.where(claims > 0.0, np.minimum(assets / claims, 1.0), 1.0)
+    paid_share = np.where(drawn, np.minimum(recovery_rate[None, :], affordable),
+                          np.where(breach, affordable, 1.0))
+    return paid_share, drawn | breach
 
 
 def _portions(placed: PlacedTreaty, shares: np.ndarray) -> np.ndarray:
@@ -494,7 +576,9 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
                    seed: int, reinsurer_capital: np.ndarray | None = None,
                    default_draws: np.ndarray | None = None,
                    collectible: np.ndarray | None = None,
-                   out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                   out: dict[str, np.ndarray] | None = None,
+                   earlier_owed: np.ndarray | None = None,
+                   paid_fraction: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Every party's money in every trial of ``chunk``.
 
     Parameters
@@ -517,15 +601,26 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     collectible : float64 (n_trials, n_members, n_reinsurers), optional output
         Filled with what each reinsurer will actually pay each member (owed
         less the part lost to its default).
-    out : dict of float64 (n_trials, n_parties), optional
-        Where to write the result, one array per name in ``PARTY_COLUMNS``
-        (overwritten): the runner passes its full-run arrays' rows for the
-        chunk, which saves allocating and then copying them.
+    out : dict of float64 arrays, optional
+        Where to write the result (overwritten): ``(n_trials, n_parties)`` for each
+        name in ``PARTY_COLUMNS``, ``(n_trials, n_treaties)`` for each name in
+        ``TREATY_COLUMNS`` (made here when missing): the runner passes its
+        full-run arrays' rows for the chunk, which saves allocating and then
+        copying them.
+    earlier_owed : float64 (n_trials, n_reinsurers), optional
+        What each reinsurer still owes from earlier years (multi-year runs): a
+        default pays those claims and this year's in the same proportion
+        (:func:`reinsurer_payments`). Default 0.
+    paid_fraction : float64 (n_trials, n_reinsurers), optional output
+        Filled with the share of what it owes that each reinsurer pays (1 without a default).
 
     Returns
     -------
     dict
-        One float64 ``(n_trials, n_parties)`` array per name in ``PARTY_COLUMNS``.
+        One float64 ``(n_trials, n_parties)`` array per name in ``PARTY_COLUMNS``, and
+        one ``(n_trials, n_treaties)`` array per name in ``TREATY_COLUMNS``, treaties
+        in :func:`placed_in_order` order: each treaty's ceded loss (recoveries due),
+        reinstatement premium, and the part of its recoveries lost to defaults.
     """
     members, reinsurers = scenario.pool.members, scenario.reinsurers
     n_members, n_reinsurers = len(members), len(reinsurers)
@@ -548,7 +643,10 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
 
     # Every treaty in order (the pool's, then each member's own), and the lines it covers: one row
     # of covered_lines per distinct set, from which the kernel makes each trial's masks.
-    placed_treaties = list(programmes.pool) + [placed for own in programmes.members for placed in own]
+    placed_treaties = placed_in_order(programmes)
+    for name in TREATY_COLUMNS:
+        if out.get(name) is None or out[name].shape != (n_trials, len(placed_treaties)):
+            out[name] = np.zeros((n_trials, len(placed_treaties)))
     cedant, kind, terms, fractions = _treaty_arrays(placed_treaties, exposure.n_policies)
     first_of_set: dict[tuple[str, ...] | None, PlacedTreaty] = {}
     for placed in placed_treaties:
@@ -607,8 +705,7 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
         for column, per_trial in (("ceded_loss", outcome.ceded),
                                   ("reinstatement_premium", outcome.reinstatement_premium),
                                   ("ceded_premium", placed.ceded_premium),
-                                  ("commission", placed.commission),
-                                  ("credit_exposure", outcome.ceded * (placed.panel @ credit))):
+                                  ("commission", placed.commission)):
             out[column][:, member_cols] += np.multiply.outer(per_trial, portion)
         if placed.treaty.type == "cat_xl":
             out["cat_xl_recovery"][:, member_cols] += np.outer(outcome.cat_ceded, portion)
@@ -619,25 +716,40 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
             placed.ceded_premium + outcome.reinstatement_premium, placed.panel)
         out["commission"][:, reinsurer_cols] += placed.commission * placed.panel[None, :]
 
-    # Defaults: a draw below the default probability, or owing more than its capital.
+    # Defaults: a draw below the default probability, or owing more than its assets.
     draws = (uniform_table(seed, STREAM_DEFAULT, chunk.first_trial, n_trials, n_reinsurers)
              if default_draws is None else default_draws)
     default_probability = np.array([r.default_probability for r in reinsurers], dtype=np.float64)
     capital = (np.array([r.capital for r in reinsurers], dtype=np.float64)[None, :]
                if reinsurer_capital is None else reinsurer_capital)
     recovery_rate = np.array([r.recovery_rate for r in reinsurers], dtype=np.float64)
-    defaulted = (draws < default_probability[None, :]) | (owed > capital)
-    unpaid_share = np.where(defaulted, 1.0 - recovery_rate[None, :], 0.0)   # (n_trials, n_reinsurers)
+    earlier = np.zeros((n_trials, n_reinsurers)) if earlier_owed is None else earlier_owed
+    premium_kept = out["gross_premium"][:, reinsurer_cols] - out["commission"][:, reinsurer_cols]
+    paid_share, defaulted = reinsurer_payments(owed, earlier, capital, premium_kept,
+                                               draws < default_probability[None, :], recovery_rate)
+    unpaid_share = 1.0 - paid_share                          # (n_trials, n_reinsurers)
+    if paid_fraction is not None:
+        paid_fraction[...] = paid_share
     if collectible is not None:
-        collectible *= 1.0 - unpaid_share[:, None, :]
+        collectible *= paid_share[:, None, :]
     unpaid = owed * unpaid_share
     out["gross_loss"][:, reinsurer_cols] = owed
     out["default_loss"][:, reinsurer_cols] = unpaid
     out["net_loss"][:, reinsurer_cols] = owed - unpaid
     out["defaulted"][:, reinsurer_cols] = defaulted
+    # C-ROSS credit risk: on the recoveries still to be received at the year end, each at its
+    # reinsurer's factor, after what a default already took (see year_end_receivable_share).
+    credit_weighted = np.zeros((n_trials, n_members))
     for outcome in outcomes:
+        weighted = outcome.ceded * ((paid_share * credit[None, :]) @ outcome.placed.panel)
+        credit_weighted += np.outer(weighted, _portions(outcome.placed, shares))
+    out["credit_exposure"][:, member_cols] = credit_weighted * year_end_receivable_share(chunk, scenario)[:, None]
+    for i, outcome in enumerate(outcomes):
         shortfall = outcome.ceded * (unpaid_share @ outcome.placed.panel)
         out["default_loss"][:, member_cols] += np.outer(shortfall, _portions(outcome.placed, shares))
+        out["treaty_ceded_loss"][:, i] = outcome.ceded
+        out["treaty_reinstatement_premium"][:, i] = outcome.reinstatement_premium
+        out["treaty_default_loss"][:, i] = shortfall
 
     # Members' own figures.
     gross_premium = float(exposure.premium.sum())
@@ -651,6 +763,14 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     fee = scenario.pool.lead_fee * member_gross_premium
     out["lead_fee"][:, member_cols] = np.where(is_lead, fee[~is_lead].sum(), -fee)
     out["max_occurrence_gross"][:, member_cols] = np.outer(pool_max_gross, shares)
+    # The year's recoveries lost to defaults count in the net OEP as in the net AEP. Recoveries are
+    # not followed occurrence by occurrence, so the largest occurrence takes the upper bound of
+    # what it may have lost: the year's whole shortfall, but never more than the largest gross
+    # occurrence. A year of one occurrence then has net OEP = net AEP exactly.
+    out["max_occurrence_net"][:, member_cols] = np.minimum(
+        out["max_occurrence_net"][:, member_cols] + out["default_loss"][:, member_cols],
+        out["max_occurrence_gross"][:, member_cols])
+    pool_max_net = np.minimum(pool_max_net + out["default_loss"][:, member_cols].sum(axis=1), pool_max_gross)
 
     # The pool row: its own gross figures, the sums over members for the rest.
     for name in PARTY_COLUMNS:

@@ -30,8 +30,8 @@ from .memory import keep_freed_memory, release_freed_memory
 from .model import Scenario
 from .occurrences import Exposure
 from .dynamics import DYNAMIC_COLUMNS
-from .parties import PARTY_COLUMNS, Parties
-from .pool import allocate_chunk, parties as build_parties
+from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
+from .pool import allocate_chunk, parties as build_parties, treaty_labels
 from .scenario import SEED_RANGE
 
 # About this many risk losses per chunk: big enough to keep both cores busy,
@@ -116,12 +116,13 @@ def _load(scenario) -> Scenario:
 class _Collector:
     """Preallocated full-run arrays that chunks are copied into as they arrive."""
 
-    def __init__(self, n_trials: int, n_parties: int, n_lines: int, years: int = 1):
+    def __init__(self, n_trials: int, n_parties: int, n_lines: int, years: int = 1, n_treaties: int = 0):
         # One-year runs keep their (n_trials, ...) arrays; multi-year ones add a year axis.
         self.years = years
         per_trial = () if years == 1 else (years,)
         names = PARTY_COLUMNS if years == 1 else PARTY_COLUMNS + DYNAMIC_COLUMNS
         self.arrays = {name: np.empty((n_trials, *per_trial, n_parties)) for name in names}
+        self.arrays.update({name: np.empty((n_trials, *per_trial, n_treaties)) for name in TREATY_COLUMNS})
         self.line_loss = np.empty((n_trials, *per_trial, n_lines))
         self.line_claims = np.empty((n_trials, *per_trial, n_lines), dtype=np.int64)
 
@@ -240,7 +241,8 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     local_one_year = workers is None and scheduler is None and isinstance(prepared, Prepared)
     chunk_trials = chunk_trials or default_chunk_trials(prepared, numba.get_num_threads() if local_one_year else 1)
     ranges = chunk_ranges(n_trials, chunk_trials)
-    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines), years)
+    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines), years,
+                           len(treaty_labels(scenario)))
 
     keep_freed_memory()         # for the chunks; given back, however they end, before the tables
     try:

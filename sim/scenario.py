@@ -572,7 +572,9 @@ MEMBER = {
 
 _PANEL = Field(PANEL, required=True)
 _COVERED_LINES = Field(LINE_NAMES, default=None)
+_TREATY_NAME = Field(STRING, default=None)     # its name in treaties.csv; default "<type> #<position>"
 _XL_TERMS = {
+    "name": _TREATY_NAME,
     "panel": _PANEL,
     "lines": _COVERED_LINES,
     "retention": Field(NUMBER, required=True, check=FINITE_NON_NEGATIVE),
@@ -588,12 +590,14 @@ _XL_TERMS = {
 # The keys each treaty type takes besides `type`.
 TREATY_TERMS = {
     "quota_share": {
+        "name": _TREATY_NAME,
         "panel": _PANEL,
         "lines": _COVERED_LINES,
         "cession": Field(NUMBER, required=True, check=SHARE),
         "commission": Field(NUMBER, default=0.0, check=SHARE),
     },
     "surplus": {
+        "name": _TREATY_NAME,
         "panel": _PANEL,
         "lines": Field(SURPLUS_LINES, required=True, check=AT_LEAST_ONE),
         "covered_lines": _COVERED_LINES,       # `lines` elsewhere: here `lines` is the capacity
@@ -603,6 +607,7 @@ TREATY_TERMS = {
     "per_risk_xl": _XL_TERMS,
     "cat_xl": _XL_TERMS,
     "stop_loss": {
+        "name": _TREATY_NAME,
         "panel": _PANEL,
         "lines": _COVERED_LINES,
         "attachment": Field(NUMBER, required=True, check=FINITE_NON_NEGATIVE),
@@ -1055,7 +1060,19 @@ class Reader:
         if items is None:
             return None
         built = [self.treaty(item, f"{path}[{index}]", cedant) for index, item in enumerate(items)]
-        return tuple(built) if all(built) else None
+        if not all(built):
+            return None
+        # Every treaty is named, so treaties.csv and a multi-year run can tell them apart.
+        built = [treaty if treaty.name is not None else replace(treaty, name=f"{treaty.type} #{index + 1}")
+                 for index, treaty in enumerate(built)]
+        names = [treaty.name for treaty in built]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.bad_value(f"{path}[{index}].name", name,
+                               f"must differ from the name of {path}[{names.index(name)}]: "
+                               "treaties of one programme have distinct names")
+                return None
+        return tuple(built)
 
     def treaty(self, raw: dict, path: str, cedant: str) -> model.Treaty | None:
         treaty_type = raw.get("type")

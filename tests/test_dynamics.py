@@ -323,36 +323,55 @@ def test_a_run_off_that_has_ended_leaves_exactly_nothing_and_no_solvency_ratio(w
 
 # --------------------------------------------------------------------------- reinsurer capital carried
 def test_a_reinsurer_weakened_in_year_one_defaults_in_year_two(write_scenario):
-    # QS 50%: it owes 100m a year and receives 50m; with 120m of capital it pays year 1
-    # in full, ends it with 70m and cannot pay year 2's 100m.
-    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=1.2e8))
+    # QS 50%: it owes 100m a year and receives 50m; with 90m of capital it pays year 1 in full
+    # (140m of assets) and ends it with 40m. Year 2: 40m + 50m of premium < 100m owed, a default.
+    # Its assets are then 40m + 50m + the 40m it holds for year 1's recoveries not yet paid (40%
+    # of year 1's claims are unpaid), against 100m + 40m of claims: it pays 13/14 of every claim
+    # and ends at zero; the cedants lose the other 10m.
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=9e7))
     parties, arrays, _ = paths(scenario)
     re = column(parties, "Fragile Re")
     members = parties.indices("member")
     owed = 0.5 * GROSS
     assert (arrays["defaulted"][:, 0, re] == 0).all() and (arrays["default_loss"][:, 0, members] == 0).all()
-    np.testing.assert_allclose(arrays["capital_end"][:, 0, re], 1.2e8 + 0.5 * PREMIUM - owed, rtol=1e-12)
-    # Year 2: it pays 40% of the year's recoveries, and of year 1's not yet received
-    # (no delay: 40% of year 1's claims are still to be paid, so 40% of their recoveries).
+    np.testing.assert_allclose(arrays["capital_end"][:, 0, re], 9e7 + 0.5 * PREMIUM - owed, rtol=1e-12)
     receivable = arrays["recoverable"][:, 0, members].sum(axis=1)
     np.testing.assert_allclose(receivable, 0.4 * owed, rtol=1e-12)
     cedants_default = arrays["default_loss"][:, :, members].sum(axis=2)
-    np.testing.assert_allclose(cedants_default[:, 1], 0.6 * (owed + receivable), rtol=1e-12)
+    assert (arrays["defaulted"][:, 1, re] == 1).all()
+    np.testing.assert_allclose(cedants_default[:, 1], (owed + receivable) / 14, rtol=1e-12)
+    np.testing.assert_allclose(cedants_default[:, 1], 1e7, rtol=1e-12)
     np.testing.assert_allclose(arrays["default_loss"][:, 1, re], cedants_default[:, 1], rtol=1e-12)
-    # Year 3: still in default; only recovery_rate of the year's recoveries.
+    np.testing.assert_allclose(arrays["capital_end"][:, 1:, re], 0.0, atol=1e-3)
+    # Year 3: still in default, and off the panel: no premium, nothing owed, the pool keeps it all.
     assert (arrays["defaulted"][:, 2, re] == 1).all()
-    np.testing.assert_allclose(arrays["net_loss"][:, 2, re], 0.4 * owed, rtol=1e-12)
-    np.testing.assert_allclose(cedants_default[:, 2], 0.6 * owed, rtol=1e-12)
+    assert not arrays["gross_premium"][:, 2, re].any() and not arrays["gross_loss"][:, 2, re].any()
+    assert not arrays["ceded_loss"][:, 2, members].any() and not cedants_default[:, 2].any()
     assert_money_conserved(parties, arrays)
 
 
 def test_a_reinsurers_horizon_default_probability_is_of_default_in_any_year(write_scenario):
     # as above: in default from year 2 on, in every path; the mean of the yearly flags is 2/3
-    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=1.2e8))
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=9e7))
     results = sim.run(scenario, plots=False, progress=False)
     rows = results.summary[results.summary["party"] == "Fragile Re"]
     assert rows.loc[rows["year"].isna(), "prob_default"].tolist() == [1.0]       # "ever", as prob_ruin
     assert rows.dropna(subset=["year"])["prob_default"].tolist() == [0.0, 1.0, 1.0]
+
+
+def test_a_panel_left_by_a_defaulted_reinsurer_goes_to_the_others_pro_rata():
+    from sim.dynamics import pattern_scenario
+    scenario = load(sim.__path__[0] + "/../scenarios/ai_cyber_pool.toml")
+    names = [r.name for r in scenario.reinsurers]
+    defaulted = np.array([name == names[0] for name in names])
+    active = np.ones(len(scenario.pool.members), dtype=bool)
+    changed = pattern_scenario(scenario, active, defaulted)
+    for before, after in zip(scenario.pool.reinsurance, changed.pool.reinsurance):
+        kept = {name: share for name, share in before.panel if name != names[0]}
+        assert dict(after.panel) == pytest.approx({name: share / sum(kept.values()) for name, share in kept.items()})
+    # A treaty placed only with reinsurers in default is dropped: its cedant keeps the risk.
+    everyone = pattern_scenario(scenario, active, np.ones(len(names), dtype=bool))
+    assert everyone.pool.reinsurance == ()
 
 
 @pytest.mark.parametrize("domestic_ratio, factor", [(None, 0.167), (2.5, 0.008)])
@@ -381,17 +400,21 @@ def test_credit_risk_is_on_the_recoverables_at_the_year_end(write_scenario, monk
         np.testing.assert_allclose(used[year], factor * recoverable[:, year], rtol=1e-12)
 
 
-def test_a_reinsurer_exhausted_in_year_one_pays_only_its_recovery_rate_after(write_scenario):
-    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=5e7))
+def test_a_reinsurer_exhausted_in_year_one_pays_its_assets_and_leaves_the_panel(write_scenario):
+    # 40m of capital + 50m of premium against 100m owed: it pays 90m, in cash as the claims are
+    # paid (60%, 30%, 10%), ends at zero and receives nothing more.
+    scenario = deterministic(write_scenario, years=3, extra=QUOTA_SHARE.format(reinsurer_capital=4e7))
     parties, arrays, _ = paths(scenario)
     re = column(parties, "Fragile Re")
     members = parties.indices("member")
     assert (arrays["defaulted"][:, :, re] == 1).all()
-    np.testing.assert_allclose(arrays["net_loss"][:, :, re], 0.4 * 0.5 * GROSS, rtol=1e-12)
-    np.testing.assert_allclose(arrays["default_loss"][:, :, members].sum(axis=2), 0.6 * 0.5 * GROSS, rtol=1e-12)
-    # What it pays in cash each year follows the claims: 60%, then 90%, then 100% of a year's recoveries.
+    np.testing.assert_allclose(arrays["net_loss"][:, :, re], np.broadcast_to([9e7, 0.0, 0.0], (8, 3)), atol=1e-3)
+    np.testing.assert_allclose(arrays["default_loss"][:, 0, members].sum(axis=1), 1e7, rtol=1e-12)
     np.testing.assert_allclose(arrays["paid_loss"][:, :, re],
-                               np.broadcast_to(0.4 * 0.5 * GROSS * np.array([0.6, 0.9, 1.0]), (8, 3)), rtol=1e-12)
+                               np.broadcast_to(9e7 * np.array([0.6, 0.3, 0.1]), (8, 3)), rtol=1e-12)
+    np.testing.assert_allclose(arrays["capital_end"][:, :, re], 0.0, atol=1e-3)
+    assert not arrays["gross_premium"][:, 1:, re].any()
+    assert_money_conserved(parties, arrays)
 
 
 # --------------------------------------------------------------------------- growth, streams, one year

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from sim import regulation
 from sim.distributions import Distribution
-from sim.model import Line, Member, Pool, Reinsurer, Scenario, Simulation, Treaty
+from sim.model import Dynamics, Line, Member, Pool, Reinsurer, Scenario, Simulation, Treaty
 from sim.occurrences import ATTRITIONAL, Exposure, LossChunk
-from sim.parties import PARTY_COLUMNS
+from sim.parties import PARTY_COLUMNS, TREATY_COLUMNS
 from sim.pool import allocate_chunk, parties, place_programmes
 
 INF = math.inf
@@ -167,10 +167,13 @@ def test_every_column_has_the_contract_shape():
     rng = np.random.default_rng(0)
     scenario, exposure = full_scenario(), full_exposure(rng)
     out = allocate(scenario, exposure, make_chunk(random_trials(rng, 30, exposure.n_policies), exposure))
-    assert set(out) == set(PARTY_COLUMNS)
+    assert set(out) == set(PARTY_COLUMNS) | set(TREATY_COLUMNS)
     for name in PARTY_COLUMNS:
         assert out[name].shape == (30, 1 + 3 + 3) and out[name].dtype == np.float64, name
         assert np.all(np.isfinite(out[name])), name
+    n_treaties = len(scenario.pool.reinsurance) + sum(len(m.reinsurance) for m in scenario.pool.members)
+    for name in TREATY_COLUMNS:
+        assert out[name].shape == (30, n_treaties) and np.all(np.isfinite(out[name])), name
 
 
 def test_writing_into_given_arrays_overwrites_them_with_the_same_numbers():
@@ -301,24 +304,40 @@ def test_hand_computed_allocation():
         "expenses": [36.0, 36.0, 0.0, 0.0, 0.0],
         "lead_fee": [0.0, 0.8, -0.8, 0.0, 0.0],
         "max_occurrence_gross": [300.0, 180.0, 120.0, 0.0, 0.0],
-        "max_occurrence_net": [50.0 - 4.0 * 20.0 / 28.0, 30.0, 20.0 - 4.0 * 20.0 / 28.0, 0.0, 0.0],
+        # the largest net occurrence, plus the year's default shortfall (at most the gross occurrence)
+        "max_occurrence_net": [50.0 - 4.0 * 20.0 / 28.0 + 75.0, 30.0 + 45.0, 20.0 - 4.0 * 20.0 / 28.0 + 30.0,
+                               0.0, 0.0],
         "cat_loss_after_proportional": [150.0, 90.0, 60.0, 0.0, 0.0],
         "cat_xl_recovery": [100.0, 60.0, 40.0, 0.0, 0.0],
         "defaulted": [0.0, 0.0, 0.0, 0.0, 1.0],
     }
     for name, values in expected.items():
         np.testing.assert_allclose(column[name], values, rtol=1e-12, atol=1e-12, err_msg=name)
+    # Credit risk is on the recoveries still receivable at the year end: none with every claim
+    # paid and recovered in its year (the default timing).
+    assert not column["credit_exposure"].any()
     credit_a, credit_aa = regulation.credit_factor("A"), regulation.credit_factor("AA")
-    np.testing.assert_allclose(column["credit_exposure"][[lead, follower]],
-                               [0.6 * (170 * credit_a + 100 * credit_aa),
-                                0.4 * (170 * credit_a + 100 * credit_aa) + 4 * credit_a], rtol=1e-12)
-    assert column["reinstatement_premium"].sum() == 0.0     # no reinstatements
+    # Half of each claim paid in its year, recoveries at once: half of what the reinsurers will
+    # pay is receivable, R2's after its default (25 of 100).
+    half = replace(scenario, dynamics=Dynamics(payment_pattern=(0.5, 0.5)))
+    out = allocate(half, exposure, chunk)
+    np.testing.assert_allclose(out["credit_exposure"][0, [lead, follower]],
+                               [0.5 * 0.6 * (170 * credit_a + 25 * credit_aa),
+                                0.5 * (0.4 * (170 * credit_a + 25 * credit_aa) + 4 * credit_a)], rtol=1e-12)
+    # All paid in the year, recoveries 200 days after the loss: the event's (day 100, 300 of the
+    # gross 340) arrive in the year, the claim's (day 200, 40) after it: 40/340 receivable.
+    delayed = replace(scenario, dynamics=Dynamics(recovery_delay_days=200.0))
+    out = allocate(delayed, exposure, chunk)
+    np.testing.assert_allclose(out["credit_exposure"][0, [lead, follower]],
+                               [40 / 340 * 0.6 * (170 * credit_a + 25 * credit_aa),
+                                40 / 340 * (0.4 * (170 * credit_a + 25 * credit_aa) + 4 * credit_a)], rtol=1e-12)
     # R1 as a domestic reinsurer at 180% of its C-ROSS minimum: factor 0.013 on what it owes
     domestic = (replace(reinsurers[0], domestic_solvency_ratio=1.8), reinsurers[1])
-    out = allocate(make_scenario(members, pool_treaties, domestic, lead_fee=0.01), exposure, chunk)
+    out = allocate(replace(make_scenario(members, pool_treaties, domestic, lead_fee=0.01),
+                           dynamics=Dynamics(payment_pattern=(0.5, 0.5))), exposure, chunk)
     np.testing.assert_allclose(out["credit_exposure"][0, [lead, follower]],
-                               [0.6 * (170 * 0.013 + 100 * credit_aa),
-                                0.4 * (170 * 0.013 + 100 * credit_aa) + 4 * 0.013], rtol=1e-12)
+                               [0.5 * 0.6 * (170 * 0.013 + 25 * credit_aa),
+                                0.5 * (0.4 * (170 * 0.013 + 25 * credit_aa) + 4 * 0.013)], rtol=1e-12)
 
 
 def test_parties():
@@ -471,7 +490,7 @@ def test_certain_default_leaves_the_unrecovered_share_with_the_members():
     assert_conserved(scenario, out)
 
 
-def test_owing_more_than_capital_is_a_default():
+def test_owing_more_than_capital_and_premium_is_a_default_that_pays_out_every_asset():
     rng = np.random.default_rng(5)
     scenario = full_scenario(default_probability=0.0)
     capital = 150.0
@@ -479,12 +498,70 @@ def test_owing_more_than_capital_is_a_default():
     exposure = full_exposure(rng)
     out = allocate(scenario, exposure, make_chunk(random_trials(rng, 300, exposure.n_policies), exposure))
     owed = out["gross_loss"][:, 4:]
-    np.testing.assert_array_equal(out["defaulted"][:, 4:], owed > capital)
-    assert 0 < (owed > capital).mean() < 1
-    recovery_rate = np.array([r.recovery_rate for r in scenario.reinsurers])
-    np.testing.assert_allclose(out["net_loss"][:, 4:], np.where(owed > capital, recovery_rate * owed, owed),
-                               rtol=1e-12)
+    assets = capital + out["gross_premium"][:, 4:] - out["commission"][:, 4:]
+    np.testing.assert_array_equal(out["defaulted"][:, 4:], owed > assets)
+    assert 0 < (owed > assets).mean() < 1
+    np.testing.assert_allclose(out["net_loss"][:, 4:], np.minimum(owed, assets), rtol=1e-12)
     assert_conserved(scenario, out)
+
+
+def one_layer(capital, recovery_rate, default_probability=0.0, loss=1.01e6):
+    """One member, a cat XL 1bn xs 0 placed 100% with R at a premium of 1m; one loss."""
+    layer = Treaty(type="cat_xl", panel=(("R", 1.0),), retention=0.0, limit=1e9, premium=1e6)
+    scenario = make_scenario((Member("L", "lead", 1.0, capital=1e9),), (layer,),
+                             (Reinsurer("R", default_probability, recovery_rate, capital, "A"),), lines=("a",))
+    exposure = make_exposure([0], [1e9], [2e6], n_lines=1)
+    out = allocate(scenario, exposure, make_chunk([[(10.0, 0, [(0, loss)])]], exposure))
+    capital_end = capital + out["gross_premium"][0, 2] - out["commission"][0, 2] - out["net_loss"][0, 2]
+    return out, capital_end
+
+
+def test_a_reinsurer_whose_capital_and_premium_cover_its_claims_does_not_default():
+    # capital 1m + premium 1m = 2m of assets against 1.01m owed: it pays in full and keeps 0.99m.
+    out, capital_end = one_layer(capital=1e6, recovery_rate=0.0)
+    assert out["defaulted"][0, 2] == 0.0
+    assert out["net_loss"][0, 2] == 1.01e6 and out["default_loss"][0, 1] == 0.0
+    assert capital_end == pytest.approx(0.99e6, rel=1e-12)
+
+
+def test_a_reinsurer_that_owes_more_than_its_assets_pays_them_all_and_ends_at_zero():
+    # capital 1m + premium 1m against 100m owed: it pays its 2m, whatever its recovery rate
+    # (the old rule paid 0.9 x 100m = 90m and ended at -88m).
+    out, capital_end = one_layer(capital=1e6, recovery_rate=0.9, loss=1e8)
+    assert out["defaulted"][0, 2] == 1.0
+    assert out["net_loss"][0, 2] == pytest.approx(2e6, rel=1e-12)
+    assert out["default_loss"][0, 1] == pytest.approx(1e8 - 2e6, rel=1e-12)
+    assert capital_end == pytest.approx(0.0, abs=1e-6)
+    assert_conserved_one(out)
+
+
+def test_a_drawn_default_pays_its_recovery_rate_but_never_more_than_its_assets():
+    # Defaults for sure: 40% of 1.01m = 404k, within its 2m of assets.
+    out, capital_end = one_layer(capital=1e6, recovery_rate=0.4, default_probability=1.0)
+    assert out["net_loss"][0, 2] == pytest.approx(0.4 * 1.01e6, rel=1e-12)
+    # 40% of 10m is 4m, more than its 2m: it pays 2m and ends at zero.
+    out, capital_end = one_layer(capital=1e6, recovery_rate=0.4, default_probability=1.0, loss=1e7)
+    assert out["net_loss"][0, 2] == pytest.approx(2e6, rel=1e-12)
+    assert capital_end == pytest.approx(0.0, abs=1e-6)
+    assert_conserved_one(out)
+
+
+def assert_conserved_one(out):
+    assert out["gross_loss"][0, 0] == pytest.approx(out["net_loss"][0, 1] + out["net_loss"][0, 2], rel=1e-12)
+
+
+def test_net_oep_counts_the_recoveries_lost_to_a_default_as_the_net_aep_does():
+    """Every trial has exactly one occurrence, so the largest occurrence's net loss is the
+    year's net loss, defaults included, for the member and the pool alike."""
+    rng = np.random.default_rng(8)
+    scenario = full_scenario(default_probability=0.5)
+    exposure = full_exposure(rng)
+    trials = [[(float(rng.uniform(0, 365)), int(rng.integers(-1, 2)),
+                [(int(p), float(rng.exponential(100.0))) for p in rng.choice(exposure.n_policies, 3, replace=False)])]
+              for _ in range(200)]
+    out = allocate(scenario, exposure, make_chunk(trials, exposure))
+    assert (out["default_loss"][:, 1:4] > 0).mean() > 0.3
+    np.testing.assert_allclose(out["max_occurrence_net"][:, :4], out["net_loss"][:, :4], rtol=1e-12, atol=1e-9)
 
 
 def test_no_reinsurance_leaves_everything_with_the_members():
