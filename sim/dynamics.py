@@ -295,11 +295,11 @@ def minimum_capital(scenario: Scenario, parties: Parties, arrays: dict, rows: np
     combined = combined_ratio(take["net_loss"], take["expenses"], take["commission"], take["lead_fee"],
                               premium_kept)
     combined = np.where(premium_kept > 0.0, combined, np.nan)
+    line_classes = [line.capital_class for line in scenario.lines]
     retained = solvency.retained_premium_by_class(parties.line_gross_premium[members],
-                                                  parties.line_proportional_ceded_premium[members],
-                                                  [line.capital_class for line in scenario.lines])
-    nonproportional = solvency.nonproportional_term(np.asarray(parties.nonproportional_premium)[members],
-                                                    retained.sum(axis=1))
+                                                  parties.line_proportional_ceded_premium[members], line_classes)
+    nonproportional = solvency.nonproportional_term(
+        parties.line_nonproportional_premium[members] @ solvency.class_matrix(line_classes), retained)
     premium_factor = np.array([regulation.RF0[name][0] for name in CAPITAL_CLASSES])
     reserve_factor = np.array([regulation.RF0[name][1] for name in CAPITAL_CLASSES])
     terms = np.asarray(solvency.COMBINED_RATIO_TERMS)

@@ -59,7 +59,13 @@ class Parties:
     capital_start: np.ndarray               # (n_parties,) inf where unlimited
     line_gross_premium: np.ndarray          # (n_parties, n_lines)
     line_proportional_ceded_premium: np.ndarray   # (n_parties, n_lines) QS + surplus premium ceded
-    nonproportional_premium: np.ndarray     # (n_parties,) XL and stop-loss deposit premiums paid
+    line_nonproportional_premium: np.ndarray   # (n_parties, n_lines) XL and stop-loss deposit premiums paid,
+    #                                         each treaty's over its lines pro rata to their subject premium
+
+    @property
+    def nonproportional_premium(self) -> np.ndarray:
+        """(n_parties,) XL and stop-loss deposit premiums paid, all lines."""
+        return self.line_nonproportional_premium.sum(axis=1)
 
     @property
     def n_parties(self) -> int:

@@ -57,6 +57,8 @@ class PlacedTreaty:
         The cedant's covered premium still retained after its earlier proportional treaties.
     ceded_premium : float
         Proportional: premium ceded; XL and stop loss: deposit premium.
+    line_subject_premium : float64 (n_lines,)
+        ``subject_premium`` by line.
     line_ceded_premium : float64 (n_lines,)
         Proportional ceded premium by line (zeros for XL and stop loss).
     commission : float
@@ -70,6 +72,7 @@ class PlacedTreaty:
     ceded_fraction: np.ndarray | None
     subject_premium: float
     ceded_premium: float
+    line_subject_premium: np.ndarray
     line_ceded_premium: np.ndarray
     commission: float
 
@@ -159,6 +162,7 @@ def _place(scenario: Scenario, exposure: Exposure, treaties: tuple[Treaty, ...],
         placed.append(PlacedTreaty(
             treaty=treaty, cedant=cedant, covered_line=covered_line, panel=_panel(scenario, treaty),
             ceded_fraction=ceded_fraction, subject_premium=subject_premium,
+            line_subject_premium=np.bincount(exposure.line, weights=subject, minlength=n_lines),
             ceded_premium=ceded_premium, line_ceded_premium=line_ceded, commission=commission))
     return tuple(placed), retained
 
@@ -300,7 +304,7 @@ def parties(scenario: Scenario, exposure: Exposure) -> Parties:
 
     line_gross = np.zeros((n_parties, n_lines))
     line_proportional = np.zeros((n_parties, n_lines))
-    nonproportional = np.zeros(n_parties)
+    nonproportional = np.zeros((n_parties, n_lines))
     member_rows = slice(1, 1 + n_members)
     reinsurer_rows = slice(1 + n_members, n_parties)
     line_gross[member_rows] = shares[:, None] * line_premium[None, :]
@@ -310,14 +314,16 @@ def parties(scenario: Scenario, exposure: Exposure) -> Parties:
             line_proportional[member_rows] += portion[:, None] * placed.line_ceded_premium[None, :]
             line_gross[reinsurer_rows] += placed.panel[:, None] * placed.line_ceded_premium[None, :]
         else:
-            nonproportional[member_rows] += portion * placed.ceded_premium
+            subject = placed.line_subject_premium
+            spread = subject / subject.sum() if subject.sum() > 0 else placed.covered_line / placed.covered_line.sum()
+            nonproportional[member_rows] += np.outer(portion * placed.ceded_premium, spread)
             weights = np.where(placed.covered_line, line_premium, 0.0)
             if weights.sum() > 0:
                 line_gross[reinsurer_rows] += (placed.panel[:, None] * placed.ceded_premium
                                                * (weights / weights.sum())[None, :])
     line_gross[0] = line_gross[member_rows].sum(axis=0)
     line_proportional[0] = line_proportional[member_rows].sum(axis=0)
-    nonproportional[0] = nonproportional[member_rows].sum()
+    nonproportional[0] = nonproportional[member_rows].sum(axis=0)
 
     capital = np.array([sum(member.capital for member in members)]
                        + [member.capital for member in members]
@@ -330,7 +336,7 @@ def parties(scenario: Scenario, exposure: Exposure) -> Parties:
         capital_start=capital,
         line_gross_premium=line_gross,
         line_proportional_ceded_premium=line_proportional,
-        nonproportional_premium=nonproportional,
+        line_nonproportional_premium=nonproportional,
     )
 
 

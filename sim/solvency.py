@@ -25,8 +25,9 @@ Per member and trial:
    K = combined-ratio term (the member's combined ratio *in that trial*,
    see :func:`sim.metrics.combined_ratio`; one ratio for all classes because
    the member's net loss is not split by line) + non-proportional cession term
-   (the member's XL and stop-loss premium over its total retained premium;
-   again one ratio for all classes because that premium is not split by line).
+   of the class (the member's XL and stop-loss premium spent on the class over
+   the class's retained premium: a treaty's premium is spread over the lines
+   it covers pro rata to their subject premium).
    A trial with no positive net premium takes the worst combined-ratio term.
 2. Reserve risk: net outstanding claims × RF0 reserve, no K (the K terms
    published in domain.md are for premium risk). Zero in one-year runs.
@@ -178,22 +179,28 @@ def combined_ratio_term(combined: np.ndarray) -> np.ndarray:
     return np.asarray(COMBINED_RATIO_TERMS)[combined_ratio_band(np.asarray(combined, dtype=np.float64))]
 
 
-def nonproportional_term(nonproportional_premium: np.ndarray, retained_premium: np.ndarray) -> np.ndarray:
-    """K term for non-proportional cession, per member and class.
+def nonproportional_term(nonproportional_by_class: np.ndarray, retained_by_class: np.ndarray) -> np.ndarray:
+    """K term for non-proportional cession, per member and capital class.
+
+    Each class takes its own ratio, the XL and stop-loss premium paid for the
+    class over the class's retained premium: a cat XL bought on property lines
+    relieves property, not liability.
 
     Parameters
     ----------
-    nonproportional_premium : (n_members,) XL and stop-loss premiums paid
-    retained_premium : (n_members,) total retained premium
+    nonproportional_by_class : (n_members, n_classes) XL and stop-loss premiums paid, by class
+        (a treaty's premium spread over the lines it covers pro rata to their subject premium)
+    retained_by_class : (n_members, n_classes) retained premium
 
     Returns
     -------
-    (n_members, n_classes); 0 where the retained premium is not positive.
+    (n_members, n_classes); 0 where the class's retained premium is not positive.
     """
-    ratio = safe_divide(nonproportional_premium, np.where(np.asarray(retained_premium) > 0, retained_premium, 0.0))
+    retained = np.asarray(retained_by_class, dtype=np.float64)
+    ratio = safe_divide(nonproportional_by_class, np.where(retained > 0, retained, 0.0))
     band = np.searchsorted(np.asarray(NONPROPORTIONAL_BOUNDS), np.nan_to_num(ratio, nan=0.0), side="right")
     table = np.array([[0.0, *regulation.NON_PROPORTIONAL_ADJUSTMENT[name]] for name in CAPITAL_CLASSES])
-    return table.T[band]        # (n_classes, 3) -> rows by band -> (n_members, n_classes)
+    return table[np.arange(len(CAPITAL_CLASSES))[None, :], band]     # class c of member m: table[c, band[m, c]]
 
 
 def premium_reserve_risk_by_band(retained_by_class: np.ndarray, nonproportional: np.ndarray,
@@ -276,7 +283,7 @@ def company_risk(non_life: np.ndarray, market: np.ndarray | float, credit: np.nd
                    + 2.0 * regulation.MARKET_CREDIT * market * credit)
 
 
-def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_premium: np.ndarray,
+def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_by_class: np.ndarray,
                           combined: np.ndarray, cat_loss: np.ndarray, cat_recovery: np.ndarray,
                           credit_exposure: np.ndarray, other_minimum_capital: np.ndarray,
                           outstanding_reserves: np.ndarray | None = None,
@@ -287,7 +294,7 @@ def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_premium
     Parameters
     ----------
     retained_by_class : (n_members, n_classes)
-    nonproportional_premium : (n_members,)
+    nonproportional_by_class : (n_members, n_classes) XL and stop-loss premiums paid, by class
     combined : (n_trials, n_members) the member's combined ratio in each trial
     cat_loss, cat_recovery : (n_trials, n_members) catastrophe loss after
         proportional cover, and cat XL recoveries
@@ -300,7 +307,7 @@ def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_premium
         trials (``cat_loss`` and ``cat_recovery`` are then not used)
     """
     retained_by_class = np.asarray(retained_by_class, dtype=np.float64)
-    nonproportional = nonproportional_term(nonproportional_premium, retained_by_class.sum(axis=1))
+    nonproportional = nonproportional_term(nonproportional_by_class, retained_by_class)
     by_band = premium_reserve_risk_by_band(retained_by_class, nonproportional, outstanding_reserves)
     band = combined_ratio_band(np.asarray(combined, dtype=np.float64))
     premium_reserve = np.take_along_axis(by_band, band, axis=0)
@@ -423,10 +430,10 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
         member_arrays = {key: arrays[key][:, member_columns] for key in (
             "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
             "reinstatement_premium", "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")}
+        line_classes = [line.capital_class for line in scenario.lines]
         retained = retained_premium_by_class(parties.line_gross_premium[members],
-                                             parties.line_proportional_ceded_premium[members],
-                                             [line.capital_class for line in scenario.lines])
-        nonproportional_premium = np.asarray(parties.nonproportional_premium)[members]
+                                             parties.line_proportional_ceded_premium[members], line_classes)
+        nonproportional_premium = parties.line_nonproportional_premium[members] @ class_matrix(line_classes)
         # Only the catastrophe risk needs every trial at once; the rest is trial by trial, so it
         # runs on blocks of trials: its dozen temporaries were 0.6 GB at 1,000,000 trials.
         catastrophe = catastrophe_risk(member_arrays["cat_loss_after_proportional"],

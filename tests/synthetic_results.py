@@ -147,9 +147,11 @@ def make_run(n_trials: int = 2000, seed: int = 7, n_members: int = 3, regime: st
     line_gross = np.zeros((n_parties, 2))
     line_gross[0] = LINE_PREMIUM
     line_gross[members] = outer(shares, LINE_PREMIUM)
-    nonproportional = np.zeros(n_parties)
-    nonproportional[members] = XL_PREMIUM * shares
-    nonproportional[0] = XL_PREMIUM
+    # the XL's premium over the two lines pro rata to their retained premium
+    spread = (1.0 - QUOTA_SHARE) * np.asarray(LINE_PREMIUM) / ((1.0 - QUOTA_SHARE) * np.sum(LINE_PREMIUM))
+    nonproportional = np.zeros((n_parties, 2))
+    nonproportional[members] = outer(XL_PREMIUM * shares, spread)
+    nonproportional[0] = XL_PREMIUM * spread
     capital = np.array([math.nan] + [member.capital for member in scenario.pool.members] + [4e8, math.inf])
     parties = Parties(
         names=names, kinds=kinds, roles=roles,
@@ -157,7 +159,7 @@ def make_run(n_trials: int = 2000, seed: int = 7, n_members: int = 3, regime: st
         capital_start=capital,
         line_gross_premium=line_gross,
         line_proportional_ceded_premium=QUOTA_SHARE * line_gross,
-        nonproportional_premium=nonproportional,
+        line_nonproportional_premium=nonproportional,
     )
     run_info = {"name": scenario.name, "sha256": scenario.sha256, "seed": seed, "trials": n_trials,
                 "years": 1, "version": "test", "wall_seconds": 0.5, "threads": 1}

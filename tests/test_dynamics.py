@@ -655,3 +655,37 @@ def test_compare_solvency_plot_shows_each_paths_lowest_ratio_in_the_pool(exiting
     assert not np.allclose(lowest_in_pool, ratio[:, -1] * 100.0, equal_nan=True)
     np.testing.assert_array_equal(drawn["Tiny"], lowest_in_pool)
     assert "lowest of each path" in figure.axes[0].get_xlabel()
+
+
+def with_dynamics(scenario, years, pattern=(1.0,), delay=0.0):
+    dynamics = dataclasses.replace(scenario.dynamics, payment_pattern=tuple(pattern), recovery_delay_days=delay,
+                                   exit_below_solvency=0.0)
+    return dataclasses.replace(scenario, dynamics=dynamics,
+                               simulation=dataclasses.replace(scenario.simulation, years=years))
+
+
+def test_year_one_minimum_capital_is_the_one_year_runs_under_the_default_timing(write_scenario):
+    """C-ROSS credit risk has one definition: the recoveries still receivable at the year end.
+    With every claim paid and recovered in its year (the [dynamics] defaults) there are none, in a
+    one-year run as in year 1 of a multi-year one, and the minimum capitals agree (one-year runs
+    used to charge it on the year's whole ceded loss)."""
+    extra = QUOTA_SHARE.format(reinsurer_capital=1e12).replace('recovery_rate = 0.4', 'recovery_rate = 0.4\nrating = "BBB"')
+    scenario = deterministic(write_scenario, years=2, extra=extra)
+    one_year = sim.run(with_dynamics(scenario, 1), plots=False, progress=False).trials
+    two_years = sim.run(with_dynamics(scenario, 2), plots=False, progress=False).trials
+    year_one = two_years[two_years["year"] == 1].reset_index(drop=True)
+    members = one_year["party"].isin(["Lead", "Big Follower", "Thin Follower"])
+    assert (one_year.loc[members, "minimum_capital"] > 0).all()
+    np.testing.assert_allclose(year_one.loc[members, "minimum_capital"], one_year.loc[members, "minimum_capital"],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("pattern, delay", [((0.6, 0.3, 0.1), 0.0), ((1.0,), 200.0)])
+def test_one_year_credit_exposure_is_year_ones_receivables_under_any_timing(write_scenario, pattern, delay):
+    from sim.runner import prepare, simulate_chunk
+    extra = QUOTA_SHARE.format(reinsurer_capital=1e12)
+    scenario = deterministic(write_scenario, years=2, extra=extra)
+    single = simulate_chunk(prepare(with_dynamics(scenario, 1, pattern, delay)), 0, 8)[0]
+    _, arrays, _ = paths(with_dynamics(scenario, 2, pattern, delay))
+    assert single["credit_exposure"][:, 1:4].min() > 0
+    np.testing.assert_allclose(single["credit_exposure"], arrays["credit_exposure"][:, 0], rtol=1e-12)

@@ -79,7 +79,7 @@ def small_parties(n_lines: int = 1) -> Parties:
         roles=("", "lead", "follower", ""), share=np.array([1.0, 0.7, 0.3, 0.0]),
         capital_start=np.array([0.0, 100.0, 50.0, np.inf]),
         line_gross_premium=np.zeros((4, n_lines)), line_proportional_ceded_premium=np.zeros((4, n_lines)),
-        nonproportional_premium=np.zeros(4))
+        line_nonproportional_premium=np.zeros((4, n_lines)))
 
 
 def small_arrays(n_trials: int) -> dict[str, np.ndarray]:

@@ -366,6 +366,12 @@ def test_parties():
     # stop loss on the retained premium 7 - 4 = 3 at 10%; the lead's own XL: 0.5 * 2
     np.testing.assert_allclose(p.nonproportional_premium[1:3], [0.75 * 0.3 + 1.0, 0.25 * 0.3])
     np.testing.assert_allclose(p.nonproportional_premium[0], 0.3 + 1.0)
+    # by line: each treaty's premium over its lines pro rata to their subject premium
+    # (the stop loss's subject: line a 3 - 1, line b 4 - 3; the lead's XL, on all lines, on its
+    # 75% of those: the same 2 : 1)
+    np.testing.assert_allclose(p.line_nonproportional_premium[1:3],
+                               [[(0.75 * 0.3 + 1.0) * 2 / 3, (0.75 * 0.3 + 1.0) / 3],
+                                [0.25 * 0.3 * 2 / 3, 0.25 * 0.3 / 3]])
     np.testing.assert_allclose(p.line_gross_premium[3].sum(), 4.0 + 0.3 + 1.0)
     # columns(kind): the same parties as indices(kind), as a slice, so indexing gives a view
     table = np.arange(8.0).reshape(2, 4)

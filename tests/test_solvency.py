@@ -23,12 +23,24 @@ def test_combined_ratio_term_matches_the_published_scalar_rule_on_every_band_edg
 def test_nonproportional_term_bands():
     # ratios 2%, 2.5% (inclusive lower edge), 4.9%, 5% and 10% of a retained premium of 100
     premium = np.array([2.0, 2.5, 4.9, 5.0, 10.0])
-    term = solvency.nonproportional_term(premium, np.full(5, 100.0))
+    term = solvency.nonproportional_term(np.repeat(premium[:, None], 4, axis=1), np.full((5, 4), 100.0))
     assert term[:, LIABILITY].tolist() == [0.0, -0.018, -0.018, -0.047, -0.047]
     assert term[:, PROPERTY].tolist() == [0.0, -0.012, -0.012, -0.035, -0.035]
     assert term[:, CAPITAL_CLASSES.index("special")].tolist() == [0.0, -0.023, -0.023, -0.062, -0.062]
     # Nothing retained: no relief rather than a division by zero.
-    assert solvency.nonproportional_term(np.array([1.0]), np.array([0.0])).tolist() == [[0.0] * 4]
+    assert solvency.nonproportional_term(np.ones((1, 4)), np.zeros((1, 4))).tolist() == [[0.0] * 4]
+
+
+def test_nonproportional_relief_is_per_capital_class():
+    """A cat XL bought on property (premium 6% of property's retained 100) relieves property
+    (>= 5%: -0.035) and not liability (no cession there: 0). One overall ratio, 6 / 200 = 3%,
+    gave both the 2.5-5% band: property -0.012 and liability -0.018."""
+    retained = np.zeros((1, 4))
+    retained[0, PROPERTY], retained[0, LIABILITY] = 100.0, 100.0
+    bought = np.zeros((1, 4))
+    bought[0, PROPERTY] = 6.0
+    term = solvency.nonproportional_term(bought, retained)
+    assert term[0, PROPERTY] == -0.035 and term[0, LIABILITY] == 0.0
 
 
 def test_credit_factor_of_a_domestic_reinsurer_by_its_own_solvency_ratio():
@@ -66,8 +78,8 @@ def test_cross_minimum_capital_worked_example():
     # One member, two capital classes, two trials (money in CNY m).
     #
     # Retained premium: property 50 gross − 10 QS = 40; liability 100 − 30 = 70; total 110.
-    # Non-proportional premium 4 -> 4 / 110 = 3.64%: the 2.5-5% band,
-    #   property −0.012, liability −0.018.
+    # Non-proportional premium 1.2 on property (3%) and 2.8 on liability (4%): the 2.5-5% band
+    #   in each class, property −0.012, liability −0.018.
     # Trial 1: combined ratio 90%  -> −0.05.   Trial 2: 110% -> +0.10.
     #
     # Trial 1: K property = −0.05 − 0.012 = −0.062, K liability = −0.05 − 0.018 = −0.068
@@ -93,9 +105,11 @@ def test_cross_minimum_capital_worked_example():
     # MC = 0.9 × 36.029959 + 10 = 42.426963
     retained = np.zeros((1, 4))
     retained[0, PROPERTY], retained[0, LIABILITY] = 40.0, 70.0
+    by_class = np.zeros((1, 4))
+    by_class[0, PROPERTY], by_class[0, LIABILITY] = 1.2, 2.8     # 3% and 4%: both the 2.5-5% band
     parts = solvency.cross_minimum_capital(
         retained_by_class=retained,
-        nonproportional_premium=np.array([4.0]),
+        nonproportional_by_class=by_class,
         combined=np.array([[0.90], [1.10]]),
         cat_loss=np.array([[0.0], [30.0]]),
         cat_recovery=np.array([[0.0], [12.0]]),
@@ -187,15 +201,16 @@ def test_assess_wires_the_member_arrays_into_the_cross_formula():
     outcome = solvency.assess(scenario, parties, arrays)
     follower = 2
     share = parties.share[follower]
-    # Retained: liability 0.7 × 1e8 × share, property 0.7 × 0.5e8 × share; XL premium 5e6 × share
-    # is 5e6 / 1.05e8 = 4.76% of retained: the 2.5-5% band.
+    # Retained: liability 0.7 × 1e8 × share, property 0.7 × 0.5e8 × share; the XL premium 5e6 × share
+    # spread over the two pro rata, 2 : 1, is 4.76% of each class's retained: the 2.5-5% band.
     retained = np.zeros((1, 4))
     retained[0, LIABILITY], retained[0, PROPERTY] = 0.7e8 * share, 0.35e8 * share
+    by_class = 5e6 * share * retained / retained.sum()
     net_premium = (arrays["gross_premium"] - arrays["ceded_premium"] - arrays["reinstatement_premium"])[:, follower]
     combined = (arrays["net_loss"] + arrays["expenses"] - arrays["commission"]
                 - arrays["lead_fee"])[:, follower] / net_premium
     parts = solvency.cross_minimum_capital(
-        retained, np.array([5e6 * share]), combined[:, None],
+        retained, by_class, combined[:, None],
         arrays["cat_loss_after_proportional"][:, [follower]], arrays["cat_xl_recovery"][:, [follower]],
         arrays["credit_exposure"][:, [follower]], np.array([0.0]))
     np.testing.assert_allclose(outcome.minimum_capital[:, follower], parts.total[:, 0], rtol=1e-13)
