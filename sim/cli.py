@@ -211,6 +211,9 @@ def run_command(arguments: argparse.Namespace) -> int:
     summary = getattr(results, "summary", None)
     if summary is not None:
         print(format_summary(summary))
+    treaties = getattr(results, "treaties", None)
+    if treaties is not None and len(treaties):
+        print(f"\n{format_treaties(treaties)}")
     print(f"\nresults: {_first_attribute(results, ('folder',)) or out}")
     return EXIT_OK
 
@@ -250,6 +253,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if len(runs) > 1:
         labels = structure_labels(runs, unique_stems(arguments.scenarios))
         print(f"\n{format_side_by_side([results.summary for results in runs], labels)}")
+        print(f"\n{format_treaty_costs_side_by_side(runs, labels)}")
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
         print(f"comparison: {folder}")
@@ -343,6 +347,62 @@ def format_side_by_side(summaries, labels) -> str:
     return ("side by side, on the same losses (a multi-year run: its whole horizon)\n"
             + _table_text(pd.DataFrame(rows), index=False)
             + "\nmembers below 100% in more than 0.5% of trials:\n  " + "\n  ".join(verdicts))
+
+
+def format_treaties(treaties) -> str:
+    """What each treaty costs its cedant (treaties.csv), money with thousands separators,
+    probabilities in %. A multi-year run shows each treaty's yearly average over the horizon."""
+    table = treaties
+    note = ""
+    if "year" in table.columns:
+        keys = ["cedant", "treaty", "type"]
+        table = table.groupby(keys, sort=False, as_index=False).mean(numeric_only=True)
+        note = " (yearly averages over the horizon; treaties.csv has each year)"
+    shown = {
+        "cedant": None, "treaty": None, "type": None,
+        "ceded_premium": "{:,.0f}", "reinstatement_premium": "{:,.0f}", "commission": "{:,.0f}",
+        "expected_recovery": "{:,.0f}", "expected_default_loss": "{:,.0f}", "cost": "{:,.0f}",
+        "prob_attach": "{:.2%}", "prob_exhaust": "{:.2%}", "ceded_loss_ratio": "{:.1%}",
+    }
+    table = table.assign(expected_recovery=table["expected_ceded_loss"] - table["expected_default_loss"])
+    text = table[list(shown)].copy()
+    for column, pattern in shown.items():
+        if pattern is not None:
+            text[column] = text[column].map(lambda value, pattern=pattern: _format(value, pattern))
+    text.columns = ["cedant", "treaty", "type", "ceded premium", "reinst. premium", "commission",
+                    "expected recovery", "lost to defaults", "cost", "P(attach)", "P(exhaust)", "ceded LR"]
+    return (f"what each treaty costs its cedant{note}: cost = premium + reinstatement premium - commission "
+            "- expected recovery net of defaults\n" + _table_text(text, index=False))
+
+
+def format_treaty_costs_side_by_side(runs, labels) -> str:
+    """Each treaty's cost across the compared structures, then per structure the total cost of
+    reinsurance next to the worst member's P(ratio < 100%) and its change from the first."""
+    import pandas as pd
+
+    costs, totals = {}, []
+    first_worst = None
+    for label, results in zip(labels, runs):
+        treaties = getattr(results, "treaties", None)
+        if treaties is None:
+            continue
+        if "year" in treaties.columns:
+            treaties = treaties.groupby(["cedant", "treaty"], sort=False, as_index=False)["cost"].mean()
+        for cedant, treaty, cost in zip(treaties["cedant"], treaties["treaty"], treaties["cost"]):
+            costs.setdefault((cedant, treaty), {})[label] = _format(cost, "{:,.0f}")
+        summary = results.summary
+        if "year" in summary.columns:
+            summary = summary[summary["year"].isna()]
+        worst = summary.loc[summary["kind"] == "member", "prob_solvency_below_100"].max()
+        first_worst = worst if first_worst is None else first_worst
+        totals.append({"structure": label, "total cost of reinsurance": _format(treaties["cost"].sum(), "{:,.0f}"),
+                       "worst member's P(ratio < 100%)": _format(worst, "{:.2%}"),
+                       "vs the first": "" if label == labels[0] else _format(worst - first_worst, "{:+.2%}")})
+    rows = [{"cedant": cedant, "treaty": treaty, **{label: by_label.get(label, "") for label in labels}}
+            for (cedant, treaty), by_label in costs.items()]
+    by_treaty = _table_text(pd.DataFrame(rows), index=False) if rows else "(no treaties)"
+    return ("cost of each treaty to its cedant, on the same losses (a multi-year run: yearly average)\n"
+            + by_treaty + "\n\n" + _table_text(pd.DataFrame(totals), index=False))
 
 
 def _beyond_the_columns(summary, when: str = "") -> str:

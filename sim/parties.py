@@ -41,11 +41,17 @@ PARTY_COLUMNS = (
     "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
 )
 
-# Per trial and treaty, float64 (n_trials, n_treaties), treaties in sim.pool.placed_in_order:
-#   treaty_ceded_loss             recoveries due under the treaty (the cedant's money: 100% for the pool's)
+# Per trial and treaty, float64 (n_trials, n_treaties), treaties in sim.pool.placed_in_order
+# (the cedant's money: 100% for a treaty of the pool's programme):
+#   treaty_ceded_loss             recoveries due under the treaty
 #   treaty_reinstatement_premium  paid by the cedant
 #   treaty_default_loss           the part of its recoveries the cedant lost to reinsurer defaults
-TREATY_COLUMNS = ("treaty_ceded_loss", "treaty_reinstatement_premium", "treaty_default_loss")
+#   treaty_ceded_premium          ceded (proportional) or deposit (XL, stop loss) premium paid
+#   treaty_commission             received by the cedant
+#   treaty_exhausted              1.0 when the treaty's capacity for the year is used up, 0.0 if not,
+#                                 NaN for a proportional treaty (no capacity)
+TREATY_COLUMNS = ("treaty_ceded_loss", "treaty_reinstatement_premium", "treaty_default_loss",
+                  "treaty_ceded_premium", "treaty_commission", "treaty_exhausted")
 
 
 @dataclass(frozen=True)

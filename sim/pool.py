@@ -24,6 +24,7 @@ what it owed that member, so money is conserved in every trial::
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,6 +189,25 @@ def place_programmes(scenario: Scenario, exposure: Exposure) -> Programmes:
                        else np.empty((0, exposure.n_policies)))
     return Programmes(pool=pool, members=tuple(members), pool_retained=pool_retained,
                       member_retained=member_retained)
+
+
+# A layer counts as exhausted when its recoveries reach its capacity to this relative rounding.
+EXHAUSTED_TOLERANCE = 1e-12
+
+
+def annual_capacity(placed: PlacedTreaty) -> float | None:
+    """The most a treaty can pay in a year (``inf`` if unlimited); ``None`` for proportional treaties.
+
+    An XL layer: its aggregate limit, already at most (reinstatements + 1) × limit
+    (:func:`sim.scenario.build_treaty`). A stop loss: its limit (a loss ratio) times
+    its subject premium.
+    """
+    treaty = placed.treaty
+    if placed.proportional:
+        return None
+    if treaty.type == "stop_loss":
+        return treaty.limit * placed.subject_premium if placed.subject_premium > 0 else math.inf
+    return treaty.aggregate_limit
 
 
 def treaty_labels(scenario: Scenario) -> list[tuple[str, str, str]]:
@@ -756,6 +776,11 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
         out["treaty_ceded_loss"][:, i] = outcome.ceded
         out["treaty_reinstatement_premium"][:, i] = outcome.reinstatement_premium
         out["treaty_default_loss"][:, i] = shortfall
+        out["treaty_ceded_premium"][:, i] = outcome.placed.ceded_premium
+        out["treaty_commission"][:, i] = outcome.placed.commission
+        capacity = annual_capacity(outcome.placed)
+        out["treaty_exhausted"][:, i] = (np.nan if capacity is None
+                                         else outcome.ceded >= capacity * (1.0 - EXHAUSTED_TOLERANCE))
 
     # Members' own figures.
     gross_premium = float(exposure.premium.sum())

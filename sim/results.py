@@ -10,6 +10,7 @@ loads it back. Files (see ../shared/docs/contract.md):
                            policy losses, those below the deductible too)
 * ``ep.csv``               AEP / OEP tables (:func:`sim.metrics.ep_table`)
 * ``allocation.csv``       co-TVaR allocation (:func:`sim.metrics.allocation`)
+* ``treaties.csv``         what each treaty costs its cedant (:func:`sim.costs.treaty_table`)
 * ``run.json``             how the run was made
 * ``plots/*.png``          :mod:`sim.plots`
 
@@ -34,10 +35,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import metrics, solvency
+from . import costs, metrics, solvency
 from .errors import UsageError
 from .model import Scenario
-from .parties import Parties
+from .parties import TREATY_COLUMNS, Parties
+from .pool import treaty_labels
 
 # trials.parquet columns: the contract's, plus expenses, lead_fee and minimum_capital.
 TRIAL_COLUMNS = (
@@ -47,7 +49,8 @@ TRIAL_COLUMNS = (
 )
 LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
-FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", RUN_RECORD)
+FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "treaties.csv",
+         RUN_RECORD)
 PLOTS_FOLDER = "plots"
 # The columns Results.read needs of each saved table: the contract's, which the plots use.
 READ_COLUMNS = {
@@ -81,6 +84,7 @@ class Results:
     ep: pd.DataFrame
     allocation: pd.DataFrame
     currency: str = "CNY"
+    treaties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS))
     folder: Path | None = field(default=None, compare=False)   # where it was written or read
 
     # ------------------------------------------------------------------ parties
@@ -203,6 +207,7 @@ class Results:
             _write_parquet(self.line_losses, folder / "line_losses.parquet")
             self.ep.to_csv(folder / "ep.csv", index=False)
             self.allocation.to_csv(folder / "allocation.csv", index=False)
+            self.treaties.to_csv(folder / "treaties.csv", index=False)
             (folder / RUN_RECORD).write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
             if plots:
                 plotting.draw_plots(self, folder / PLOTS_FOLDER)
@@ -234,8 +239,13 @@ class Results:
         allocation = (_read_table(allocation_path, read_csv, ()) if allocation_path.exists()
                       else pd.DataFrame(columns=["basis", "component_kind", "component", "contribution",
                                                  "share_of_tvar"]))
+        treaties_path = folder / "treaties.csv"
+        # treaties.csv came with version 2 of the results folder
+        treaties = (_read_table(treaties_path, read_csv, ()) if treaties_path.exists()
+                    else pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS))
         return cls(
             name=str(run_info.get("scenario", folder.name)),
+            treaties=treaties,
             run_info=run_info,
             trials=_read_table(folder / "trials.parquet", pd.read_parquet, READ_COLUMNS["trials.parquet"]),
             line_losses=_read_table(folder / "line_losses.parquet", pd.read_parquet, LINE_COLUMNS),
@@ -521,6 +531,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
                               threads=threads)
     release("defaulted")
     allocation = metrics.allocation(parties, arrays, line_loss, line_names)
+    treaties = costs.treaty_table(treaty_labels(scenario), arrays)
+    release(*TREATY_COLUMNS)
     return Results(
         name=scenario.name,
         run_info=run_record(scenario, run_info),
@@ -530,6 +542,7 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
         ep=ep,
         allocation=allocation,
         currency=scenario.currency,
+        treaties=treaties,
     )
 
 
@@ -668,4 +681,6 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
         ep=metrics.ep_table(parties, all_years),
         allocation=metrics.allocation(parties, all_years, stacked(line_loss), line_names),
         currency=scenario.currency,
+        treaties=costs.multi_year_treaty_table(treaty_labels(scenario),
+                                               {name: arrays[name] for name in TREATY_COLUMNS}),
     )

@@ -810,8 +810,10 @@ class Reader:
             return None
         if "dynamics" in data and simulation.years == 1:
             # a note, not a problem: a scenario whose base has [dynamics] could not remove the table
-            self.note("dynamics", "[dynamics] is not used: simulation.years = 1 is a one-year run; "
-                                  "set years > 1 for a multi-year run")
+            self.note("dynamics", "[dynamics] is used only for its payment_pattern and recovery_delay_days "
+                                  "(the recoveries receivable at the year end, which C-ROSS credit risk is "
+                                  "charged on): simulation.years = 1 is a one-year run; set years > 1 for a "
+                                  "multi-year run")
         return model.Scenario(
             name=top["name"], currency=top["currency"], simulation=simulation, lines=lines,
             pool=pool, dependence=dependence, catastrophes=catastrophes, reinsurers=reinsurers,

@@ -36,8 +36,9 @@ def test_validate_notes_a_valid_key_that_the_run_would_not_use(write_scenario):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         f"{child}: ok",
-        f"{SCENARIOS / 'ai_cyber_five_years.toml'} (a base of {child}): note: [dynamics] is not used: "
-        "simulation.years = 1 is a one-year run; set years > 1 for a multi-year run",
+        f"{SCENARIOS / 'ai_cyber_five_years.toml'} (a base of {child}): note: [dynamics] is used only for its "
+        "payment_pattern and recovery_delay_days (the recoveries receivable at the year end, which C-ROSS credit "
+        "risk is charged on): simulation.years = 1 is a one-year run; set years > 1 for a multi-year run",
         f"{SCENARIOS / 'ai_cyber_five_years.toml'}: ok"]
 
 
