@@ -134,6 +134,17 @@ def make_run(n_trials: int = 2000, seed: int = 7, n_members: int = 3, regime: st
         arrays["max_occurrence_net"][:, column] = 0.8 * (owed - unpaid)
     arrays["defaulted"][:, swiss] = swiss_defaulted.astype(np.float64)
 
+    # Per treaty (the QS, the cat XL), the pool's money; Swiss Re's default is on the QS.
+    treaty = {
+        "treaty_ceded_loss": np.column_stack([qs_ceded, xl_recovery]),
+        "treaty_reinstatement_premium": np.column_stack([np.zeros(n_trials), reinstatement_premium]),
+        "treaty_default_loss": np.column_stack([swiss_unpaid, np.zeros(n_trials)]),
+        "treaty_ceded_premium": np.tile([QUOTA_SHARE * premium, XL_PREMIUM], (n_trials, 1)),
+        "treaty_commission": np.tile([QS_COMMISSION * QUOTA_SHARE * premium, 0.0], (n_trials, 1)),
+        "treaty_exhausted": np.column_stack([np.full(n_trials, np.nan), (xl_recovery >= 2 * XL_LIMIT) * 1.0]),
+    }
+    arrays.update(treaty)
+
     for key in PARTY_COLUMNS:
         arrays[key][:, 0] = arrays[key][:, members].sum(axis=1)
     arrays["gross_loss"][:, 0] = gross

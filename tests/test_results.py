@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim import results as results_module
+from sim.parties import TREATY_COLUMNS
 from sim.results import Results, build_results
 
 from synthetic_results import make_run
@@ -36,11 +37,11 @@ def test_releasing_columns_gives_the_same_tables_and_drops_only_finished_columns
     released_arrays = dict(arrays)
     released = build_results(scenario, parties, released_arrays, line_loss, line_claims, run_info,
                              release_columns=True)
-    for name in ("trials", "line_losses", "summary", "ep", "allocation"):
+    for name in ("trials", "line_losses", "summary", "ep", "allocation", "treaties"):
         pd.testing.assert_frame_equal(getattr(released, name), getattr(kept, name))
     assert set(arrays) - set(released_arrays) == {
         "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
-        "max_occurrence_gross", "max_occurrence_net"}
+        "max_occurrence_gross", "max_occurrence_net", *TREATY_COLUMNS}
 
 
 def test_trials_table_layout():
