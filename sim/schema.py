@@ -304,6 +304,9 @@ def field_schema(field: Field) -> dict:
     if "$ref" in kind and check:
         # beside $ref, draft-7 validators ignore every other keyword
         return {"allOf": [kind, check]}
+    if kind.get("type") == "number" and field.check is not None and field.check.accepts(math.inf):
+        # taplo turns TOML's inf into JSON's null (JSON has no infinity): let it through
+        kind["type"] = ["number", "null"]
     return {**kind, **check}
 
 

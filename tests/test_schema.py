@@ -128,6 +128,14 @@ def test_a_broken_scenario_fails_both_the_schema_and_the_loader(path, value):
     assert loader_problems(broken)
 
 
+def test_a_limit_of_inf_passes_as_python_and_taplo_read_it():
+    # tomllib gives float("inf"); taplo gives null, JSON having no infinity
+    for unlimited in (float("inf"), None):
+        assert validator().is_valid(_set(tiny(), ["lines", 0, "limit"], unlimited))
+        assert validator().is_valid(_set(tiny(), ["reinsurers", 1, "capital"], unlimited))
+    assert not validator().is_valid(_set(tiny(), ["lines", 0, "deductible"], None))   # finite only
+
+
 def test_a_file_with_base_may_leave_the_required_keys_to_its_base():
     assert validator().is_valid({"base": "ai_cyber_pool.toml", "name": "other"})
     assert not validator().is_valid({"name": "no base"})
