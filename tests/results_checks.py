@@ -8,11 +8,13 @@ order (VaR <= expected shortfall <= the largest loss). Read back with plain
 pandas, independently of ``sim.results``.
 
 ``problems(folder)`` lists what is wrong (empty when all is well);
-``assert_valid(folder)`` fails a test with that list.
+``assert_valid(folder)`` fails a test with that list; ``undocumented(folder)``
+lists the columns docs/results.md does not name.
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,7 @@ RETURN_PERIODS = {2, 5, 10, 20, 50, 100, 200, 250, 500, 1000}
 RUN_KEYS = ("scenario", "sha256", "seed", "trials", "years", "version", "wall_seconds", "threads")
 PLOTS = ("solvency.png", "loss_ratio.png", "ep_curve.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RESULTS_DOC = Path(__file__).parent.parent / "docs" / "results.md"
 RELATIVE_TOLERANCE = 1e-9     # sums of the same amounts in another order
 
 
@@ -157,4 +160,21 @@ def _ep_curves(ep: pd.DataFrame) -> list[str]:
         losses = curve.sort_values("return_period")["loss"].to_numpy()
         if (np.diff(losses) < -RELATIVE_TOLERANCE * np.maximum(np.abs(losses[1:]), 1.0)).any():
             found.append(f"ep.csv: the loss falls as the return period grows for {key}")
+    return found
+
+
+def undocumented(folder: str | Path) -> list[str]:
+    """``file: column`` for every column of the folder's tables, and key of its run.json, that
+    docs/results.md does not name (in backquotes)."""
+    folder = Path(folder)
+    named = set(re.findall(r"`([^`\s]+)`", RESULTS_DOC.read_text(encoding="utf-8")))
+    found = []
+    for name in ("summary.csv", "ep.csv", "allocation.csv"):
+        columns = pd.read_csv(folder / name, nrows=0).columns
+        found += [f"{name}: {column}" for column in columns if column not in named]
+    for name in ("trials.parquet", "line_losses.parquet"):
+        columns = pd.read_parquet(folder / name).columns
+        found += [f"{name}: {column}" for column in columns if column not in named]
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    found += [f"run.json: {key}" for key in run if key not in named]
     return found

@@ -445,6 +445,7 @@ def test_multi_year_results_folder_passes_the_results_checks(tmp_path):
     path = Path(__file__).parent.parent / "scenarios" / "ai_cyber_five_years.toml"
     results = sim.run(path, trials=400, out=tmp_path / "five", progress=False)
     results_checks.assert_valid(tmp_path / "five")
+    assert results_checks.undocumented(tmp_path / "five") == []      # every column is in docs/results.md
     for name in ("solvency_fan.png", "capital_fan.png", "exits.png"):
         assert (tmp_path / "five" / "plots" / name).exists()
     trials = results.trials

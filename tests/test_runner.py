@@ -38,6 +38,7 @@ def full_run(tmp_path_factory):
 def test_results_folder_passes_the_results_checks(full_run):
     _, out = full_run
     results_checks.assert_valid(out)
+    assert results_checks.undocumented(out) == []      # every column is in docs/results.md
 
 
 def test_money_is_conserved_in_every_trial(full_run):
