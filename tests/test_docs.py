@@ -18,12 +18,22 @@ OWNED_ELSEWHERE = {"bench/README.md", "bench/bench_scenario.toml"}
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
+# What a copy of the repository holds besides its files (.ci/run's copy has no .git).
+NOT_THE_REPOSITORY = {".git", ".venv", "venv", ".pytest_cache", ".hypothesis", "__pycache__", "build", "dist",
+                      "results"}
+
+
 def tracked_files() -> list[str]:
+    """The repository's files: git's list, or in a copy without .git every file but the ones
+    a run, an install or the tests leave (.gitignore's)."""
     try:
         listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPOSITORY, capture_output=True, check=True)
+        return [name for name in listed.stdout.decode().split("\0") if name]
     except (OSError, subprocess.CalledProcessError):
-        pytest.skip("not a git checkout")
-    return [name for name in listed.stdout.decode().split("\0") if name]
+        pass
+    return [path.relative_to(REPOSITORY).as_posix() for path in REPOSITORY.rglob("*")
+            if path.is_file() and not any(part in NOT_THE_REPOSITORY or part.endswith(".egg-info")
+                                          for part in path.relative_to(REPOSITORY).parts)]
 
 
 def test_no_file_refers_to_a_path_outside_the_repository():
@@ -79,6 +89,12 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
     assert anchors(page) == {"title"}
     assert slug("`[[pool.members]]` (at least one)") == "poolmembers-at-least-one"
     assert slug("A scenario, by example") == "a-scenario-by-example"
+
+
+def test_ci_runs_the_readme_test_command():
+    command = next(line for line in (REPOSITORY / "README.md").read_text(encoding="utf-8").splitlines()
+                   if 'pytest -m "not slow"' in line)
+    assert command in (REPOSITORY / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
 def test_the_docs_are_linked_from_the_readme():
