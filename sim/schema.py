@@ -66,6 +66,8 @@ class Special:
 
 
 TREATIES = "treaties"     # the programmes: arrays of treaty tables, one schema per `type`
+TREATIES_HEADING = "Treaties: `[[pool.reinsurance]]` and `[[pool.members.reinsurance]]`"
+TREATIES_ANCHOR = "treaties-poolreinsurance-and-poolmembersreinsurance"    # GitHub's anchor of the heading
 
 # For each loader table, the tables and special keys its `None` entries stand for.
 NESTING: dict[str, dict[str, Table | Special | str]] = {
@@ -478,7 +480,7 @@ def markdown() -> str:
                                                                    "", description("", BASE_KEY))])
     for key, nested in NESTING[""].items():
         out += _nested_sections(key, nested)
-    out += ["### Treaties: `[[pool.reinsurance]]` and `[[pool.members.reinsurance]]`", "",
+    out += [f"### {TREATIES_HEADING}", "",
             "Each treaty is a table with `type` and the terms of that type; the terms of other types "
             "are refused.", ""]
     for treaty_type, terms in TREATY_TERMS.items():
@@ -510,7 +512,8 @@ def _table_section(heading: str, table: str, fields: dict, level: str = "###",
         if field is None:
             item = nested[key]
             if item == TREATIES:
-                type_text, default, allowed = "an array of treaty tables", default_in_words(table, key), ""
+                type_text, default, allowed = ("an array of treaty tables", default_in_words(table, key),
+                                               f"see [Treaties](#{TREATIES_ANCHOR})")
             elif isinstance(item, Special):
                 type_text, default, allowed = item.type_text, default_in_words(table, key), "rho within [-1, 1]"
             else:
@@ -520,6 +523,8 @@ def _table_section(heading: str, table: str, fields: dict, level: str = "###",
         else:
             type_text = field.kind.noun
             allowed = field.check.text if field.check is not None else ""
+            if "$ref" in (field.kind.json_schema or {}):
+                allowed = "see [Distributions](#distributions)"
             default = _default_text(table, key, field)
         if default is None:
             raise KeyError(f"sim.schema.DEFAULTS_IN_WORDS has no entry for {table or 'the top level'}: {key}")
