@@ -2,8 +2,8 @@
 
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.check`, :func:`sim.runner.run`,
-:func:`sim.compare.compare`, :func:`sim.plots.plot_results` or
-:func:`sim.compare.redraw_plots`); anything the
+:func:`sim.compare.compare`, :func:`sim.plots.plot_results`,
+:func:`sim.compare.redraw_plots` or :func:`sim.schema.schema_text`); anything the
 command can do, a notebook can do with one import. The engine is imported
 inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
 fast and work without it.
@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("folder", metavar="RESULTS_DIR",
                       help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
     plot.set_defaults(command=plot_command, command_parser=plot)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files",
+                                 description="Print the JSON Schema (draft 2020-12) of scenario files, for "
+                                             "TOML-aware editors; docs/scenario.schema.json is a copy.")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print the reference of every key in Markdown instead")
+    schema.set_defaults(command=schema_command, command_parser=schema)
     return parser
 
 
@@ -279,6 +286,13 @@ def plot_command(arguments: argparse.Namespace) -> int:
                          f"give a folder written by poolsim run or poolsim compare")
     for plots_folder in dict.fromkeys(path.parent for path in written):
         print(f"plots: {plots_folder}")
+    return EXIT_OK
+
+
+def schema_command(arguments: argparse.Namespace) -> int:
+    from .schema import markdown, schema_text
+
+    sys.stdout.write(markdown() if arguments.markdown else schema_text())
     return EXIT_OK
 
 

@@ -1,7 +1,8 @@
 """Published regulatory figures: C-ROSS II factors and Solvency II default probabilities.
 
-Every table here is from ../shared/docs/domain.md (sections 3 and 4); entries
-marked ASSUMPTION are not published there and are labelled as such.
+Every table here is stated, with its public source, in docs/calibration.md
+(reinsurer default, C-ROSS II solvency); entries marked ASSUMPTION are not
+published there and are labelled as such.
 """
 # C-ROSS II basic risk factors RF0 by capital class: (premium risk, reserve risk).
 RF0 = {

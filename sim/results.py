@@ -2,7 +2,7 @@
 
 :func:`build_results` turns the runner's arrays into :class:`Results`;
 :meth:`Results.write` saves the folder atomically and :meth:`Results.read`
-loads it back. Files (see ../shared/docs/contract.md):
+loads it back. Files (every column is described in docs/results.md):
 
 * ``summary.csv``          one row per party (:func:`sim.metrics.summary`)
 * ``trials.parquet``       one row per trial, year and party

@@ -24,9 +24,9 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -263,6 +263,9 @@ class Check:
     accepts: Callable[[Any], bool]
     choices: tuple = ()      # for "one of": the closest is suggested
     fraction: bool = False   # a fraction: a percentage written for it (30 for 30%) is told so
+    # The same range in JSON Schema keywords, for sim.schema (JSON has no infinity: "finite"
+    # is left to the loader). tests/test_schema.py checks it against `accepts`.
+    json_schema: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def hint(self, value: Any) -> str:
         """What follows "must be {text}" for a refused ``value``: the closest choice, or for a
@@ -275,23 +278,27 @@ class Check:
 
 
 def within(low: float, high: float) -> Check:
-    return Check(f"within [{_number_text(low)}, {_number_text(high)}]", lambda v: low <= v <= high)
+    return Check(f"within [{_number_text(low)}, {_number_text(high)}]", lambda v: low <= v <= high,
+                 json_schema={"minimum": low, "maximum": high})
 
 
 def one_of(*choices: str) -> Check:
-    return Check("one of " + ", ".join(f'"{choice}"' for choice in choices), lambda v: v in choices, choices)
+    return Check("one of " + ", ".join(f'"{choice}"' for choice in choices), lambda v: v in choices, choices,
+                 json_schema={"enum": list(choices)})
 
 
 SHARE = replace(within(0, 1), fraction=True)
-FINITE_NON_NEGATIVE = Check("a finite number >= 0", lambda v: 0 <= v < math.inf)
-FINITE_POSITIVE = Check("a finite number > 0", lambda v: 0 < v < math.inf)
-POSITIVE_OR_INF = Check("> 0 (inf for unlimited)", lambda v: v > 0)
-AT_LEAST_ONE = Check(">= 1", lambda v: v >= 1)
-AT_LEAST_ZERO = Check(">= 0", lambda v: v >= 0)
+FINITE_NON_NEGATIVE = Check("a finite number >= 0", lambda v: 0 <= v < math.inf, json_schema={"minimum": 0})
+FINITE_POSITIVE = Check("a finite number > 0", lambda v: 0 < v < math.inf, json_schema={"exclusiveMinimum": 0})
+POSITIVE_OR_INF = Check("> 0 (inf for unlimited)", lambda v: v > 0, json_schema={"exclusiveMinimum": 0})
+AT_LEAST_ONE = Check(">= 1", lambda v: v >= 1, json_schema={"minimum": 1})
+AT_LEAST_ZERO = Check(">= 0", lambda v: v >= 0, json_schema={"minimum": 0})
 # The random streams hash the seed as an unsigned 64-bit integer (sim.rng).
 MAX_SEED = 2**64 - 1
-SEED_RANGE = Check("within [0, 2**64 - 1]", lambda v: 0 <= v <= MAX_SEED)
-GROWTH = Check("a finite number > -1 (a yearly growth rate, 0.2 = +20%)", lambda v: -1 < v < math.inf)
+SEED_RANGE = Check("within [0, 2**64 - 1]", lambda v: 0 <= v <= MAX_SEED,
+                   json_schema={"minimum": 0, "maximum": MAX_SEED})
+GROWTH = Check("a finite number > -1 (a yearly growth rate, 0.2 = +20%)", lambda v: -1 < v < math.inf,
+               json_schema={"exclusiveMinimum": -1})
 
 
 # ---------------------------------------------------------------- kinds of values (type converters)
@@ -302,6 +309,8 @@ class Kind:
 
     noun: str
     convert: Callable[["Reader", str, Any], Any]
+    # The same type in JSON Schema (sim.schema); distributions refer to sim.schema's $defs.
+    json_schema: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 def _convert_number(reader: "Reader", path: str, value: Any) -> Any:
@@ -340,10 +349,11 @@ def _convert_number_list(reader: "Reader", path: str, value: Any) -> Any:
     return tuple(float(item) for item in value)
 
 
-NUMBER = Kind("a number", _convert_number)
-INTEGER = Kind("a whole number", _convert_integer)
-STRING = Kind("a string", _convert_string)
-NUMBER_LIST = Kind("a list of numbers", _convert_number_list)
+NUMBER = Kind("a number", _convert_number, {"type": "number"})
+INTEGER = Kind("a whole number", _convert_integer, {"type": "integer"})
+STRING = Kind("a string", _convert_string, {"type": "string", "pattern": r"\S"})
+NUMBER_LIST = Kind("a list of numbers", _convert_number_list,
+                   {"type": "array", "items": {"type": "number"}, "minItems": 1})
 
 
 def _line_names_kind() -> Kind:
@@ -358,7 +368,8 @@ def _line_names_kind() -> Kind:
             reader.bad_value(path, value, "names a line twice; list each line once")
             ok = False
         return tuple(value) if ok else INVALID
-    return Kind("a list of line names", convert)
+    return Kind("a list of line names", convert,
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True})
 
 
 LINE_NAMES = _line_names_kind()
@@ -374,7 +385,7 @@ def _convert_surplus_lines(reader: "Reader", path: str, value: Any) -> Any:
     return value
 
 
-SURPLUS_LINES = Kind("the whole number of lines of capacity", _convert_surplus_lines)
+SURPLUS_LINES = Kind("the whole number of lines of capacity", _convert_surplus_lines, {"type": "integer"})
 
 
 def _convert_panel(reader: "Reader", path: str, value: Any) -> Any:
@@ -401,7 +412,9 @@ def _convert_panel(reader: "Reader", path: str, value: Any) -> Any:
     return tuple((name, float(share)) for name, share in value.items()) if ok else INVALID
 
 
-PANEL = Kind("a table of reinsurer = share", _convert_panel)
+PANEL = Kind("a table of reinsurer = share", _convert_panel,
+             {"type": "object", "minProperties": 1,
+              "additionalProperties": {"type": "number", **SHARE.json_schema}})
 
 
 def distribution(role: str) -> Kind:
@@ -428,7 +441,7 @@ def distribution(role: str) -> Kind:
     noun = {"frequency": 'a table such as { dist = "poisson", mean = 0.03 }',
             "money": "a number or a distribution table",
             "share": "a number within [0, 1] or a distribution table on [0, 1]"}[role]
-    return Kind(noun, convert)
+    return Kind(noun, convert, {"$ref": f"#/$defs/{role}_distribution"})
 
 
 def _constant(reader: "Reader", path: str, value: float, role: str) -> Any:

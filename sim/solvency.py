@@ -15,8 +15,8 @@ Capital at the end of the year
   − losses paid; NaN where its capital is unlimited;
 * pool: the sum over members (so is its capital at the start).
 
-Minimum capital, regime ``c-ross`` (domain.md 4.2-4.3)
-------------------------------------------------------
+Minimum capital, regime ``c-ross`` (docs/calibration.md, C-ROSS II)
+-------------------------------------------------------------------
 Per member and trial:
 
 1. Premium risk per capital class: retained premium of the class
@@ -30,7 +30,7 @@ Per member and trial:
    it covers pro rata to their subject premium).
    A trial with no positive net premium takes the worst combined-ratio term.
 2. Reserve risk: net outstanding claims × RF0 reserve, no K (the K terms
-   published in domain.md are for premium risk). Zero in one-year runs.
+   published in the rules are for premium risk). Zero in one-year runs.
 3. Premium with reserve within a class (correlation 0.5), then across classes
    with :data:`sim.regulation.CLASS_CORRELATION`.
 4. Catastrophe risk: see :func:`catastrophe_risk`.

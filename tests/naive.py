@@ -1,6 +1,7 @@
 """Slow, obvious references for the treaty kernels and the pool allocator (plain Python loops).
 
-Written from domain.md section 3 and the issue, independently of ``sim.treaties``:
+Written from the treaty formulas of docs/calibration.md (Reinsurance) and the issue,
+independently of ``sim.treaties``:
 the XL references clip the *cumulative* layer loss and take differences
 (rather than carrying the increase loss by loss), and count reinstated limit
 as ``min(cumulative recovery, reinstatements * limit, aggregate limit - limit)``.

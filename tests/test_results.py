@@ -1,7 +1,6 @@
-"""Results tables and the results folder: contract checker, round trip, atomic writes, compare."""
+"""Results tables and the results folder: the folder's checks, round trip, atomic writes, compare."""
 import dataclasses
 import json
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -14,9 +13,8 @@ from sim import results as results_module
 from sim.parties import TREATY_COLUMNS
 from sim.results import Results, build_results
 
+import results_checks
 from synthetic_results import make_run
-
-CHECKER = Path("/work/shared/checks/check_results.py")
 
 
 def build(n_trials=600, **options) -> Results:
@@ -81,11 +79,48 @@ def test_run_json_has_the_contract_keys(tmp_path):
     assert run["scenario"] == "Synthetic AI pool" and run["trials"] == 600 and run["years"] == 1
 
 
-def test_written_folder_passes_the_contract_checker(tmp_path):
+def test_written_folder_passes_the_results_checks(tmp_path):
     folder = build(n_trials=2000).write(tmp_path / "synthetic")
-    completed = subprocess.run([sys.executable, str(CHECKER), str(folder)], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert (folder / "allocation.csv").exists()
+    results_checks.assert_valid(folder)
+
+
+def _spoilt(folder: Path, name: str, change) -> list[str]:
+    """The checks' problems after ``change(table)`` is saved over the folder's ``name``."""
+    path = folder / name
+    if name.endswith(".parquet"):
+        table = pd.read_parquet(path)
+        change(table)
+        table.to_parquet(path, index=False)
+    else:
+        table = pd.read_csv(path)
+        change(table)
+        table.to_csv(path, index=False)
+    return results_checks.problems(folder, plots=False)
+
+
+def _one_member_pays_more(trials: pd.DataFrame) -> None:
+    row = trials.index[(trials["trial"] == 3) & (trials["party"] == trials["party"].iloc[1])]
+    trials.loc[row, "net_loss"] += 1e3
+
+
+def _set_column(column: str, values):
+    return lambda table: table.__setitem__(column, values(table))
+
+
+@pytest.mark.parametrize("name, change, expected", [
+    ("trials.parquet", _one_member_pays_more, "money is not conserved in 1 of 400"),
+    ("line_losses.parquet", _set_column("gross_loss", lambda t: t["gross_loss"] * 1.01), "does not sum"),
+    ("ep.csv", _set_column("loss", lambda t: t["loss"][::-1].to_numpy()), "falls as the return period grows"),
+    ("summary.csv", _set_column("tvar_995_net_loss", lambda t: t["var_995_net_loss"] - 1e3), "is below"),
+    ("summary.csv", _set_column("var_995_net_loss", lambda t: t["var_995_net_loss"] * 0.9 - 1.0),
+     "is not the 99.5% quantile"),
+    ("summary.csv", lambda table: table.pop("prob_ruin"), "lacks the columns ['prob_ruin']"),
+])
+def test_the_results_checks_find_a_spoilt_folder(tmp_path, name, change, expected):
+    folder = build(n_trials=400).write(tmp_path / "spoilt", plots=False)
+    assert results_checks.problems(folder, plots=False) == []
+    found = _spoilt(folder, name, change)
+    assert any(expected in problem for problem in found), found
 
 
 def test_read_round_trip(tmp_path):
@@ -224,8 +259,7 @@ def test_compare_writes_table_plots_and_flags_shared_gross_losses(tmp_path, monk
     for name in ("compare_solvency.png", "compare_net_ep.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for stem in "abc":
-        completed = subprocess.run([sys.executable, str(CHECKER), str(out / stem)], capture_output=True)
-        assert completed.returncode == 0
+        results_checks.assert_valid(out / stem)
     printed = capsys.readouterr().out
     assert "b.toml: same gross losses as a.toml" in printed
     assert "c.toml: gross losses differ" in printed

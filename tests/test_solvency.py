@@ -44,7 +44,7 @@ def test_nonproportional_relief_is_per_capital_class():
 
 
 def test_credit_factor_of_a_domestic_reinsurer_by_its_own_solvency_ratio():
-    # domain.md 4.3: >= 200% 0.008; 150-200% 0.013; 100-150% 0.047; below, the bands stop
+    # C-ROSS II (docs/calibration.md): >= 200% 0.008; 150-200% 0.013; 100-150% 0.047; below, the bands stop
     factor = regulation.credit_factor
     assert [factor(None, 0.0, ratio) for ratio in (3.0, 2.0, 1.99, 1.5, 1.2, 1.0)] == \
         [0.008, 0.008, 0.013, 0.013, 0.047, 0.047]
@@ -54,7 +54,7 @@ def test_credit_factor_of_a_domestic_reinsurer_by_its_own_solvency_ratio():
 
 
 def test_credit_factor_by_rating_or_by_default_probability():
-    # domain.md 4.3, rated offshore reinsurers: AA 0.046, A 0.087, BBB 0.167
+    # C-ROSS II (docs/calibration.md), rated offshore reinsurers: AA 0.046, A 0.087, BBB 0.167
     assert [regulation.credit_factor(r) for r in ("AA", "A", "BBB")] == [0.046, 0.087, 0.167]
     # no rating: the band its default probability falls in (Solvency II: AA 0.01%, A 0.05%)
     assert regulation.credit_factor(None, 0.0001) == 0.046      # the AA figure

@@ -245,7 +245,7 @@ def test_the_pool_kernel_that_records_no_ceded_loss_leaves_the_same_net_and_sums
 
 # losses of one trial (day, loss), one risk each | terms | ceded per loss | reinstatement premium
 PER_RISK_CASES = [
-    # domain.md's worked example: 5m xs 400k, premium 50k, loss 800k -> recovery 400k, RP 4k
+    # the worked example of docs/calibration.md (Reinsurance): 5m xs 400k, premium 50k, loss 800k -> recovery 400k, RP 4k
     ([(10, 800e3)], dict(retention=400e3, limit=5e6, reinstatements=1, layer_premium=50e3),
      [400e3], 4e3),
     # exactly at the retention and at retention + limit
