@@ -167,6 +167,8 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
                                                "(money), added to the pool's.",
     ("pool.members", "reinsurance"): "The member's own programme, on its share of what the pool keeps.",
     ("treaty", "type"): "The kind of treaty.",
+    ("treaty", "name"): "Its name in treaties.csv, distinct within its programme (default: type and position "
+                        "in the programme, e.g. \"cat_xl #2\").",
     ("treaty", "panel"): "Reinsurer name = share of the treaty; the shares sum to 1 and each reinsurer is "
                          "declared in [[reinsurers]].",
     ("treaty", "lines"): "The lines the treaty covers.",
@@ -197,8 +199,10 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("reinsurers", "default_probability"): "Yearly probability of default. Give it or rating, not both.",
     ("reinsurers", "rating"): "Credit rating: sets the Solvency II default probability and the C-ROSS credit "
                               "factor.",
-    ("reinsurers", "recovery_rate"): "Fraction of what it owes still paid after a default.",
-    ("reinsurers", "capital"): "Capital (money): owing more than this in a year is a default too.",
+    ("reinsurers", "recovery_rate"): "Fraction of what it owes still paid after a default drawn from its default "
+                                     "probability (never more than its assets).",
+    ("reinsurers", "capital"): "Capital (money): owing more in a year than this plus the premium it kept is a "
+                               "default too, which pays out all its assets.",
     ("reinsurers", "domestic_solvency_ratio"): "A domestic reinsurer's own C-ROSS ratio (1.8 for 180%): its "
                                                "credit factor then follows the ratio's band.",
     ("solvency", "regime"): "c-ross: C-ROSS II minimum capital; var: the 99.5% VaR of the loss of net result "
@@ -219,6 +223,7 @@ DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
     ("catastrophes", "damage_ratio"): "(give this or severity)",
     ("catastrophes", "severity"): "(give this or damage_ratio)",
     ("treaty", "lines"): "all lines",
+    ("treaty", "name"): "type #position",
     ("surplus", "covered_lines"): "all lines",
     ("xl", "aggregate_limit"): "(reinstatements + 1) × limit",
     ("xl", "rate_on_line"): "(give this or premium)",

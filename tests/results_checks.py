@@ -131,7 +131,8 @@ def _summary_means(summary: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
 
 def _tails(summary: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
     """VaR <= expected shortfall <= the largest net loss, for every party; and in a one-year run
-    the VaR is the 99.5% empirical quantile of the trials' net loss."""
+    the VaR is the 99.5% empirical quantile of the trials' net loss and the expected shortfall the
+    mean of its worst 0.5%."""
     found = []
     one_year = int(trials["year"].max()) == 1
     for _, row in _whole_run_rows(summary).iterrows():
@@ -148,6 +149,15 @@ def _tails(summary: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
         if one_year and not _close(np.array([var]), losses[rank:rank + 1])[0]:
             found.append(f"{row['party']}: var_995_net_loss {var:.6g} is not the 99.5% quantile of its trials "
                          f"({losses[rank]:.6g})")
+        # the expected shortfall, straight from its definition: the mean of the k = 0.005 n largest,
+        # the next one weighted k - floor(k)
+        largest_first = losses[::-1]
+        k = 0.005 * len(losses)
+        whole = int(np.floor(k + 1e-9))
+        tail = largest_first[:whole].sum() + ((k - whole) * largest_first[whole] if whole < len(losses) else 0.0)
+        if one_year and not _close(np.array([shortfall]), np.array([tail / k]))[0]:
+            found.append(f"{row['party']}: tvar_995_net_loss {shortfall:.6g} is not the expected shortfall of its "
+                         f"trials ({tail / k:.6g})")
     return found
 
 

@@ -115,6 +115,8 @@ def _set_column(column: str, values):
     ("summary.csv", _set_column("var_995_net_loss", lambda t: t["var_995_net_loss"] * 0.9 - 1.0),
      "is not the 99.5% quantile"),
     ("summary.csv", lambda table: table.pop("prob_ruin"), "lacks the columns ['prob_ruin']"),
+    ("summary.csv", _set_column("tvar_995_net_loss", lambda t: t["tvar_995_net_loss"] * 0.999),
+     "is not the expected shortfall"),
 ])
 def test_the_results_checks_find_a_spoilt_folder(tmp_path, name, change, expected):
     folder = build(n_trials=400).write(tmp_path / "spoilt", plots=False)
