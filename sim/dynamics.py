@@ -53,7 +53,7 @@ Accounting (every amount per path and member, full undiscounted reserving)
   the rest is ``member_default_loss``, borne by the policyholders, and, being
   a liability written off, it raises capital back towards zero. At a year end
   every quarter of the accident year is incurred, so ``outstanding_loss`` is
-  the year's gross less what was paid. ``net_loss`` stays the contract's
+  the year's gross less what was paid. ``net_loss`` stays the documented
   incurred figure; ``capital_end`` = capital_start + net result +
   member_default_loss.
 * Over the horizon, per path: Σ pool gross = Σ members' (``paid_loss`` +

@@ -4,7 +4,7 @@ Everything here works on the per-trial, per-party arrays of :mod:`sim.parties`
 (float64, shape ``(n_trials, n_parties)``; party 0 is the pool, then the
 members, then the reinsurers) and returns pandas DataFrames only at the end.
 
-Definitions (the contract leaves these open; they are fixed here):
+Definitions (docs/results.md gives them for users):
 
 * **Quantiles** are the empirical generalised inverse
   ``VaR_p = min{x : F_n(x) >= p}``, i.e. ``np.quantile(..., method="inverted_cdf")``.
@@ -61,7 +61,7 @@ N_BATCHES = 20
 # batch_standard_error): 20 batches and a 99.5% VaR need 20,000 trials.
 MIN_TAIL_TRIALS_PER_BATCH = 5
 
-# The contract's summary.csv columns, in order.
+# The documented summary.csv columns every run has (docs/results.md), in order.
 SUMMARY_COLUMNS = (
     "party", "kind", "role", "share", "gross_premium", "net_premium",
     "expected_gross_loss", "expected_net_loss", "gross_loss_ratio", "net_loss_ratio",
@@ -242,7 +242,7 @@ def expected_shortfall(losses: np.ndarray, level: float = VAR_LEVEL) -> np.ndarr
     return value_and_tail_at_risk(losses, level)[1]
 
 
-# The contract's name for the expected shortfall.
+# summary.csv's name for the expected shortfall (tvar_995_net_loss).
 tail_value_at_risk = expected_shortfall
 
 
@@ -367,7 +367,7 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
             capital_end: np.ndarray, solvency_ratio: np.ndarray,
             minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES,
             net_result: np.ndarray | None = None, threads: int = 1) -> pd.DataFrame:
-    """One row per party with every contract column and standard errors beside them.
+    """One row per party with every documented column and standard errors beside them.
 
     Parameters
     ----------
@@ -386,7 +386,7 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
 
     Returns
     -------
-    DataFrame, one row per party in party order. Beyond the contract's columns:
+    DataFrame, one row per party in party order. Beyond the columns every run has:
     ``*_se`` standard errors, ``expected_ceded_loss``, ``expected_expenses``,
     ``expected_commission``, ``expected_lead_fee``, ``expected_net_result``,
     ``mean_minimum_capital``, ``prob_default`` (reinsurers), and, on the pool

@@ -2,7 +2,7 @@
 
 :mod:`sim.scenario` turns a TOML file into these; every other module reads
 only these objects, never raw TOML dictionaries. All money is in the
-scenario's currency as floats; defaults are the contract's defaults.
+scenario's currency as floats; defaults are the documented defaults (docs/scenario-format.md).
 """
 from __future__ import annotations
 

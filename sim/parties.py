@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Per trial and party, as float64 arrays of shape (n_trials, n_parties); produced by
-# sim.pool.allocate_chunk. The first ten are trials.parquet columns of the contract.
+# sim.pool.allocate_chunk. The first ten are trials.parquet columns (docs/results.md).
 #
 # members:    gross_loss     share of the pool's gross loss
 #             ceded_loss     recoveries due (pool programme share + own programme)

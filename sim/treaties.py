@@ -434,7 +434,7 @@ def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
                 layer_premium: float, aggregate_limit: float) -> tuple[float, float, float]:
     """Resolve an XL layer's yearly terms: ``(aggregate_limit, reinstatable, reinstatement_rate)``.
 
-    - ``aggregate_limit``: at most ``(reinstatements + 1) * limit`` (the contract's default),
+    - ``aggregate_limit``: at most ``(reinstatements + 1) * limit`` (the default),
     - ``reinstatable``: ``reinstatements * limit``, but no more than the aggregate limit leaves
       after the first limit, ``aggregate_limit - limit``: limit that could never be paid out
       is not reinstated, nor charged for (0 without reinstatements, or for an unlimited layer,
@@ -457,7 +457,7 @@ def layer_terms(limit: float, reinstatements: int, reinstatement_premium: float,
 
 def xl_terms(retention, limit, reinstatements=0, reinstatement_premium=1.0, layer_premium=0.0,
              aggregate_deductible=0.0, aggregate_limit=math.inf, pro_rata_time=False) -> tuple:
-    """An XL layer's kernel arguments from its contract terms: ``(retention, limit,
+    """An XL layer's kernel arguments from its terms in the scenario: ``(retention, limit,
     aggregate_deductible, aggregate_limit, reinstatable, reinstatement_rate, pro_rata_time)``,
     as :func:`excess_of_loss_kernel` takes them (see :func:`layer_terms`)."""
     if retention < 0 or limit < 0 or aggregate_deductible < 0 or aggregate_limit < 0:
