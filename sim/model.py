@@ -37,6 +37,17 @@ class Line:
     limit: float | None = None         # None: the policy's sum insured
     uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1)
     capital_class: str = "other"
+    premium_subsidy: float = 0.0       # share of the premium the government pays ...
+    subsidy_rate_cap: float = math.inf  # ... on a premium rate of at most this ...
+    subsidy_years: int | None = None   # ... in the first years of a path (None: every year)
+
+    def subsidy_fraction(self, year: int = 1) -> float:
+        """Share of the line's premium the government pays in ``year`` (1-based)."""
+        if self.subsidy_years is not None and year > self.subsidy_years:
+            return 0.0
+        if self.premium_rate <= 0.0:
+            return 0.0
+        return self.premium_subsidy * min(1.0, self.subsidy_rate_cap / self.premium_rate)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import costs, metrics, solvency
+from . import costs, metrics, solvency, subsidy
 from .errors import UsageError
 from .model import Scenario
 from .parties import TREATY_COLUMNS, Parties
@@ -530,6 +530,7 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
                               outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
                               threads=threads)
     release("defaulted")
+    summary = subsidy.add_premium_payers(summary, scenario, parties)
     allocation = metrics.allocation(parties, arrays, line_loss, line_names)
     treaties = costs.treaty_table(treaty_labels(scenario), arrays)
     release(*TREATY_COLUMNS)
@@ -668,6 +669,7 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     horizon.insert(0, "year", pd.NA)
     summary = pd.concat([horizon] + year_rows, ignore_index=True)
     summary["year"] = summary["year"].astype("Int64")
+    summary = subsidy.add_premium_payers(summary, scenario, parties)
 
     line_table = line_losses_table(line_names, stacked(line_loss), stacked(line_claims))
     line_table["trial"] = np.repeat(np.arange(n_trials, dtype=np.int64), n_years * len(line_names))

@@ -549,6 +549,9 @@ LINE = {
     "damage_ratio": Field(distribution("share"), default=None),
     "uncertainty": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
     "capital_class": Field(STRING, default="other", check=one_of(*model.CAPITAL_CLASSES)),
+    "premium_subsidy": Field(NUMBER, default=0.0, check=SHARE),
+    "subsidy_rate_cap": Field(NUMBER, default=math.inf, check=POSITIVE_OR_INF),
+    "subsidy_years": Field(INTEGER, default=None, check=AT_LEAST_ONE),
 }
 
 DEPENDENCE = {

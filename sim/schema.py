@@ -128,6 +128,11 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("simulation", "seed"): "Seed of the random streams: the same seed and the same loss sections give the "
                             "same gross losses, trial by trial.",
     ("simulation", "years"): "Years per path; more than 1 turns on the multi-year dynamics.",
+    ("lines", "premium_subsidy"): "Share of the premium the government pays (a subsidy: the pool's money is the "
+                                  "same, only who pays it changes).",
+    ("lines", "subsidy_rate_cap"): "The subsidy is paid on a premium rate of at most this (0.03: the share of a "
+                                   "premium at a rate above 3% is paid on 3%).",
+    ("lines", "subsidy_years"): "Years of a path in which the subsidy is paid.",
     ("lines", "name"): "Unique name the treaties, catastrophes and correlations use.",
     ("lines", "policies"): "Number of insured risks (policies) in the line.",
     ("lines", "sum_insured"): "Sum insured per policy (money): a number, or a distribution sampled once per "
@@ -217,6 +222,8 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
 
 # Defaults that are not a plain value (None or inf in the loader's tables).
 DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
+    ("lines", "subsidy_rate_cap"): "no cap",
+    ("lines", "subsidy_years"): "every year",
     ("lines", "limit"): "the policy's sum insured",
     ("lines", "severity"): "(give this or damage_ratio)",
     ("lines", "damage_ratio"): "(give this or severity)",

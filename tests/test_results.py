@@ -391,3 +391,38 @@ def test_comparison_plots_are_redrawn_from_the_saved_tables(tmp_path, monkeypatc
         path.unlink()
     assert sorted(redraw_plots(out)) == drawn
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in drawn)
+
+
+SUBSIDISED = '''
+premium_subsidy = 0.8
+subsidy_rate_cap = 0.01
+subsidy_years = 2
+'''
+
+
+def test_a_premium_subsidy_says_who_paid_and_leaves_the_money_alone(tiny_scenario_text, write_scenario):
+    """ai_liability (premium rate 2%) gets 80% of its premium paid on a rate of at most 1%, for
+    two years: the government pays 0.8 x 1/2 = 40% of that line's premium in years 1 and 2,
+    nothing in year 3; robot_liability has no subsidy. The pool's money does not change."""
+    import sim
+    plain_text = tiny_scenario_text.replace("years = 1", "years = 3")
+    text = plain_text.replace('capital_class = "liability"', 'capital_class = "liability"' + SUBSIDISED, 1)
+    plain = sim.run(write_scenario(plain_text, "plain.toml"), trials=200, plots=False, progress=False)
+    subsidised = sim.run(write_scenario(text, "subsidised.toml"), trials=200, plots=False, progress=False)
+    money = ["gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium", "ceded_premium",
+             "reinstatement_premium", "commission", "capital_end", "solvency_ratio"]
+    pd.testing.assert_frame_equal(subsidised.trials[money], plain.trials[money])
+    summary = subsidised.summary
+    pool = summary[summary["party"] == "pool"].set_index("year", drop=False)
+    from sim.exposure import build_exposure     # sums insured are sampled: the line premium from the exposure
+    scenario = sim.load(write_scenario(text, "again.toml"))
+    line_premium = build_exposure(scenario).line_premium()
+    share = 0.4 * line_premium[0] / line_premium.sum()
+    for year, expected in ((1, share), (2, share), (3, 0.0)):
+        row = pool.loc[year]
+        assert row["premium_paid_by_government"] == pytest.approx(expected * row["gross_premium"], rel=1e-12)
+        assert row["premium_paid_by_insureds"] == pytest.approx((1 - expected) * row["gross_premium"], rel=1e-12)
+    members = summary[(summary["kind"] == "member") & (summary["year"] == 1)]
+    assert members["premium_paid_by_government"].sum() == pytest.approx(pool.loc[1, "premium_paid_by_government"],
+                                                                        rel=1e-12)
+    assert summary.loc[summary["kind"] == "reinsurer", "premium_paid_by_government"].isna().all()
