@@ -454,6 +454,20 @@ def who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS_RETU
     return labels, np.array(amounts), np.array(gross)
 
 
+def premium_payers(results: "Results") -> tuple[float, float] | None:
+    """The pool's premium paid by the insureds and by the government (a year; multi-year: the
+    yearly mean over the horizon), or None without a subsidy."""
+    summary = results.summary
+    if "premium_paid_by_government" not in summary.columns:
+        return None
+    pool = summary[summary["kind"] == "pool"]
+    if "year" in pool.columns:
+        pool = pool[pool["year"].isna()]
+    if pool.empty or not pool["premium_paid_by_government"].iloc[0] > 0:
+        return None
+    return float(pool["premium_paid_by_insureds"].iloc[0]), float(pool["premium_paid_by_government"].iloc[0])
+
+
 def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS_RETURN_PERIODS) -> Figure:
     """Stacked bars: who pays the pool's 1-in-T gross loss (members, defaults, each reinsurer)."""
     labels, amounts, gross = who_pays(results, return_periods)
@@ -480,6 +494,14 @@ def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS
     axes.set_ylabel(f"Share of the pool's gross loss paid ({unit})")
     axes.set_title(_title(results, "Who pays the pool's large gross losses\n"
                                    "(mean of the trials near each return level)"))
+    payers = premium_payers(results)
+    if payers is not None:
+        insureds, government = payers
+        total = insureds + government
+        axes.text(0.0, -0.2, f"Who pays the pool's premium ({results.currency} a year): the insureds "
+                             f"{insureds / divisor:,.3g}{suffix} ({insureds / total:.0%}), the government's subsidy "
+                             f"{government / divisor:,.3g}{suffix} ({government / total:.0%})",
+                  transform=axes.transAxes, fontsize=9, va="top")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
                 ncols=1 if len(labels) <= 24 else 2)
