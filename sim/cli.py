@@ -2,8 +2,8 @@
 
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.check`, :func:`sim.runner.run`,
-:func:`sim.compare.compare`, :func:`sim.plots.plot_results` or
-:func:`sim.compare.redraw_plots`); anything the
+:func:`sim.compare.compare`, :func:`sim.plots.plot_results`,
+:func:`sim.compare.redraw_plots` or :func:`sim.report.write_report`); anything the
 command can do, a notebook can do with one import. The engine is imported
 inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
 fast and work without it.
@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("folder", metavar="RESULTS_DIR",
                       help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
     plot.set_defaults(command=plot_command, command_parser=plot)
+
+    report = commands.add_parser("report", help="write report.html again from a results or comparison folder",
+                                 description="Write report.html of a results or comparison folder again from "
+                                             "its saved tables (a comparison's runs too).")
+    report.add_argument("folder", metavar="DIR",
+                        help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
+    report.set_defaults(command=report_command, command_parser=report)
     return parser
 
 
@@ -211,7 +218,9 @@ def run_command(arguments: argparse.Namespace) -> int:
     summary = getattr(results, "summary", None)
     if summary is not None:
         print(format_summary(summary))
-    print(f"\nresults: {_first_attribute(results, ('folder',)) or out}")
+    folder = _first_attribute(results, ('folder',)) or out
+    print(f"\nresults: {folder}")
+    print(f"report: {Path(folder) / 'report.html'}")
     return EXIT_OK
 
 
@@ -275,6 +284,14 @@ def plot_command(arguments: argparse.Namespace) -> int:
                          f"give a folder written by poolsim run or poolsim compare")
     for plots_folder in dict.fromkeys(path.parent for path in written):
         print(f"plots: {plots_folder}")
+    return EXIT_OK
+
+
+def report_command(arguments: argparse.Namespace) -> int:
+    from .report import write_report
+
+    for page in write_report(arguments.folder):
+        print(f"report: {page}")
     return EXIT_OK
 
 
