@@ -38,11 +38,12 @@ import pandas as pd
 
 from . import plots
 from .errors import ScenarioError, UsageError
-from .report_format import Column, MoneyUnit, format_percent, format_probability, format_se, table_rows
+from .report_format import MISSING, POOL_LABEL, Column, MoneyUnit, format_percent, format_probability, format_se, table_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .model import Scenario
     from .results import Results
 
 REPORT_FILE = "report.html"
@@ -113,19 +114,26 @@ def plot_image(results: "Results", name: str, caption: str, plots_folder: Path |
     return figure_image(drawers[name](results), caption)
 
 
-def structure_image(scenario_text: str | None, source: str) -> tuple[Image | None, str]:
-    """The picture of the structure in ``scenario_text`` (a scenario.toml), or why there is none."""
+def saved_scenario(scenario_text: str | None, source: str) -> tuple["Scenario | None", str]:
+    """The scenario of a results folder's ``scenario.toml`` (``source``), or why there is none."""
     from .scenario import loads
-    from .structure_figure import plot_structure
 
     if scenario_text is None:
         return None, ("The scenario was not saved with these results (it was not read from a file, or the "
                       "file changed during the run), so its structure cannot be drawn.")
     try:
-        scenario = loads(scenario_text, source=source)
+        return loads(scenario_text, source=source), ""
     except ScenarioError as error:
         return None, f"{source} cannot be read by this version of poolsim: {error.problems[0]}"
-    return figure_image(plot_structure(scenario), f"The structure of {scenario.name}"), ""
+
+
+def structure_image(scenario: "Scenario | None") -> Image | None:
+    """The picture of ``scenario``'s structure (:func:`sim.structure_figure.plot_structure`)."""
+    from .structure_figure import plot_structure
+
+    if scenario is None:
+        return None
+    return figure_image(plot_structure(scenario), f"The structure of {scenario.name}")
 
 
 # --------------------------------------------------------------------------- run report
@@ -155,7 +163,8 @@ def run_context(results: "Results", folder: Path, plots_folder: Path | None) -> 
     members = summary[summary["kind"] == "member"]
     reinsurers = summary[summary["kind"] == "reinsurer"]
     pool = summary[summary["kind"] == "pool"]
-    structure, structure_missing = structure_image(results.scenario_text, str(folder / SCENARIO_FILE))
+    scenario, structure_missing = saved_scenario(results.scenario_text, str(folder / SCENARIO_FILE))
+    structure = structure_image(scenario)
 
     def image(name: str, caption: str) -> Image:
         return plot_image(results, name, caption, plots_folder)
@@ -457,16 +466,19 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
                 se = float(summary.loc[party, se_column]) if (party in summary.index
                                                               and se_column in summary.columns) else np.nan
                 cells.append(compared_cell(value, se, float(first), index == 0, higher_is_better, kind, unit))
-            rows.append({"party": party, "cells": cells})
+            shown = POOL_LABEL if summaries[0].get("kind", pd.Series(dtype=str)).get(party) == "pool" else party
+            rows.append({"party": party, "shown": shown, "cells": cells})
         blocks.append({"key": column, "label": label + (f" ({unit.header})" if kind == "money" else ""),
                        "rows": rows})
     structures = []
+    scenarios = []
     for results, label, entry in zip(runs, labels, record.get("scenarios", [{}] * len(runs))):
         stem = entry.get("folder", "")
-        image, missing = structure_image(results.scenario_text, str(folder / stem / SCENARIO_FILE))
+        scenario, missing = saved_scenario(results.scenario_text, str(folder / stem / SCENARIO_FILE))
+        scenarios.append(scenario)
         structures.append({"label": label, "file": entry.get("file", ""), "folder": stem,
                            "identical": entry.get("gross_losses_identical_to_first", None),
-                           "image": image, "missing": missing})
+                           "image": structure_image(scenario), "missing": missing})
 
     def comparison_plot(name: str, draw, caption: str) -> Image:
         if reuse_plots and (folder / name).is_file():
@@ -490,6 +502,7 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
         "first": labels[0],
         "blocks": blocks,
         "structures": structures,
+        "terms": structure_terms(scenarios),
         "figures": figures,
         "at_risk": at_risk,
         "seed": record.get("seed"),
@@ -497,6 +510,36 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
         "multi_year": any(results.years > 1 for results in runs),
         "written": _now(),
     }
+
+
+def structure_terms(scenarios: Sequence["Scenario | None"]) -> list[dict[str, Any]]:
+    """The terms of each structure side by side: each member's share, the lead fee, each treaty of
+    the pool's programme (by its place in the inuring order) and of each member's own; a term
+    that differs from the first structure's is marked ``changed``. A structure whose scenario
+    was not saved shows ``—``."""
+    from .structure_figure import treaty_label
+
+    def terms(scenario) -> dict[str, str]:
+        if scenario is None:
+            return {}
+        found = {f"Share of {member.name}": f"{member.share:.1%}" + (" (lead)" if member.role == "lead" else "")
+                 for member in scenario.pool.members}
+        found["Lead fee"] = f"{scenario.pool.lead_fee:.1%}"
+        programmes = [("Pool", scenario.pool.reinsurance)] + [
+            (member.name, member.reinsurance) for member in scenario.pool.members]
+        for cedant, programme in programmes:
+            for number, treaty in enumerate(programme, start=1):
+                panel = ", ".join(f"{name} {share:.0%}" for name, share in treaty.panel)
+                found[f"{cedant}: treaty {number}"] = f"{treaty_label(treaty, scenario.currency)}; {panel}"
+        return found
+
+    columns = [terms(scenario) for scenario in scenarios]
+    rows = []
+    for key in dict.fromkeys(key for column in columns for key in column):
+        texts = [column.get(key, MISSING) if column else MISSING for column in columns]
+        rows.append({"label": key, "cells": [{"text": text, "class": "" if index == 0 or text == texts[0]
+                                              else "changed"} for index, text in enumerate(texts)]})
+    return rows
 
 
 def compared_cell(value: float, se: float, first: float, is_first: bool, higher_is_better: bool,

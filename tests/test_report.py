@@ -13,22 +13,23 @@ import json
 import math
 import re
 import shutil
+import sys
 import tomllib
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from sim import cli, report
 from sim.report_format import MISSING, MoneyUnit, format_se
-from sim.results import FILES, Results, build_results, foreign_files
+from sim.results import FILES, build_results, foreign_files
 from sim.scenario import load, loads, resolved_sha256
 from sim.scenario_text import text_as_run
 from sim.structure_figure import plot_structure
 
+import browser as browser_tools
 from conftest import REPOSITORY, SCENARIOS
 from synthetic_results import make_run
 
@@ -334,3 +335,129 @@ def test_the_templates_ship_with_the_package():
     for template in templates:
         relative = template.relative_to(REPOSITORY / "sim")
         assert any(relative.match(pattern) for pattern in patterns), relative
+
+
+def test_a_multi_year_report_has_its_year_section_and_fan_charts(tmp_path):
+    from sim.runner import run
+
+    folder = run(SCENARIOS / "ai_cyber_five_years.toml", trials=300, out=tmp_path / "run", progress=False).folder
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    page = Page(html)
+    assert "years-table" in page.ids
+    captions = [image["alt"] for image in page.images]
+    assert captions[-3:] == ["Solvency ratio by year while in the pool", "Capital at each year end",
+                             "Members that have left the pool"]
+    summary = pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])
+    horizon = summary[summary["year"].isna()]
+    assert check_cells_against_summary(page.cells, horizon, page_unit(html)) >= 10 * len(horizon)
+    assert "of paths (in some year)" in html or "simulated paths" in html
+
+
+# --------------------------------------------------------------------------- in a real browser
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium, or a loud skip saying why there is none."""
+    reason = browser_tools.missing()
+    if reason:
+        message = f"the report's browser tests did not run: {reason}"
+        warnings.warn(message)
+        print(f"\nWARNING: {message}", file=sys.__stderr__, flush=True)
+        pytest.skip(message)
+    driver = browser_tools.chromium(tmp_path_factory.mktemp("chromium-profile"), logging=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    from sim.runner import run
+
+    return run(EXAMPLE, trials=2000, out=tmp_path_factory.mktemp("example") / "run", progress=False).folder
+
+
+@pytest.fixture(scope="module")
+def example_comparison(tmp_path_factory):
+    from sim.compare import compare
+
+    return compare([EXAMPLE, OTHER_STRUCTURE], out=tmp_path_factory.mktemp("example") / "compare", trials=1000,
+                   progress=False)
+
+
+def open_page(driver, page: Path) -> dict:
+    """Open ``page`` from file:// and return what the checks need, the logs read once."""
+    browser_tools.console_errors(driver), browser_tools.requested_urls(driver)    # empty the logs of before
+    driver.get(page.resolve().as_uri())
+    return {
+        "errors": browser_tools.console_errors(driver),
+        "urls": browser_tools.requested_urls(driver),
+        "images": driver.execute_script(
+            "return Array.from(document.images).map(image => [image.alt, image.complete, image.naturalWidth])"),
+        "cells": driver.execute_script(
+            "return Array.from(document.querySelectorAll('td[data-key]')).map(cell => ({"
+            "'data-party': cell.dataset.party, 'data-key': cell.dataset.key, 'data-value': cell.dataset.value,"
+            "'data-structure': cell.dataset.structure || '',"
+            "text: (cell.querySelector('.figure') || cell).innerText.split('\\n')[0].split(' (±')[0].trim()}))"),
+    }
+
+
+def fetched_from_outside(urls: list[str], page: Path) -> list[str]:
+    """The requests that are neither the page itself nor an inline data: URI."""
+    own = page.resolve().as_uri()
+    return [url for url in urls if not (url == own or url.startswith("data:"))]
+
+
+def test_the_run_report_in_a_browser(browser, example_run):
+    page = example_run / "report.html"
+    seen = open_page(browser, page)
+    assert seen["errors"] == []
+    assert fetched_from_outside(seen["urls"], page) == []
+    assert len(seen["images"]) == 5          # the structure, who pays, EP curves, solvency, loss ratios
+    for alt, complete, width in seen["images"]:
+        assert complete and width > 0, alt
+    summary = pd.read_csv(example_run / "summary.csv", keep_default_na=False, na_values=[""])
+    unit = page_unit((example_run / "report.html").read_text(encoding="utf-8"))
+    assert check_cells_against_summary(seen["cells"], summary, unit) >= 10 * len(summary)
+    record = json.loads((example_run / "run.json").read_text(encoding="utf-8"))
+    assert any("with 2,000 trials the minimum capital" in note for note in record["notes"])
+    html = page.read_text(encoding="utf-8")
+    assert "with 2,000 trials the minimum capital" in html
+    assert record["sha256"] in html and (example_run / "scenario.toml").is_file()
+
+
+def test_the_comparison_report_in_a_browser(browser, example_comparison):
+    folder = example_comparison.folder
+    page = folder / "report.html"
+    seen = open_page(browser, page)
+    assert seen["errors"] == []
+    assert fetched_from_outside(seen["urls"], page) == []
+    assert len(seen["images"]) == 4          # two structures, the solvency boxes, the net EP curves
+    for alt, complete, width in seen["images"]:
+        assert complete and width > 0, alt
+    table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
+    cells = [cell for cell in seen["cells"] if cell["data-structure"]]
+    checked = 0
+    for cell in cells:
+        rows = table[(table["scenario"] == cell["data-structure"]) & (table["party"] == cell["data-party"])]
+        if cell["data-key"] not in table.columns:       # worked out by the report (cost of reinsurance)
+            continue
+        assert len(rows) == 1, cell
+        expected = float(rows[cell["data-key"]].iloc[0])
+        assert float(cell["data-value"]) == expected, cell
+        checked += 1
+    assert checked >= 5 * 6 * 2          # five columns of summary.csv, the pool and five members, two structures
+    html = page.read_text(encoding="utf-8")
+    assert 'class="number better"' in html or 'class="number worse"' in html     # the shares moved risk
+
+
+def test_the_browser_checks_catch_a_page_that_fetches_or_breaks(browser, tmp_path):
+    """The checks above can fail: an image from the network, a broken one, a script error."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head><body>'
+                    '<img src="http://127.0.0.1:9/figure.png" alt="remote"><img src="data:image/png;base64,AAAA" '
+                    'alt="broken"><script>undefinedFunction()</script></body></html>', encoding="utf-8")
+    seen = open_page(browser, page)
+    assert seen["errors"]
+    assert fetched_from_outside(seen["urls"], page) == ["http://127.0.0.1:9/figure.png"] * len(
+        fetched_from_outside(seen["urls"], page))
+    assert fetched_from_outside(seen["urls"], page)
+    assert [width for _, _, width in seen["images"]] == [0, 0]
