@@ -277,8 +277,13 @@ def _value(row, column: str) -> float:
 def _with_se(value: float, se: float, kind: str, unit: MoneyUnit | None = None) -> str:
     """``value`` as ``kind`` prints it, with ``(± SE)`` when there is a standard error."""
     unit = unit or MoneyUnit("", 1.0, "")
-    text = Column("", "", kind).format(value, unit)
-    return f"{text} (± {format_se(se, kind, unit)})" if math.isfinite(value) and math.isfinite(se) and se > 0 else text
+    if not (math.isfinite(value) and math.isfinite(se) and se > 0):
+        return Column("", "", kind).format(value, unit)
+    error = format_se(se, kind, unit)
+    if kind == "money" and abs(value / unit.divisor) < 0.05:   # 0.0061 (± 0.0053), not 0.0 (± 0.0053)
+        decimals = len(error.split(".")[1]) if "." in error else 0
+        return f"{value / unit.divisor:,.{decimals}f} (± {error})".replace("-", "−")
+    return f"{Column('', '', kind).format(value, unit)} (± {error})"
 
 
 def member_verdicts(members: pd.DataFrame, multi_year: bool, n_trials: int) -> list[dict[str, str]]:
@@ -493,8 +498,14 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
     for label, summary in zip(labels, summaries):
         members = summary[summary["kind"] == "member"]
         below = members[members["prob_solvency_below_100"] > AT_RISK_PROBABILITY]["prob_solvency_below_100"]
-        at_risk.append({"label": label, "members": [f"{party} ({format_probability(value)})"
-                                                    for party, value in below.items()]})
+        lowest = members["solvency_ratio_p01"].dropna()
+        text = (", ".join(f"{party} ({format_probability(value)})" for party, value in below.items())
+                if len(below) else "none")
+        if len(lowest):
+            text += (f"; the lowest worst 1%: {lowest.idxmin()} at {format_percent(lowest.min())}; "
+                     f"the members' expected net result together: {unit.format(members['expected_net_result'].sum())} "
+                     f"{unit.header}")
+        at_risk.append({"label": label, "at_risk": bool(len(below)), "text": text})
     trials = record.get("trials", [])
     return {
         "title": "Comparison: " + " vs ".join(labels),
@@ -562,7 +573,8 @@ def compared_cell(value: float, se: float, first: float, is_first: bool, higher_
     if difference == 0 or shown == formatter(0.0):
         cell["change"] = "same"
         return cell
-    cell["change"] = ("+" if difference > 0 else "−") + shown
+    # a change of a ratio or a probability is in percentage points
+    cell["change"] = ("+" if difference > 0 else "−") + (shown[:-1] + " pp" if shown.endswith("%") else shown)
     cell["class"] = "better" if (difference > 0) == higher_is_better else "worse"
     return cell
 

@@ -286,6 +286,30 @@ def test_poolsim_report_refuses_what_is_not_a_results_folder(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
+# --------------------------------------------------------------------------- comparison pieces
+def test_a_change_from_the_first_structure_is_marked_for_the_party():
+    unit = MoneyUnit("CNY", 1e6, "m")
+    worse = report.compared_cell(0.93, math.nan, 0.95, False, True, "percent", unit)
+    assert (worse["text"], worse["change"], worse["class"]) == ("93.0%", "−2.0 pp", "worse")
+    cheaper = report.compared_cell(8.0e6, 1e5, 9.5e6, False, False, "money", unit)     # a cost: lower is better
+    assert (cheaper["text"], cheaper["change"], cheaper["class"]) == ("8.0 (± 0.10)", "−1.5", "better")
+    small = report.compared_cell(6_100.0, 5_300.0, math.nan, True, False, "money", unit)
+    assert small["text"] == "0.0061 (± 0.0053)"         # not 0.0 beside its standard error
+    assert report.compared_cell(0.0, 0.0, 0.0, False, False, "probability", unit)["change"] == "same"
+    assert report.compared_cell(0.5, 0.0, 0.5, True, True, "percent", unit)["change"] == ""
+
+
+def test_the_terms_of_the_structures_side_by_side():
+    scenarios = [load(EXAMPLE), load(SCENARIOS / "ai_cyber_no_cat_xl.toml"), load(OTHER_STRUCTURE), None]
+    rows = {row["label"]: [(cell["text"], cell["class"]) for cell in row["cells"]]
+            for row in report.structure_terms(scenarios)}
+    assert rows["Pool: treaty 2"][0][0].startswith("Cat XL CNY 200m xs CNY 50m, 1 reinst., RoL 12.0%; Munich Re 50%")
+    assert rows["Pool: treaty 2"][1] == (MISSING, "changed")          # no cat XL
+    assert rows["Pool: treaty 2"][2] == (rows["Pool: treaty 2"][0][0], "")
+    assert rows["Share of Lead P&C"] == [("20.0% (lead)", ""), ("20.0% (lead)", ""), ("40.0% (lead)", "changed"),
+                                         (MISSING, "changed")]
+
+
 # --------------------------------------------------------------------------- the scenario as run
 @pytest.mark.parametrize("path", [EXAMPLE, OTHER_STRUCTURE], ids=["standalone", "with a base"])
 def test_the_saved_scenario_resolves_to_the_recorded_sha256(path):
