@@ -215,6 +215,17 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _utc_minute(text: str) -> str:
+    """An ISO 8601 time (run.json's ``finished``) as ``2026-12-06 05:51 UTC``; other text as it is."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _largest_money(summary: pd.DataFrame) -> float:
     values = summary[[c for c in ("gross_premium", "capital_start") if c in summary.columns]].to_numpy(float)
     finite = values[np.isfinite(values)]
@@ -410,6 +421,8 @@ def run_record_rows(record: dict[str, Any]) -> list[tuple[str, str]]:
             text = f"{value:,}" if key != "seed" else str(value)
         elif isinstance(value, float):
             text = f"{value:,.1f}"
+        elif key == "finished":
+            text = _utc_minute(str(value))
         else:
             text = str(value)
         rows.append((label, text))
