@@ -70,7 +70,7 @@ def main() -> int:
 
     print(f"{Path(arguments.scenario).name}, {arguments.trials:,} trials; {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; median of {arguments.repeats}")
-    print(f"| what | seconds |\n|---|---|")
+    print("| what | seconds |\n|---|---|")
     print(f"| report, plots just drawn (what a run adds) | {just_drawn:.2f} |")
     print(f"| report, plots drawn again (--no-plots, poolsim report) | {drawn_again:.2f} |")
     print(f"| poolsim report DIR (tables read too) | {command:.2f} |")

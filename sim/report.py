@@ -138,10 +138,13 @@ def structure_image(scenario: "Scenario | None") -> Image | None:
 
 # --------------------------------------------------------------------------- run report
 def write_run_report(results: "Results", folder: str | os.PathLike, plots_folder: Path | None = None) -> Path:
-    """Write ``folder/report.html`` for ``results``; ``plots_folder`` holds PNGs just drawn from them."""
+    """Write ``folder/report.html`` for ``results``; ``plots_folder`` holds PNGs just drawn from them.
+
+    Call it within :func:`sim.plots.legible_text`, as :meth:`sim.results.Results.write` and
+    :func:`write_report` do (one note on missing glyphs for the plots and the page together).
+    """
     folder = Path(folder)
-    with plots.legible_text():
-        html = render("run.html", run_context(results, folder, plots_folder))
+    html = render("run.html", run_context(results, folder, plots_folder))
     return write_html(html, folder / REPORT_FILE)
 
 
@@ -617,10 +620,13 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
             raise UsageError(f"{folder / COMPARISON_RECORD}: is not the record of a comparison ({error}); "
                              f"run poolsim compare again") from None
         runs = [Results.read(folder / stem) for stem in stems]
-        written = [write_run_report(results, folder / stem) for results, stem in zip(runs, stems)]
+        with plots.legible_text():
+            written = [write_run_report(results, folder / stem) for results, stem in zip(runs, stems)]
         return written + [write_comparison_report(runs, structure_labels(runs, stems), folder, record,
                                                   reuse_plots=False)]
     if (folder / RUN_RECORD).is_file():
-        return [write_run_report(Results.read(folder), folder)]
+        results = Results.read(folder)
+        with plots.legible_text():
+            return [write_run_report(results, folder)]
     raise UsageError(f"{folder}: not a results folder (it has no {RUN_RECORD} or {COMPARISON_RECORD}); "
                      f"give a folder written by poolsim run or poolsim compare")

@@ -9,6 +9,7 @@ at 1280 px width::
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -28,9 +29,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 def missing() -> str | None:
     """Why no browser can be started here, or None when it can."""
-    try:
-        import selenium  # noqa: F401 - only whether it is there
-    except ImportError:
+    if importlib.util.find_spec("selenium") is None:
         return "selenium is not installed (pip install -e '.[test]')"
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).is_file():
