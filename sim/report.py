@@ -119,8 +119,9 @@ def saved_scenario(scenario_text: str | None, source: str) -> tuple["Scenario | 
     from .scenario import loads
 
     if scenario_text is None:
-        return None, ("The scenario was not saved with these results (it was not read from a file, or the "
-                      "file changed during the run), so its structure cannot be drawn.")
+        return None, ("The scenario was not saved with these results (it was not read from a file, the file "
+                      "changed during the run, or an earlier version of poolsim wrote the folder), so its "
+                      "structure cannot be drawn.")
     try:
         return loads(scenario_text, source=source), ""
     except ScenarioError as error:
