@@ -20,11 +20,12 @@ WIDTH = 1280
 # Debian's paths, found on PATH elsewhere; POOLSIM_CHROMIUM and POOLSIM_CHROMEDRIVER choose others.
 CHROMIUM = os.environ.get("POOLSIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("POOLSIM_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
-# Headless, as root in a container, and quiet: no first-run page, no background or component
-# updates, no sync, no QUIC, so that the only requests are the page's own.
+# Headless, as root in a container (no sandbox; /tmp rather than a small /dev/shm), and quiet:
+# no first-run page, no background or component updates, no sync, no QUIC, so that the only
+# requests are the page's own.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars")
+                  "--disable-dev-shm-usage", "--hide-scrollbars")
 
 
 def missing() -> str | None:
