@@ -3,7 +3,7 @@
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.check`, :func:`sim.runner.run`,
 :func:`sim.compare.compare`, :func:`sim.plots.plot_results`,
-:func:`sim.compare.redraw_plots` or :func:`sim.schema.schema_text`); anything the
+:func:`sim.compare.redraw_plots`, :func:`sim.schema.schema_text` or :func:`sim.report.write_report`); anything the
 command can do, a notebook can do with one import. The engine is imported
 inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
 fast and work without it.
@@ -143,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--markdown", action="store_true",
                         help="print the reference of every key in Markdown instead")
     schema.set_defaults(command=schema_command, command_parser=schema)
+
+    report = commands.add_parser("report", help="write report.html again from a results or comparison folder",
+                                 description="Write report.html of a results or comparison folder again from "
+                                             "its saved tables (a comparison's runs too).")
+    report.add_argument("folder", metavar="DIR",
+                        help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
+    report.set_defaults(command=report_command, command_parser=report)
     return parser
 
 
@@ -221,7 +228,9 @@ def run_command(arguments: argparse.Namespace) -> int:
     treaties = getattr(results, "treaties", None)
     if treaties is not None and len(treaties):
         print(f"\n{format_treaties(treaties)}")
-    print(f"\nresults: {_first_attribute(results, ('folder',)) or out}")
+    folder = _first_attribute(results, ('folder',)) or out
+    print(f"\nresults: {folder}")
+    print(f"report: {Path(folder) / 'report.html'}")
     return EXIT_OK
 
 
@@ -293,6 +302,14 @@ def schema_command(arguments: argparse.Namespace) -> int:
     from .schema import markdown, schema_text
 
     sys.stdout.write(markdown() if arguments.markdown else schema_text())
+    return EXIT_OK
+
+
+def report_command(arguments: argparse.Namespace) -> int:
+    from .report import write_report
+
+    for page in write_report(arguments.folder):
+        print(f"report: {page}")
     return EXIT_OK
 
 

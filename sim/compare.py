@@ -14,6 +14,7 @@ The comparison folder (``results/compare-<stems>/`` by default) holds:
                         summary metrics
 * ``comparison.json``   seed, trials, the scenarios and which share the first's gross losses
 * ``compare_solvency.png``, ``compare_net_ep.png``
+* ``report.html``       the structures side by side on one page (:mod:`sim.report`)
 
 It is written atomically, like a results folder; an existing folder is
 replaced only when it is an earlier comparison folder or empty.
@@ -33,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .results import (PLOTS_FOLDER, RUN_RECORD, Results, check_replaceable, current_umask, foreign_files,
-                      is_plot_file, listed, swap_into_place)
+from .report import write_comparison_report
+from .results import (PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD, Results, check_replaceable,
+                      current_umask, foreign_files, is_plot_file, listed, swap_into_place)
 
 RESULTS_ROOT = Path("results")
 COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
@@ -69,7 +71,8 @@ def foreign_to_comparison(folder: Path) -> list[str]:
     results folders, with nothing foreign in them."""
     found = []
     for entry in sorted(folder.iterdir()):
-        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD)):
+        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD,
+                                                                        REPORT_FILE, PARTIAL_REPORT)):
             continue
         if entry.is_dir() and (entry / RUN_RECORD).is_file():
             found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
@@ -160,6 +163,7 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
         }
         (staging / COMPARISON_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         write_comparison_plots(runs, stems, staging)
+        write_comparison_report(runs, structure_labels(runs, stems), staging, record)
         swap_into_place(staging, folder, COMPARISON_RECORD, "comparison folder", foreign_to_comparison)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -11,8 +11,10 @@ loads it back. Files (every column is described in docs/results.md):
 * ``ep.csv``               AEP / OEP tables (:func:`sim.metrics.ep_table`)
 * ``allocation.csv``       co-TVaR allocation (:func:`sim.metrics.allocation`)
 * ``treaties.csv``         what each treaty costs its cedant (:func:`sim.costs.treaty_table`)
-* ``run.json``             how the run was made
+* ``run.json``             how the run was made, with every note the run printed (``notes``)
+* ``scenario.toml``        the scenario as run (:mod:`sim.scenario_text`), when it came from a file
 * ``plots/*.png``          :mod:`sim.plots`
+* ``report.html``          one self-contained page of all the above (:mod:`sim.report`)
 
 Trial numbers are the 0-based trial indices of the random streams, so a trial
 can be replayed; ``year`` is 1-based.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import math
 import os
@@ -40,6 +43,7 @@ from .errors import UsageError
 from .model import Scenario
 from .parties import TREATY_COLUMNS, Parties
 from .pool import treaty_labels
+from .scenario_text import text_as_run
 
 # trials.parquet columns: the contract's, plus expenses, lead_fee and minimum_capital.
 TRIAL_COLUMNS = (
@@ -49,8 +53,11 @@ TRIAL_COLUMNS = (
 )
 LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
+SCENARIO_FILE = "scenario.toml"
+REPORT_FILE = "report.html"
 FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "treaties.csv",
-         RUN_RECORD)
+         RUN_RECORD, SCENARIO_FILE, REPORT_FILE)
+PARTIAL_REPORT = f".{REPORT_FILE}.tmp"     # what a report's writing interrupted leaves (sim.report.write_html)
 PLOTS_FOLDER = "plots"
 # The columns Results.read needs of each saved table: the contract's, which the plots use.
 READ_COLUMNS = {
@@ -86,6 +93,7 @@ class Results:
     currency: str = "CNY"
     treaties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS))
     folder: Path | None = field(default=None, compare=False)   # where it was written or read
+    scenario_text: str | None = None   # scenario.toml: the scenario as run (sim.scenario_text)
 
     # ------------------------------------------------------------------ parties
     @property
@@ -209,8 +217,12 @@ class Results:
             self.allocation.to_csv(folder / "allocation.csv", index=False)
             self.treaties.to_csv(folder / "treaties.csv", index=False)
             (folder / RUN_RECORD).write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
+            if self.scenario_text is not None:
+                (folder / SCENARIO_FILE).write_text(self.scenario_text, encoding="utf-8")
             if plots:
                 plotting.draw_plots(self, folder / PLOTS_FOLDER)
+            from . import report      # the plots just drawn go into it as they are
+            report.write_run_report(self, folder, plots_folder=folder / PLOTS_FOLDER if plots else None)
             trials_written.result()
 
     @classmethod
@@ -254,6 +266,8 @@ class Results:
             allocation=allocation,
             currency=str(run_info.get("currency", "CNY")),
             folder=folder,
+            scenario_text=(folder / SCENARIO_FILE).read_text(encoding="utf-8")
+            if (folder / SCENARIO_FILE).is_file() else None,
         )
 
     # ------------------------------------------------------------------ plots
@@ -341,7 +355,7 @@ def foreign_files(folder: Path) -> list[str]:
     ``name/`` for a folder (:func:`listed`)."""
     found = []
     for entry in sorted(folder.iterdir()):
-        if entry.name in FILES and entry.is_file():
+        if entry.name in FILES + (PARTIAL_REPORT,) and entry.is_file():
             continue
         if entry.name == PLOTS_FOLDER and entry.is_dir():
             found += [f"{PLOTS_FOLDER}/{listed(plot)}" for plot in sorted(entry.iterdir()) if not is_plot_file(plot)]
@@ -432,8 +446,9 @@ def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
     """run.json content: the runner's ``run_info`` with the contract's keys filled in.
 
     Keys: scenario (the scenario's name), sha256, seed, trials, years, version,
-    wall_seconds, threads, currency, regime (and whatever else the runner recorded,
-    ``name`` included).
+    wall_seconds, threads, currency, regime, notes (every note the run printed:
+    the scenario's, and the runner's), finished (UTC, ISO 8601) (and whatever else
+    the runner recorded, ``name`` included).
     """
     record = dict(run_info)
     record["scenario"] = record.get("scenario") or record.get("name") or scenario.name
@@ -446,6 +461,8 @@ def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
     record.setdefault("threads", None)
     record.setdefault("currency", scenario.currency)
     record.setdefault("regime", scenario.solvency.regime)
+    record.setdefault("notes", list(scenario.notes))
+    record.setdefault("finished", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     return record
 
 
@@ -544,6 +561,7 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
         allocation=allocation,
         currency=scenario.currency,
         treaties=treaties,
+        scenario_text=text_as_run(scenario),
     )
 
 
@@ -685,4 +703,5 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
         currency=scenario.currency,
         treaties=costs.multi_year_treaty_table(treaty_labels(scenario),
                                                {name: arrays[name] for name in TREATY_COLUMNS}),
+        scenario_text=text_as_run(scenario),
     )

@@ -234,10 +234,13 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario, progress=progress)
     n_trials = scenario.simulation.trials
     # Whatever `progress` says: this is about the figures, not about how the run is going.
+    # Every note the run prints is also kept in run.json ("notes"), for the report's run record.
+    notes = list(scenario.notes)
     if years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
-        _stage(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are uncertain "
-               f"beyond their standard errors: it rests on the 99.5% quantile of this run's own trials. "
-               f"Use {FEW_TRIALS_FOR_SOLVENCY:,} or more for solvency figures.")
+        notes.append(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are "
+                     f"uncertain beyond their standard errors: it rests on the 99.5% quantile of this run's own "
+                     f"trials. Use {FEW_TRIALS_FOR_SOLVENCY:,} or more for solvency figures.")
+        _stage(notes[-1])
     local_one_year = workers is None and scheduler is None and isinstance(prepared, Prepared)
     chunk_trials = chunk_trials or default_chunk_trials(prepared, numba.get_num_threads() if local_one_year else 1)
     ranges = chunk_ranges(n_trials, chunk_trials)
@@ -276,6 +279,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         "scheduler": scheduler,
         "chunk_trials": chunk_trials,
         "currency": scenario.currency,
+        "notes": notes,
     }
     if years == 1:
         results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,

@@ -108,6 +108,17 @@ def resolved_sha256(data: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def resolve(path: str | os.PathLike) -> dict | None:
+    """The scenario file ``path`` with its ``base`` files applied, as one plain dict (what
+    :func:`resolved_sha256` hashes); None when it cannot be read or resolved."""
+    display = os.fspath(path)
+    problems: list[str] = []
+    document = _read_toml(Path(path), display, problems)
+    resolved = None if document is None else _resolve_bases(document, display, [(_identity(display), display)],
+                                                             problems)
+    return None if resolved is None or problems else resolved[0]
+
+
 # ---------------------------------------------------------------- reading and `base` inheritance
 def _read_toml(path: Path, display: str, problems: list[str]) -> dict | None:
     try:
