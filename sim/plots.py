@@ -498,9 +498,10 @@ def plot_who_pays(results: "Results", return_periods: Sequence[float] = WHO_PAYS
     if payers is not None:
         insureds, government = payers
         total = insureds + government
-        axes.text(0.0, -0.2, f"Who pays the pool's premium ({results.currency} a year): the insureds "
+        currency = results.currency
+        axes.text(0.0, -0.2, f"Who pays the pool's premium a year: the insureds {currency} "
                              f"{insureds / divisor:,.3g}{suffix} ({insureds / total:.0%}), the government's subsidy "
-                             f"{government / divisor:,.3g}{suffix} ({government / total:.0%})",
+                             f"{currency} {government / divisor:,.3g}{suffix} ({government / total:.0%})",
                   transform=axes.transAxes, fontsize=9, va="top")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
