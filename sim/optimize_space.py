@@ -65,7 +65,7 @@ def read_optimize(reader: Reader, value: Any, pool: model.Pool | None) -> model.
         row = reader.table(item, path, OPTIMIZE_VARY)
         if row is None or len(row) != len(OPTIMIZE_VARY):
             continue
-        vary = _vary(reader, path, row, pool)
+        vary = _vary(reader, path, row, item, pool)
         if vary is not None:
             if any(_same_key(vary, other) for other in varied):
                 reader.bad_value(f"{path}.key", vary.key, "is varied twice; give each key once")
@@ -87,19 +87,20 @@ def _same_key(first: model.Vary, second: model.Vary) -> bool:
     return (first.term, first.position, first.member) == (second.term, second.position, second.member)
 
 
-def _vary(reader: Reader, path: str, row: dict, pool: model.Pool | None) -> model.Vary | None:
+def _vary(reader: Reader, path: str, row: dict, raw: dict, pool: model.Pool | None) -> model.Vary | None:
+    """The checked entry ``row`` of ``[[optimize.vary]]`` (``raw`` as written, for messages)."""
     key, low, high = row["key"], row["min"], row["max"]
     before = len(reader.problems)
     if key == SHARES_KEY:
         for bound, number in (("min", low), ("max", high)):
             if not SHARE.accepts(number):
-                reader.bad_value(f"{path}.{bound}", number, f"must be {SHARE.text}, a bound on each member's "
+                reader.bad_value(f"{path}.{bound}", raw[bound], f"must be {SHARE.text}, a bound on each member's "
                                                             f"share{SHARE.hint(number)}")
-        _check_order(reader, path, low, high)
+        _check_order(reader, path, raw)
         if pool is not None and len(reader.problems) == before:
             n = len(pool.members)
             if n * low > 1.0 + 1e-12 or n * high < 1.0 - 1e-12:
-                reader.bad_value(path, {"key": key, "min": low, "max": high},
+                reader.bad_value(path, raw,
                                  f"cannot hold shares that sum to 1: {n} members need min <= {1 / n:.6g} <= max")
         return model.Vary(key, low, high, term="share") if len(reader.problems) == before else None
     match = TREATY_KEY.match(key)
@@ -134,9 +135,9 @@ def _vary(reader: Reader, path: str, row: dict, pool: model.Pool | None) -> mode
     check = terms[term].check
     for bound, number in (("min", low), ("max", high)):
         if check is not None and not check.accepts(number):
-            reader.bad_value(f"{path}.{bound}", number, f"must be {check.text} (as {term} of a {treaty.type} "
+            reader.bad_value(f"{path}.{bound}", raw[bound], f"must be {check.text} (as {term} of a {treaty.type} "
                                                         f"treaty){check.hint(number)}")
-    _check_order(reader, path, low, high)
+    _check_order(reader, path, raw)
     if term == "rate_on_line" and treaty.limit == math.inf:
         reader.bad_value(f"{path}.key", key, "varies the rate on line of an unlimited layer (limit = inf), which "
                                              "it cannot price; vary premium instead")
@@ -145,9 +146,9 @@ def _vary(reader: Reader, path: str, row: dict, pool: model.Pool | None) -> mode
     return model.Vary(key, low, high, term=term, position=position, member=member)
 
 
-def _check_order(reader: Reader, path: str, low: float, high: float) -> None:
-    if low > high:
-        reader.bad_value(f"{path}.min", low, f"must be <= max = {show(high)}")
+def _check_order(reader: Reader, path: str, raw: dict) -> None:
+    if raw["min"] > raw["max"]:
+        reader.bad_value(f"{path}.min", raw["min"], f"must be <= max = {show(raw['max'])}")
 
 
 def _check_pricing(reader: Reader, varied: list[model.Vary], positions: list[int], pool: model.Pool) -> None:
