@@ -87,7 +87,19 @@ def best_toml(found: "Optimisation", folder: Path) -> str:
               f"# Only the varied keys (and the premiums pricing set) differ from the base's [pool].\n"
               f"# Its figures again: poolsim run best.toml --trials {info['trials']} --seed {info['seed']}\n"
               f"# (the base's [optimize] table is inherited, and ignored by poolsim run)\n")
-    return header + tomli_w.dumps({"base": base.replace(os.sep, "/"), "pool": evaluation.pool_table})
+    return header + tomli_w.dumps({"base": base.replace(os.sep, "/"), "pool": _whole_numbers(evaluation.pool_table)})
+
+
+def _whole_numbers(value):
+    """``value`` with whole floats written as integers (8000000000 rather than 8000000000.0): the
+    scenario reads either as the same number."""
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 # ---------------------------------------------------------------- frontier.png

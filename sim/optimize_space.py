@@ -30,6 +30,7 @@ from .scenario import (NUMBER, OPTIMIZE, OPTIMIZE_PRICING, OPTIMIZE_VARY, SHARE,
                        show)
 
 SHARES_KEY = "pool.members.share"
+SIGNIFICANT_DIGITS = 6      # of a searched treaty term
 SHARE_COLUMN_PREFIX = "share:"
 TREATY_KEY = re.compile(r"^pool\.(?:members\[(\d+)\]\.)?reinsurance\[(\d+)\]\.([A-Za-z_]+)$")
 # Layers `pricing` prices, and the terms that are their premium (set by pricing, so not varied with it).
@@ -210,7 +211,10 @@ def point_settings(optimize: model.Optimize, pool: model.Pool, point: np.ndarray
                              for member, share in zip(pool.members, shares)})
             at += n
         else:
-            settings[vary.key] = float(vary.min + point[at] * (vary.max - vary.min))
+            # 6 significant digits: best.toml reads 2.61944e8, not 261944069.90427524; the search
+            # loses nothing a Monte Carlo estimate could tell apart
+            value = float(f"{vary.min + point[at] * (vary.max - vary.min):.{SIGNIFICANT_DIGITS}g}")
+            settings[vary.key] = min(max(value, vary.min), vary.max)
             at += 1
     return settings
 
