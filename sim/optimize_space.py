@@ -37,7 +37,7 @@ TREATY_KEY = re.compile(r"^pool\.(?:members\[(\d+)\]\.)?reinsurance\[(\d+)\]\.([
 PRICED_TYPES = ("per_risk_xl", "cat_xl", "stop_loss")
 PREMIUM_TERMS = ("rate_on_line", "premium", "rate")
 # The note `poolsim run` shows for a scenario with [optimize] (poolsim optimize leaves it out).
-IGNORED_BY_RUN = "[optimize] is read by poolsim optimize only; this run ignores it"
+IGNORED_BY_RUN = "[optimize] is read by poolsim optimize only; poolsim run and compare ignore it"
 KEY_EXAMPLES = ('a numeric treaty term by its position, such as "pool.reinsurance[1].retention" or '
                 '"pool.members[4].reinsurance[0].rate" (positions count from 0), or "pool.members.share" '
                 "(every member's share)")

@@ -370,7 +370,7 @@ def test_a_bad_optimize_table_exits_2_and_writes_nothing(write_scenario, tmp_pat
 def test_run_ignores_optimize_with_a_note_and_optimize_needs_the_table(write_scenario, tmp_path, capsys):
     path = write_scenario(THIN_POOL + RETENTION_SEARCH)
     assert run_cli("run", path, "--trials", 200, "--out", tmp_path / "run", "--no-plots", "--no-progress") == 0
-    assert "[optimize] is read by poolsim optimize only; this run ignores it" in capsys.readouterr().err
+    assert "[optimize] is read by poolsim optimize only; poolsim run and compare ignore it" in capsys.readouterr().err
     plain = write_scenario(THIN_POOL, "plain.toml")
     assert run_cli("optimize", plain, "--out", tmp_path / "found") == 2
     assert "has no [optimize] table" in capsys.readouterr().err
@@ -407,3 +407,11 @@ def test_shares_stay_within_their_bounds_and_sum_to_one(n, low_fraction, high_fr
     shares = bounded_simplex(point, low, high)
     assert math.fsum(shares) == pytest.approx(1.0, abs=1e-12)
     assert (shares >= low - 1e-12).all() and (shares <= high + 1e-12).all()
+
+
+def test_more_trials_than_memory_holds_are_refused_before_simulating(write_scenario, tmp_path, capsys):
+    path = write_scenario(THIN_POOL + RETENTION_SEARCH)
+    assert run_cli("optimize", path, "--trials", 10**9, "--out", tmp_path / "found", "--no-progress") == 2
+    message = capsys.readouterr().err
+    assert "keeps every trial's gross losses in memory" in message and "use --trials" in message
+    assert not (tmp_path / "found").exists()
