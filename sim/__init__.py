@@ -9,7 +9,7 @@ is first used, so the scenario tools work without it::
 """
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "run", "validate"]
+__all__ = ["__version__", "load", "optimize", "run", "validate"]
 
 # public name -> (module, attribute), imported on first use. (Not `compare`: the
 # submodule sim.compare would shadow it; use `from sim.compare import compare`.)
@@ -17,6 +17,7 @@ _LAZY = {
     "run": ("sim.runner", "run"),
     "load": ("sim.scenario", "load"),
     "validate": ("sim.scenario", "validate"),
+    "optimize": ("sim.optimize_search", "optimize"),
 }
 
 

@@ -131,6 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
     compare.set_defaults(command=compare_command, command_parser=compare)
 
+    optimize = commands.add_parser(
+        "optimize", help="search shares and treaty terms for the cheapest structure that keeps every member solvent",
+        description="Search the [optimize] table's shares and treaty terms on identical gross losses; write "
+                    "candidates.csv, frontier.png and best.toml to DIR.")
+    optimize.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML) with an [optimize] table")
+    optimize.add_argument("--out", metavar="DIR", help="folder to write (default: results/<scenario file stem>-optimize/)")
+    optimize.add_argument("--trials", type=positive_integer, metavar="N", help="override simulation.trials")
+    optimize.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
+    optimize.add_argument("--candidates", type=positive_integer, metavar="N", help="override optimize.candidates")
+    optimize.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads (default: all cores)")
+    optimize.add_argument("--no-progress", action="store_true", help="no progress bar")
+    optimize.set_defaults(command=optimize_command, command_parser=optimize)
+
     plot = commands.add_parser("plot", help="draw the plots again from a results folder",
                                description="Draw the plots of a results folder from its saved tables.")
     plot.add_argument("folder", metavar="RESULTS_DIR",
@@ -273,6 +286,26 @@ def compare_command(arguments: argparse.Namespace) -> int:
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
         print(f"comparison: {folder}")
+    return EXIT_OK
+
+
+def optimize_command(arguments: argparse.Namespace) -> int:
+    from .optimize_output import check_folder, default_folder, report
+    from .optimize_space import IGNORED_BY_RUN
+    from .scenario import load
+
+    notes = [note for note in load(arguments.scenario).notes if not note.endswith(IGNORED_BY_RUN)]
+    print_notes(notes, sys.stderr)
+    out = arguments.out if arguments.out is not None else default_folder(arguments.scenario)
+    check_folder(out)
+    _announce_compilation(arguments.no_progress)
+    from .optimize_search import optimize
+
+    found = optimize(arguments.scenario, out=out, trials=arguments.trials, seed=arguments.seed,
+                     candidates=arguments.candidates, threads=arguments.threads,
+                     progress=not arguments.no_progress)
+    print(report(found))
+    print(f"\noptimisation: {found.folder}")
     return EXIT_OK
 
 

@@ -152,6 +152,36 @@ class Dynamics:
 
 
 @dataclass(frozen=True)
+class Vary:
+    """One searched dimension of ``[optimize]``: a treaty term, or every member's share.
+
+    ``key`` is as written (``pool.reinsurance[1].retention``, ``pool.members[4].reinsurance[0].rate``,
+    or ``pool.members.share``); ``member`` (the index of the member whose programme holds the
+    treaty, None for the pool's), ``position`` and ``term`` are what it names; for shares
+    ``term`` is "share" and ``position`` None.
+    """
+
+    key: str
+    min: float
+    max: float
+    term: str
+    position: int | None = None
+    member: int | None = None
+
+
+@dataclass(frozen=True)
+class Optimize:
+    """The ``[optimize]`` table, read by ``poolsim optimize`` only."""
+
+    objective: str = "cost"            # cost (minimise) | net_result (maximise)
+    candidates: int = 64
+    max_prob_solvency_below_100: float | None = None
+    min_solvency_ratio_p01: float | None = None
+    loading: float | None = None       # pricing.loading; None: premiums stay as written
+    vary: tuple[Vary, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     simulation: Simulation
@@ -166,6 +196,7 @@ class Scenario:
     source: str | None = None          # the file it was read from, for messages
     sha256: str = ""                   # of the resolved scenario (after `base` inheritance)
     notes: tuple[str, ...] = ()        # what validation found valid but probably not meant
+    optimize: Optimize | None = None   # the [optimize] table, for `poolsim optimize`
 
     def line_index(self, name: str) -> int:
         return next(i for i, line in enumerate(self.lines) if line.name == name)

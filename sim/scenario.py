@@ -102,21 +102,32 @@ def _check_document(document: dict, display: str, problems: list[str]) -> model.
     return replace(scenario, source=display, sha256=resolved_sha256(data), notes=tuple(reader.notes))
 
 
+def resolve(path: str | os.PathLike) -> tuple[dict, dict[str, str], dict[str, str]]:
+    """The file's dict with its bases applied, the file that gave each top-level key, and the base
+    file of each table it replaced (what :class:`Reader` takes); ScenarioError on a problem."""
+    display = os.fspath(path)
+    problems: list[str] = []
+    document = _read_toml(Path(path), display, problems)
+    resolved = None if document is None else _resolve_bases(document, display, [(_identity(display), display)],
+                                                             problems)
+    if resolved is None:
+        raise ScenarioError(problems)
+    return resolved
+
+
 def resolved_sha256(data: dict) -> str:
     """sha256 of a canonical JSON dump of the resolved scenario dict (keys sorted, no spaces)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def resolve(path: str | os.PathLike) -> dict | None:
+def resolved_data(path: str | os.PathLike) -> dict | None:
     """The scenario file ``path`` with its ``base`` files applied, as one plain dict (what
     :func:`resolved_sha256` hashes); None when it cannot be read or resolved."""
-    display = os.fspath(path)
-    problems: list[str] = []
-    document = _read_toml(Path(path), display, problems)
-    resolved = None if document is None else _resolve_bases(document, display, [(_identity(display), display)],
-                                                             problems)
-    return None if resolved is None or problems else resolved[0]
+    try:
+        return resolve(path)[0]
+    except ScenarioError:
+        return None
 
 
 # ---------------------------------------------------------------- reading and `base` inheritance
@@ -540,6 +551,7 @@ SCENARIO = {
     "reinsurers": None,
     "solvency": None,
     "dynamics": None,
+    "optimize": None,        # read by sim.optimize_space.read_optimize
 }
 
 SIMULATION = {
@@ -673,6 +685,24 @@ DYNAMICS = {
     "recovery_delay_days": Field(NUMBER, default=0.0, check=within(0, 3650)),
     "exit_below_solvency": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
     "reallocation": Field(STRING, default="pro_rata", check=one_of(*REALLOCATIONS)),
+}
+
+# [optimize]: read only by `poolsim optimize` (sim.optimize_space checks the key paths against the pool)
+OBJECTIVES = ("cost", "net_result")
+FINITE = Check("a finite number", lambda v: math.isfinite(v))
+OPTIMIZE = {
+    "objective": Field(STRING, default="cost", check=one_of(*OBJECTIVES)),
+    "candidates": Field(INTEGER, default=64, check=AT_LEAST_ONE),
+    "max_prob_solvency_below_100": Field(NUMBER, default=None, check=SHARE),
+    "min_solvency_ratio_p01": Field(NUMBER, default=None, check=FINITE),
+    "pricing": None,         # OPTIMIZE_PRICING
+    "vary": None,            # [[optimize.vary]], each OPTIMIZE_VARY
+}
+OPTIMIZE_PRICING = {"loading": Field(NUMBER, required=True, check=FINITE_NON_NEGATIVE)}
+OPTIMIZE_VARY = {
+    "key": Field(STRING, required=True),
+    "min": Field(NUMBER, required=True, check=FINITE),
+    "max": Field(NUMBER, required=True, check=FINITE),
 }
 
 
@@ -830,6 +860,7 @@ class Reader:
         pool = self.pool(data.get("pool"))
         solvency = self.optional_table(data.get("solvency"), "solvency", SOLVENCY, model.Solvency)
         dynamics = self.dynamics(data.get("dynamics"))
+        optimize = self.optimize(data.get("optimize"), pool)
         if self.problems:
             return None
         self.check_policy_count(lines, simulation.years, dynamics.exposure_growth)
@@ -844,8 +875,15 @@ class Reader:
         return model.Scenario(
             name=top["name"], currency=top["currency"], simulation=simulation, lines=lines,
             pool=pool, dependence=dependence, catastrophes=catastrophes, reinsurers=reinsurers,
-            solvency=solvency, dynamics=dynamics,
+            solvency=solvency, dynamics=dynamics, optimize=optimize,
         )
+
+    def optimize(self, value: Any, pool: model.Pool | None) -> model.Optimize | None:
+        if value is None:
+            return None
+        from .optimize_space import read_optimize     # the key paths of the terms it searches
+
+        return read_optimize(self, value, pool)
 
     def optional_table(self, value: Any, path: str, schema: dict, build):
         if value is None:

@@ -24,7 +24,7 @@ HEADER = ("# The scenario as run, with its base files applied (their comments ar
 def text_as_run(scenario: Scenario) -> str | None:
     """TOML text that resolves to ``scenario`` (same sha256), or None when none can be given:
     the scenario was built in Python (no file), or its file changed since it was read."""
-    from .scenario import resolve, resolved_sha256
+    from .scenario import resolved_data, resolved_sha256
 
     source = scenario.source
     if not source or not scenario.sha256 or not os.path.isfile(source):
@@ -38,7 +38,7 @@ def text_as_run(scenario: Scenario) -> str | None:
         return text if resolved_sha256(document) == scenario.sha256 else None
     import tomli_w
 
-    resolved = resolve(source)
+    resolved = resolved_data(source)
     if resolved is None or resolved_sha256(resolved) != scenario.sha256:
         return None
     written = HEADER.format(source=source, sha256=scenario.sha256) + tomli_w.dumps(resolved)
