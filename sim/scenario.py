@@ -689,7 +689,7 @@ DYNAMICS = {
 
 # [optimize]: read only by `poolsim optimize` (sim.optimize_space checks the key paths against the pool)
 OBJECTIVES = ("cost", "net_result")
-FINITE = Check("a finite number", lambda v: math.isfinite(v))
+FINITE = Check("a finite number", lambda v: math.isfinite(v), json_schema={"type": "number"})
 OPTIMIZE = {
     "objective": Field(STRING, default="cost", check=one_of(*OBJECTIVES)),
     "candidates": Field(INTEGER, default=64, check=AT_LEAST_ONE),

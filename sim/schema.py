@@ -34,9 +34,9 @@ from typing import Any
 
 from . import model
 from .distributions import FREQUENCY_KINDS, PARAMETER_SETS
-from .scenario import (CATASTROPHE, DEPENDENCE, DYNAMICS, FINITE_NON_NEGATIVE, LINE, MEMBER, POOL, REINSURER,
-                       SCENARIO, SEVERITY_DISTRIBUTIONS, SHARE, SIMULATION, SOLVENCY, STRING, TREATY_TERMS,
-                       Field, show)
+from .scenario import (CATASTROPHE, DEPENDENCE, DYNAMICS, FINITE_NON_NEGATIVE, LINE, MEMBER, OPTIMIZE,
+                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, REINSURER, SCENARIO, SEVERITY_DISTRIBUTIONS, SHARE,
+                       SIMULATION, SOLVENCY, STRING, TREATY_TERMS, Field, show)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TITLE = "poolsim scenario"
@@ -80,6 +80,11 @@ NESTING: dict[str, dict[str, Table | Special | str]] = {
         "reinsurers": Table("reinsurers", REINSURER, array=True),
         "solvency": Table("solvency", SOLVENCY),
         "dynamics": Table("dynamics", DYNAMICS),
+        "optimize": Table("optimize", OPTIMIZE),
+    },
+    "optimize": {
+        "pricing": Table("optimize.pricing", OPTIMIZE_PRICING),
+        "vary": Table("optimize.vary", OPTIMIZE_VARY, array=True, required=True),
     },
     "dependence": {
         "correlation": Special("correlation", {
@@ -200,6 +205,21 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("stop_loss", "attachment"): "Loss ratio above which the stop loss pays (1.1 is 110%).",
     ("stop_loss", "limit"): "Most the stop loss pays, as a loss ratio (0.5 is 50 points).",
     ("stop_loss", "rate"): "Premium as a fraction of the subject premium.",
+    ("", "optimize"): "Read by poolsim optimize (run and compare ignore it): the structures to search.",
+    ("optimize", "objective"): "\"cost\": minimise the total cost of reinsurance (treaties.csv's cost summed); "
+                               "\"net_result\": maximise the members' total expected net result.",
+    ("optimize", "candidates"): "Structures to evaluate, the structure as written among them.",
+    ("optimize", "max_prob_solvency_below_100"): "Every member's P(ratio < 100%) must be at most this.",
+    ("optimize", "min_solvency_ratio_p01"): "Every member's 1% solvency ratio quantile must be at least this "
+                                            "(1.2 is 120%).",
+    ("optimize", "pricing"): "Price varied XL and stop-loss layers at (1 + loading) x their expected loss.",
+    ("optimize", "vary"): "The terms searched, each between min and max.",
+    ("optimize.pricing", "loading"): "The loading on the expected loss (0.5: 150% of it).",
+    ("optimize.vary", "key"): "A numeric treaty term by position, e.g. \"pool.reinsurance[1].retention\" or "
+                              "\"pool.members[2].reinsurance[0].attachment\"; or \"pool.members.share\" "
+                              "(all members' shares, summing to 1).",
+    ("optimize.vary", "min"): "The smallest value searched (for shares: each member's).",
+    ("optimize.vary", "max"): "The largest value searched (for shares: each member's).",
     ("reinsurers", "name"): "Unique name the panels use; not \"pool\" and not a member's name.",
     ("reinsurers", "default_probability"): "Yearly probability of default. Give it or rating, not both.",
     ("reinsurers", "rating"): "Credit rating: sets the Solvency II default probability and the C-ROSS credit "
@@ -222,6 +242,10 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
 
 # Defaults that are not a plain value (None or inf in the loader's tables).
 DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
+    ("", "optimize"): "none",
+    ("optimize", "pricing"): "premiums as written",
+    ("optimize", "max_prob_solvency_below_100"): "no constraint",
+    ("optimize", "min_solvency_ratio_p01"): "no constraint",
     ("lines", "subsidy_rate_cap"): "no cap",
     ("lines", "subsidy_years"): "every year",
     ("lines", "limit"): "the policy's sum insured",
