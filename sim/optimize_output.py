@@ -27,7 +27,8 @@ OPTIMIZE_RECORD = "optimize.json"      # marks a folder as an optimisation folde
 CANDIDATES_FILE = "candidates.csv"
 FRONTIER_PLOT = "frontier.png"
 BEST_SCENARIO = "best.toml"
-FILES = (OPTIMIZE_RECORD, CANDIDATES_FILE, FRONTIER_PLOT, BEST_SCENARIO)
+REPORT = "report.html"
+FILES = (OPTIMIZE_RECORD, CANDIDATES_FILE, FRONTIER_PLOT, BEST_SCENARIO, REPORT)
 WHAT = "optimisation folder"
 
 
@@ -63,6 +64,11 @@ def write_folder(found: "Optimisation", folder: Path, plots: bool = True) -> Pat
             with plotting.legible_text():
                 plotting.save_atomically(plot_frontier(found), staging / FRONTIER_PLOT)
         (staging / OPTIMIZE_RECORD).write_text(json.dumps(_json_safe(found.run_info), indent=2) + "\n")
+        if plots:
+            from .report_optimize import write_optimisation_report
+
+            with plotting.legible_text():
+                write_optimisation_report(staging)
         swap_into_place(staging, folder, OPTIMIZE_RECORD, WHAT, foreign_to_optimisation)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,10 +16,8 @@ How it is built:
   that this module builds from the tables; every number is formatted here
   (:mod:`sim.report_format`), so the templates only place text.
 
-An optimisation report is one more context builder and one more template
-extending ``base.html``: its frontier plot through :func:`figure_image`, its
-candidate table through :func:`table_rows`, and the best structure against
-the written one through :func:`structure_image`.
+An optimisation folder's report is :mod:`sim.report_optimize`'s, with the
+template ``optimisation.html``.
 """
 from __future__ import annotations
 
@@ -629,5 +627,10 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
         results = Results.read(folder)
         with plots.legible_text():
             return [write_run_report(results, folder)]
-    raise UsageError(f"{folder}: not a results folder (it has no {RUN_RECORD} or {COMPARISON_RECORD}); "
-                     f"give a folder written by poolsim run or poolsim compare")
+    from .report_optimize import RECORD as OPTIMIZE_RECORD, is_optimisation_folder, write_optimisation_report
+
+    if is_optimisation_folder(folder):
+        with plots.legible_text():
+            return [write_optimisation_report(folder)]
+    raise UsageError(f"{folder}: not a results folder (it has no {RUN_RECORD}, {COMPARISON_RECORD} or "
+                     f"{OPTIMIZE_RECORD}); give a folder written by poolsim run, compare or optimize")

@@ -30,7 +30,7 @@ from sim.scenario_text import text_as_run
 from sim.structure_figure import plot_structure
 
 import browser as browser_tools
-from conftest import REPOSITORY, SCENARIOS
+from conftest import DATA, REPOSITORY, SCENARIOS
 from synthetic_results import make_run
 
 EXAMPLE = SCENARIOS / "ai_cyber_pool.toml"
@@ -433,7 +433,8 @@ def open_page(driver, page: Path) -> dict:
 def fetched_from_outside(urls: list[str], page: Path) -> list[str]:
     """The requests that are neither the page itself nor an inline data: URI."""
     own = page.resolve().as_uri()
-    return [url for url in urls if not (url == own or url.startswith("data:"))]
+    # chrome:// pages are the browser's own new tab, loaded before the report: not the report's requests
+    return [url for url in urls if not (url == own or url.startswith(("data:", "chrome://", "chrome-untrusted://")))]
 
 
 def test_the_run_report_in_a_browser(browser, example_run):
@@ -491,3 +492,57 @@ def test_the_browser_checks_catch_a_page_that_fetches_or_breaks(browser, tmp_pat
         fetched_from_outside(seen["urls"], page))
     assert fetched_from_outside(seen["urls"], page)
     assert [width for _, _, width in seen["images"]] == [0, 0]
+
+
+# --------------------------------------------------------------------------- an optimisation's page
+OPTIMISE = """
+[optimize]
+objective = "cost"
+candidates = 6
+min_solvency_ratio_p01 = 1.0
+pricing = { loading = 0.3 }
+
+[[optimize.vary]]
+key = "pool.reinsurance[2].retention"
+min = 2e6
+max = 2e7
+"""
+
+
+@pytest.fixture(scope="module")
+def example_optimisation(tmp_path_factory):
+    from sim.optimize_search import optimize
+
+    folder = tmp_path_factory.mktemp("optimise")
+    path = folder / "search.toml"
+    path.write_text(f'base = "{(DATA / "tiny.toml").as_posix()}"\n' + OPTIMISE, encoding="utf-8")
+    found = optimize(path, out=folder / "found", trials=1000, progress=False)
+    return found, folder / "found"
+
+
+def test_an_optimisation_has_a_self_contained_report_of_the_best_against_the_written(example_optimisation):
+    found, folder = example_optimisation
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    page = Page(html)
+    assert {"verdict", "best", "frontier", "structures", "record"} <= set(page.ids)
+    assert page.images and all(image["src"].startswith("data:image/png;base64,") for image in page.images)
+    assert page.scripts == 0 and not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:|//)", html)
+    table = pd.read_csv(folder / "candidates.csv")
+    best = found.best
+    assert best is not None and f"candidate {best}" in html
+    # the costs printed are candidates.csv's
+    assert f"{table.loc[0, 'cost']:,.0f}" in html and f"{table.loc[best, 'cost']:,.0f}" in html
+    # poolsim report writes the same page again from the folder
+    (folder / "report.html").unlink()
+    assert cli.main(["report", str(folder)]) == 0
+    again = (folder / "report.html").read_text(encoding="utf-8")
+    assert f"{table.loc[best, 'cost']:,.0f}" in again
+
+
+def test_the_optimisation_report_in_a_browser(browser, example_optimisation):
+    _, folder = example_optimisation
+    page = folder / "report.html"
+    seen = open_page(browser, page)
+    assert seen["errors"] == []
+    assert seen["images"] and all(complete and width > 0 for _, complete, width in seen["images"])
+    assert fetched_from_outside(seen["urls"], page) == []
