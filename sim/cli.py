@@ -157,11 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the reference of every key in Markdown instead")
     schema.set_defaults(command=schema_command, command_parser=schema)
 
-    report = commands.add_parser("report", help="write report.html again from a results or comparison folder",
-                                 description="Write report.html of a results or comparison folder again from "
-                                             "its saved tables (a comparison's runs too).")
+    report = commands.add_parser("report", help="write report.html again from a results, comparison or "
+                                                "optimisation folder",
+                                 description="Write report.html of a results, comparison or optimisation folder "
+                                             "again from its saved tables (a comparison's runs too).")
     report.add_argument("folder", metavar="DIR",
-                        help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
+                        help="a folder written by poolsim run, poolsim compare or poolsim optimize")
     report.set_defaults(command=report_command, command_parser=report)
     return parser
 
