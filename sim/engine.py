@@ -98,7 +98,7 @@ def _line_frequency_terms(line_frequency, j, level):
     code = int(row[0])
     mean = row[1] * level
     if code == d.BERNOULLI:
-        mean = min(mean, 1.0)     # the level scales the probability, which cannot pass 1
+        mean = min(mean, 1.0)     # p x level is a beta probability (sim.copula); min only guards rounding
     return code, mean, row[2], row[4]
 
 
