@@ -55,6 +55,13 @@ def cache_is_warm() -> bool:
     return folder.is_dir() and any(folder.rglob("*.nbi"))
 
 jit = functools.partial(numba.njit, cache=True, nogil=True)
+# For the small functions of the random-number chain (bits, uniform, normal, ...) that the hot
+# loops call per draw: LLVM's always-inline attribute, so the state tuple stays in registers
+# across the call. Numba compiles such a function once; LLVM then inlines its machine-level
+# body into each caller, which costs far less compile time than numba's own
+# ``inline="always"`` (which types and lowers the callee again inside every caller: the engine
+# took about 2 minutes to compile that way).
+inlined_jit = functools.partial(numba.njit, cache=True, nogil=True, forceinline=True)
 parallel_jit = functools.partial(numba.njit, cache=True, nogil=True, parallel=True)
 prange = numba.prange
 

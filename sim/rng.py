@@ -23,7 +23,7 @@ A generator's state comes in two forms, with the same draws:
 """
 import numpy as np
 
-from .jit import jit, parallel_jit, prange
+from .jit import inlined_jit, jit, parallel_jit, prange
 
 # Stream ids: one purpose each. Never reuse or renumber: seeded results depend on them.
 STREAM_EXPOSURE = 1      # sums insured, once per scenario
@@ -47,7 +47,7 @@ def splitmix64(x):
     return z ^ (z >> np.uint64(31))
 
 
-@jit(inline="always")
+@inlined_jit
 def seeded(seed, stream, trial, key):
     """The state tuple of the stream (seed, stream, trial, key)."""
     h = splitmix64(np.uint64(seed))
@@ -63,13 +63,13 @@ def seeded(seed, stream, trial, key):
     return s0, s1, s2, s3
 
 
-@jit(inline="always")
+@inlined_jit
 def state_tuple(state):
     """The state array's four words as a tuple."""
     return state[0], state[1], state[2], state[3]
 
 
-@jit(inline="always")
+@inlined_jit
 def store_state(state, s):
     """Write the state tuple ``s`` back to the state array."""
     state[0] = s[0]
@@ -84,12 +84,12 @@ def seed_state(state, seed, stream, trial, key):
     store_state(state, seeded(seed, stream, trial, key))
 
 
-@jit(inline="always")
+@inlined_jit
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@jit(inline="always")
+@inlined_jit
 def next_bits(s):
     """xoshiro256** on the state tuple ``s``: ``(the next 64 random bits, the new state)``."""
     s0, s1, s2, s3 = s
@@ -104,14 +104,14 @@ def next_bits(s):
     return result, (s0, s1, s2, s3)
 
 
-@jit(inline="always")
+@inlined_jit
 def next_uniform(s):
     """:func:`uniform` on the state tuple ``s``: ``(u, the new state)``."""
     bits, s = next_bits(s)
     return (float(bits >> np.uint64(12)) + 0.5) * _TO_UNIT, s
 
 
-@jit(inline="always")
+@inlined_jit
 def next_below(s, n):
     """A uniform integer in ``[0, n)``, ``1 <= n < 2**32``, and the new state tuple: Lemire's
     (2019) multiply-shift with rejection ("Fast random integer generation in an interval",

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import distributions as d
-from .jit import jit
+from .jit import inlined_jit, jit
 from .rng import next_bits, next_uniform, state_tuple, store_state
 
 # ---------------------------------------------------------------- ziggurat tables
@@ -71,7 +71,7 @@ _LOW8 = np.uint64(0xFF)
 _LOW52 = np.uint64((1 << 52) - 1)
 
 
-@jit(inline="always")
+@inlined_jit
 def next_normal(s):
     """Standard normal by the ziggurat of Marsaglia and Tsang (2000), 256 layers: ``(x, s)``.
 
@@ -147,7 +147,7 @@ _ZIGE_K_SIGNED = _ZIGE_K.astype(np.int64)
 _SHIFT12 = np.uint64(12)
 
 
-@jit(inline="always")
+@inlined_jit
 def next_exponential(s):
     """Standard exponential by the ziggurat of Marsaglia and Tsang (2000), 256 layers: ``(x, s)``.
 
@@ -190,7 +190,7 @@ def gamma_terms(shape):
     return boosted, third, 1.0 / math.sqrt(9.0 * third)
 
 
-@jit(inline="always")
+@inlined_jit
 def _next_gamma_core(s, third, c):
     """Marsaglia and Tsang's rejection loop for a gamma of shape ``third + 1/3 >= 1``: ``(g, s)``."""
     while True:
@@ -207,7 +207,7 @@ def _next_gamma_core(s, third, c):
             return third * v, s
 
 
-@jit(inline="always")
+@inlined_jit
 def next_gamma(s, shape, boosted, third, c):
     """A gamma of ``shape`` from its :func:`gamma_terms`: ``(g, s)``. The boost's draw comes
     first, then the core's."""
@@ -237,7 +237,7 @@ def standard_gamma(state, shape):
 POISSON_INVERSION_BELOW = 10.0
 
 
-@jit(inline="always")
+@inlined_jit
 def next_poisson(s, mean):
     """Poisson: by inversion for small means (events a year), by :func:`_next_poisson_ptrs`
     from ``POISSON_INVERSION_BELOW`` (claims of a whole line). Exact. ``(k, s)``."""
@@ -305,7 +305,7 @@ def sample_params(state, code, a, b, c, cap):
     return x
 
 
-@jit(inline="always")
+@inlined_jit
 def next_sample(s, code, a, b, c, cap):
     """:func:`sample_params` on the state tuple: ``(x, s)``.
 
