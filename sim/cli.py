@@ -184,7 +184,7 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 def _announce_compilation(quiet: bool) -> None:
     """Say why the first run on a machine is silent for minutes: numba compiles the kernels."""
-    from .jit import cache_is_warm
+    from .kernels.jit import cache_is_warm
 
     if not quiet and not cache_is_warm():
         print("poolsim: compiling the simulation kernels for this machine "

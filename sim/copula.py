@@ -28,21 +28,8 @@ import functools
 import numpy as np
 from scipy import special
 
-from .jit import parallel_jit, prange
+from .kernels.copula import _draw_normals
 from .model import Scenario
-from .rng import STREAM_COPULA, seed_state
-from .sampling import standard_gamma, standard_normal
-
-
-@parallel_jit
-def _draw_normals(seed, first_trial, n_lines, chi_square_df, normals, chi_square):
-    for t in prange(normals.shape[0]):
-        state = np.empty(4, dtype=np.uint64)
-        seed_state(state, seed, STREAM_COPULA, first_trial + t, 0)
-        for j in range(n_lines):
-            normals[t, j] = standard_normal(state)
-        if chi_square_df > 0.0:
-            chi_square[t] = 2.0 * standard_gamma(state, 0.5 * chi_square_df)
 
 
 def correlation_matrix(scenario: Scenario) -> np.ndarray:

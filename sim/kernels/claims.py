@@ -35,7 +35,7 @@ then needs no clearing between lines, events and trials.
 """
 import math
 
-from . import distributions as d
+from . import codes as d
 from .jit import inlined_jit, jit
 from .rng import next_below, next_uniform
 from .sampling import gamma_terms, next_gamma, next_poisson
