@@ -189,7 +189,7 @@ def _announce_compilation(quiet: bool) -> None:
 
     if not quiet and not cache_is_warm():
         print("poolsim: compiling the simulation kernels for this machine "
-              "(first run of this version only: about 30 s on 2 cores)", file=sys.stderr, flush=True)
+              "(first run of this version only: 20 to 45 s on 2 cores, by how busy they are)", file=sys.stderr, flush=True)
 
 
 def run_command(arguments: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """The loss engine: every trial's attritional claims and catastrophe events, as an occurrence table.
 
 For a chunk of trials the engine simulates each trial once, from its own
-streams (see :mod:`sim.kernels.rng`), in two passes of one parallel kernel
-(:func:`sim.kernels.passes._parallel_pass`):
+streams (see :mod:`sim.kernels.rng`), in two passes of one kernel
+(:func:`sim.kernels.passes._parallel_pass`, on ``numba.get_num_threads()``
+Python threads, each taking every n-th work item):
 
 1. **simulate**: each parallel work item (``TRIALS_PER_BLOCK`` trials) draws
    its trials in turn (:func:`sim.kernels.trial._draw_trial`: catastrophe
@@ -36,6 +37,7 @@ attritional losses and days unchanged.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -87,6 +89,18 @@ TRIAL_ROOM = 16
 REGION_ROOM = 1.25
 
 
+def _on_threads(gather, *arguments):
+    """:func:`sim.kernels.passes._parallel_pass` on ``numba.get_num_threads()`` threads, each
+    taking every n-th work item; the kernel releases the GIL."""
+    threads = numba.get_num_threads()
+    if threads == 1:
+        _parallel_pass(gather, 0, 1, *arguments)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poolsim-engine") as pool:
+        for done in [pool.submit(_parallel_pass, gather, first, threads, *arguments) for first in range(threads)]:
+            done.result()
+
+
 _NO_OFFSETS = np.zeros(0, dtype=np.int64)
 
 
@@ -94,7 +108,7 @@ def _first_pass(seed, first_trial, levels, model_arrays, exposure_arrays, occ_ro
                 region_occ, region_risk, region, region_occ_start, region_risk_start,
                 n_occ, n_risk, occ_need, hit_need, line_loss, line_claims):
     """The first pass of :func:`_parallel_pass`: every trial once, into its work item's region."""
-    _parallel_pass(False, seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
+    _on_threads(False, seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
                    region_occ, region_risk, region, region_occ_start, region_risk_start, n_occ, n_risk,
                    occ_need, hit_need, _NO_OFFSETS, _NO_OFFSETS, region, line_loss, line_claims)
 
@@ -103,7 +117,7 @@ def _second_pass(seed, first_trial, levels, model_arrays, exposure_arrays, regio
                  region_risk_start, occ_need, hit_need, occ_offsets, trial_risk_offsets, out, line_loss,
                  line_claims):
     """The second pass of :func:`_parallel_pass`: each trial to its place in ``out``."""
-    _parallel_pass(True, seed, first_trial, levels, model_arrays, exposure_arrays, 0, 0, 0, 0, region,
+    _on_threads(True, seed, first_trial, levels, model_arrays, exposure_arrays, 0, 0, 0, 0, region,
                    region_occ_start, region_risk_start, occ_need, occ_need, occ_need, hit_need, occ_offsets,
                    trial_risk_offsets, out, line_loss, line_claims)
 

@@ -1,10 +1,10 @@
-"""The engine's drivers over a chunk's trials: one parallel kernel with two passes
-(:func:`_parallel_pass`), and one serial kernel for one thread (:func:`_serial_pass`).
+"""The engine's drivers over a chunk's trials: one kernel for the two passes of work items
+run on several threads (:func:`_parallel_pass`), and one for one thread (:func:`_serial_pass`).
 :mod:`sim.engine` calls them and explains the scheme.
 """
 import numpy as np
 
-from .jit import jit, parallel_jit, prange, unowned
+from .jit import jit, unowned
 from .trial import _count_trial, _draw_trial, _place_trial
 
 # Trials per parallel work item. Each item allocates its scratch once, not ~20 arrays per
@@ -107,15 +107,21 @@ def _block_trials(block, n_trials):
     return t0, min(t0 + TRIALS_PER_BLOCK, n_trials)
 
 
-@parallel_jit
-def _parallel_pass(gather, seed, first_trial, levels, model_arrays, exposure_arrays, occ_room, hit_room,
-                   region_occ, region_risk, region, region_occ_start, region_risk_start, n_occ, n_risk,
-                   occ_need, hit_need, occ_offsets, trial_risk_offsets, out, line_loss, line_claims):
-    """Both passes of a chunk, in work items of ``TRIALS_PER_BLOCK`` trials on the numba threads.
+@jit
+def _parallel_pass(gather, first_block, block_step, seed, first_trial, levels, model_arrays, exposure_arrays,
+                   occ_room, hit_room, region_occ, region_risk, region, region_occ_start, region_risk_start,
+                   n_occ, n_risk, occ_need, hit_need, occ_offsets, trial_risk_offsets, out, line_loss,
+                   line_claims):
+    """Both passes of a chunk, in work items of ``TRIALS_PER_BLOCK`` trials: this call does
+    items ``first_block, first_block + block_step, ...``. :func:`sim.engine._on_threads` runs
+    one call a thread (the kernel releases the GIL); the work items are independent.
 
-    One parallel kernel with the pass as a flag, rather than one kernel a pass:
-    numba optimises each kernel together with everything it calls, so each
-    kernel more costs a cold start as much again.
+    One kernel with the pass as a flag, rather than one kernel a pass: numba
+    optimises each kernel together with everything it calls, so each kernel
+    more costs a cold start as much again. And Python threads rather than a
+    ``prange`` loop: numba's parallel kernels take several times as long to
+    compile (8.9 of the 23 s a cold run spent compiling the engine), and
+    work items of 64 trials need no finer scheduling.
 
     **First pass** (``gather`` false): simulate every trial once, into its work
     item's region of ``region`` (the six output arrays, ``region_occ``
@@ -136,7 +142,7 @@ def _parallel_pass(gather, seed, first_trial, levels, model_arrays, exposure_arr
     n_lines = line_loss.shape[1]
     region_day, region_event, region_offsets, region_policy, region_line, region_loss = region
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
-    for block in prange((n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK):
+    for block in range(first_block, (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK, block_step):
         t0, t1 = _block_trials(block, n_trials)
         scratch_occ, scratch_hits = occ_room, hit_room
         if gather:      # scratch for the trials that had no room
