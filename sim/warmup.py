@@ -58,9 +58,10 @@ def pool_kernels_compiled_aside(scenario_file, one_year: bool):
 
     process = None
     if one_year and not cache_is_warm():
-        process = subprocess.Popen([sys.executable, "-m", "sim.warmup", str(Path(scenario_file))],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        # run from the folder holding this package, so that `-m` finds this copy of it
+        process = subprocess.Popen([sys.executable, "-m", "sim.warmup", str(Path(scenario_file).resolve())],
+                                   cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
     finally:
