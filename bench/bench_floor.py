@@ -5,8 +5,8 @@
 A risk loss of the engine needs at least its exact severity draw and the draw
 that found its policy. This script counts, on the engine's own output, how many
 risk losses of each severity law a trial has; times each law's batch sampler
-(``sim.sampling.next_many``, with the scenario's parameters and its mean batch
-size) and the hits (``sim.claims``: a Poisson number of points, each on a
+(``sim.kernels.sampling.next_many``, with the scenario's parameters and its mean batch
+size) and the hits (``sim.kernels.claims``: a Poisson number of points, each on a
 uniform policy, a policy's first point its hit) on one thread; and adds them
 up. Everything else the engine does (days, the sort by day, writing the
 occurrence table) is left out, so the figure is a ceiling that no
@@ -60,8 +60,8 @@ def time_law(row: np.ndarray, batch: int, draws: int) -> float:
     """CPU nanoseconds per draw of ``next_many`` for this law in batches of ``batch``."""
     import numba
 
-    from sim.rng import seeded
-    from sim.sampling import next_many
+    from sim.kernels.rng import seeded
+    from sim.kernels.sampling import next_many
 
     @numba.njit
     def loop(code, a, b, c, cap, batch, repeats):
@@ -87,7 +87,7 @@ def time_skip(probability: float, draws: int) -> float:
 
     import numba
 
-    from sim.rng import next_uniform, seeded
+    from sim.kernels.rng import next_uniform, seeded
 
     @numba.njit
     def loop(log_q, hits):
@@ -106,14 +106,14 @@ def time_skip(probability: float, draws: int) -> float:
 
 
 def time_allocation(probability: float, policies: int, draws: int) -> float:
-    """CPU nanoseconds per hit of the engine's hits (:mod:`sim.claims`): Poisson points on uniform policies."""
+    """CPU nanoseconds per hit of the engine's hits (:mod:`sim.kernels.claims`): Poisson points on uniform policies."""
     import math
 
     import numba
 
-    from sim.rng import next_below
-    from sim.rng import seeded
-    from sim.sampling import next_poisson
+    from sim.kernels.rng import next_below
+    from sim.kernels.rng import seeded
+    from sim.kernels.sampling import next_poisson
 
     @numba.njit
     def loop(mean, policies, batches):

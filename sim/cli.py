@@ -211,12 +211,13 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 
 def _announce_compilation(quiet: bool) -> None:
-    """Say why the first run on a machine is silent for minutes: numba compiles the kernels."""
-    from .jit import cache_is_warm
+    """Say why the first run on a machine is silent for a while: numba compiles the kernels
+    (bench/README.md, "Cold start", has the measured figure)."""
+    from .kernels.jit import cache_is_warm
 
     if not quiet and not cache_is_warm():
         print("poolsim: compiling the simulation kernels for this machine "
-              "(first run of this version only, 1.5 to 5 minutes on 2 cores)", file=sys.stderr, flush=True)
+              "(first run of this version only: 20 to 45 s on 2 cores, by how busy they are)", file=sys.stderr, flush=True)
 
 
 def run_command(arguments: argparse.Namespace) -> int:
@@ -226,16 +227,20 @@ def run_command(arguments: argparse.Namespace) -> int:
 
     # Checked here first so that a bad scenario or --out exits 2 in a fraction of a
     # second, before the engine (and its numba compilation) is imported.
-    print_notes(load(arguments.scenario).notes, sys.stderr)
+    scenario = load(arguments.scenario)
+    print_notes(scenario.notes, sys.stderr)
     out = arguments.out if arguments.out is not None else default_results_folder(arguments.scenario)
     check_replaceable(out)
     _announce_compilation(arguments.no_progress)
     from .runner import run
+    from .warmup import pool_kernels_compiled_aside
 
-    results = run(arguments.scenario, trials=arguments.trials, seed=arguments.seed, out=out,
-                  threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
-                  chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
-                  progress=not arguments.no_progress)
+    local_one_year = scenario.simulation.years == 1 and arguments.workers is None and arguments.scheduler is None
+    with pool_kernels_compiled_aside(arguments.scenario, local_one_year):
+        results = run(arguments.scenario, trials=arguments.trials, seed=arguments.seed, out=out,
+                      threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
+                      chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
+                      progress=not arguments.no_progress)
     summary = getattr(results, "summary", None)
     if summary is not None:
         print(format_summary(summary))

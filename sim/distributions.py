@@ -4,7 +4,7 @@ Every parameterisation the contract allows (``median``/``sigma`` or
 ``mean``/``sd`` for a lognormal, ``mean``/``sd`` or ``shape``/``scale`` for a
 gamma, ...) is converted once, here, into a :class:`Distribution` with a
 numeric ``code`` and three canonical parameters. The numba samplers in
-:mod:`sim.sampling` only ever see that canonical form.
+:mod:`sim.kernels.sampling` only ever see that canonical form.
 
 Canonical parameters by kind:
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CONSTANT, LOGNORMAL, GAMMA, PARETO, GPD, BETA, UNIFORM, POISSON, NEGBIN, BERNOULLI = range(10)
+from .kernels.codes import BERNOULLI, BETA, CONSTANT, GAMMA, GPD, LOGNORMAL, NEGBIN, PARETO, POISSON, UNIFORM
 
 CODES = {
     "constant": CONSTANT, "lognormal": LOGNORMAL, "gamma": GAMMA, "pareto": PARETO, "gpd": GPD,

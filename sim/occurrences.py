@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATTRITIONAL = -1   # occ_event of an attritional claim; otherwise the catastrophe's index
-DAYS_IN_YEAR = 365.0   # occurrence days lie in [0, DAYS_IN_YEAR)
+from .kernels.codes import ATTRITIONAL, DAYS_IN_YEAR   # the occ_event of an attritional claim; days in [0, 365)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ compare against:
 - :func:`layer_moments` gives ``E[X']`` and ``E[X'^2]`` of the per-claim loss
   ``X' = min(max(s*X - d, 0), l)`` (``X`` capped at its ``max``) by numerical
   integration of the survival function of the matching :mod:`scipy.stats`
-  distribution, written here independently of :mod:`sim.sampling`;
+  distribution, written here independently of :mod:`sim.kernels.sampling`;
 - :func:`mean_se` and :func:`variance_se` are the standard errors of a sample
   mean and of a sample variance (the latter from the fourth central moment);
 - :func:`check` asserts ``|estimate - expected| <= 4 SE`` and prints the
@@ -20,15 +20,16 @@ import numpy as np
 from scipy import integrate, stats
 
 from sim.distributions import Distribution, make
-from sim.engine import LossModel, _line_frequency_terms, simulate_chunk
+from sim.engine import LossModel, simulate_chunk
+from sim.kernels.trial import _line_frequency_terms
 from sim.exposure import build_exposure
-from sim.jit import jit
+from sim.kernels.jit import jit
 from sim.model import Catastrophe, Dependence, Line, Member, Pool, Scenario, Simulation
 from sim.occurrences import LossChunk
-from sim.rng import seed_state, uniform
-from sim.claims import next_claim_points, next_hit_points, place_claims, place_hits
-from sim.rng import state_tuple
-from sim.sampling import poisson, sample
+from sim.kernels.rng import seed_state, uniform
+from sim.kernels.claims import next_claim_points, next_hit_points, place_claims, place_hits
+from sim.kernels.rng import state_tuple
+from sim.kernels.sampling import poisson, sample
 
 Z = 4.0   # tolerance in standard errors
 
@@ -225,7 +226,7 @@ def draw_severity(seed, key, dist, n):
 @jit
 def draw_policy_claims(seed, key, freq, level, policies, lines):
     """Claim counts of ``lines`` lines of ``policies`` policies each, ``(lines, policies)``, drawn
-    as the engine draws a line's claims (:mod:`sim.claims`, with the engine's frequency terms
+    as the engine draws a line's claims (:mod:`sim.kernels.claims`, with the engine's frequency terms
     at risk level ``level``), each line from its own stream."""
     code, mean, dispersion, cap = _line_frequency_terms(freq.reshape(1, -1), 0, level)
     stamp = np.full(policies, -1, dtype=np.int64)
@@ -246,7 +247,7 @@ def draw_policy_claims(seed, key, freq, level, policies, lines):
 @jit
 def draw_hits(seed, probability, policies, draws):
     """Which of ``policies`` policies each of ``draws`` events hits, ``(draws, policies)`` counts of
-    hits, drawn as the engine draws a catastrophe's hits on a line (:mod:`sim.claims`)."""
+    hits, drawn as the engine draws a catastrophe's hits on a line (:mod:`sim.kernels.claims`)."""
     stamp = np.full(policies, -1, dtype=np.int64)
     hits = np.zeros((draws, policies), dtype=np.int64)
     state = np.empty(4, dtype=np.uint64)
@@ -274,7 +275,7 @@ def draw_uniforms(seed, stream, trial, key, n):
 
 @jit
 def draw_poisson(seed, mean, n):
-    """``n`` draws of the catastrophe-count sampler ``sim.sampling.poisson``."""
+    """``n`` draws of the catastrophe-count sampler ``sim.kernels.sampling.poisson``."""
     state = np.empty(4, dtype=np.uint64)
     seed_state(state, seed, 99, 3, 0)
     out = np.empty(n, dtype=np.int64)

@@ -1,7 +1,8 @@
 """The lines' yearly risk levels (:func:`sim.copula.risk_levels`) and their copula.
 
 - marginals: gamma with mean 1 and CV = uncertainty (mean, variance within 4 SE; KS p > 1e-4) under
-  every copula; uncertainty 0 gives exactly 1;
+  every copula; uncertainty 0 gives exactly 1; a bernoulli line's p x level is Beta(1/u^2,
+  (1 - p)/(p u^2)), mean p (issue 21, defect 6);
 - Gaussian copula: Spearman's rho of two lines' levels ``6/pi asin(rho/2)`` and the Pearson
   correlation of their normal scores ``rho``;
 - t copula: Kendall's tau ``2/pi asin(rho)``;
@@ -23,6 +24,7 @@ from scipy import integrate, special, stats
 import engine_cases as ec
 from engine_cases import check, check_mean, check_variance
 from sim.copula import copula_uniforms, risk_levels
+from sim.distributions import make
 from sim.model import Dependence
 
 N = 40_000
@@ -66,6 +68,29 @@ def test_levels_have_mean_one_and_cv_uncertainty(copula, rho, cv):
     ks = stats.kstest(levels, stats.gamma(1.0 / cv ** 2, scale=cv ** 2).cdf)
     print(f"{label}: KS {ks.statistic:.4g} p {ks.pvalue:.3g}")
     assert ks.pvalue > 1e-4
+
+
+@pytest.mark.parametrize("copula", ["gaussian", "t"])
+@pytest.mark.parametrize("p,cv", [(0.5, 1.0), (0.05, 0.4), (0.9, 0.5)])
+def test_bernoulli_level_is_a_beta_probability_over_p(copula, p, cv):
+    # issue 21, defect 6: p x level must keep the mean p and stay within [0, 1]
+    lines = [ec.line("a", frequency=make("bernoulli", {"p": p}), uncertainty=cv), ec.line("b", uncertainty=0.3)]
+    scen = ec.scenario(lines, dependence=Dependence(copula=copula, df=3.0, correlation=(("a", "b", 0.6),)),
+                       seed=13)
+    probability = p * risk_levels(scen, 0, N)[:, 0]
+    assert np.all((probability >= 0.0) & (probability <= 1.0))
+    a, b = 1.0 / cv ** 2, (1.0 - p) / (p * cv ** 2)
+    label = f"{copula} bernoulli p {p} cv {cv} probability"
+    check_mean(label, probability, p)
+    check_variance(label, probability, p * (1.0 - p) / (a + b + 1.0))
+    ks = stats.kstest(probability, stats.beta(a, b).cdf)
+    print(f"{label}: KS {ks.statistic:.4g} p {ks.pvalue:.3g}")
+    assert ks.pvalue > 1e-4
+
+
+def test_certain_bernoulli_keeps_level_one():
+    lines = [ec.line("a", frequency=make("bernoulli", {"p": 1.0}), uncertainty=0.5)]
+    assert np.all(risk_levels(ec.scenario(lines), 0, 1000) == 1.0)
 
 
 def test_no_uncertainty_gives_level_one():

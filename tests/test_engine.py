@@ -99,15 +99,18 @@ def test_uncertainty_keeps_the_mean_and_adds_variance(frequency):
     loss = chunk.line_loss[:, 0]
     m1, m2 = layer_moments(sev, deductible, limit)
     m, n = freq.p0, POLICIES
-    second_level = 1.0 + cv * cv                                  # E[L^2]
+    # the level's variance: cv^2, or for bernoulli that of the beta probability over p
+    # (sim.copula: Beta(1/cv^2, (1 - p)/(p cv^2)), variance p (1 - p)/(a + b + 1))
+    level_variance = cv * cv if frequency != "bernoulli" else (1.0 - m) * cv * cv / (1.0 + m * cv * cv)
+    second_level = 1.0 + level_variance                           # E[L^2]
     base = n * (m * m2 + (freq.variance() - m) * m1 * m1)        # the variance at level 1
     if frequency == "poisson":
         within = n * m * m2                                       # E[Var(S | L)]
     elif frequency == "negbin":
         within = n * (m * m2 + m * m * second_level / freq.p1 * m1 * m1)
-    else:   # bernoulli p L (p L < 1 almost surely here)
+    else:   # bernoulli p L
         within = n * (m * m2 - m * m * second_level * m1 * m1)
-    expected = within + cv * cv * (n * m * m1) ** 2
+    expected = within + level_variance * (n * m * m1) ** 2
     label = f"{frequency} with uncertainty {cv}"
     check_mean(label, loss, n * m * m1)
     check_variance(label, loss, expected)
@@ -115,9 +118,25 @@ def test_uncertainty_keeps_the_mean_and_adds_variance(frequency):
     se = ec.variance_se(loss)
     print(f"{label}: level-1 variance {base:.6g} is {(loss.var(ddof=1) - base) / se:+.1f} SE away")
     assert abs(loss.var(ddof=1) - base) > 4 * se
-    # the levels the engine used: mean 1, CV = uncertainty
+    # the levels the engine used: mean 1, CV = uncertainty (for bernoulli, the beta's)
     check_mean(f"{label} level", chunk.risk_level[:, 0], 1.0)
-    check_variance(f"{label} level", chunk.risk_level[:, 0], cv * cv)
+    check_variance(f"{label} level", chunk.risk_level[:, 0], level_variance)
+
+
+def test_bernoulli_uncertainty_keeps_the_mean_probability():
+    # Issue 21, defect 6: p x level capped at 1 lost the mean (433.5 claims instead of 500 here).
+    # The year's probability is Beta(a, b) with a = 1/u^2, b = (1 - p)/(p u^2): mean p, and
+    # Var(p') = p (1 - p) / (a + b + 1). The line's claims N then have E[N] = n p and
+    # Var(N) = n (p - E[p'^2]) + n^2 Var(p') (binomial given p', plus the spread of p').
+    p, u, policies, trials = 0.5, 1.0, 1000, 4000
+    scen = ec.scenario([ec.line(policies=policies, frequency=make("bernoulli", {"p": p}), uncertainty=u)],
+                       seed=2121)
+    claims = ec.run(scen, 0, trials).line_claims[:, 0]
+    a, b = 1.0 / u ** 2, (1.0 - p) / (p * u ** 2)
+    spread = p * (1.0 - p) / (a + b + 1.0)
+    check_mean("bernoulli p 0.5 uncertainty 1 claims", claims, policies * p)
+    check_variance("bernoulli p 0.5 uncertainty 1 claims", claims,
+                   policies * (p - (spread + p * p)) + policies ** 2 * spread)
 
 
 @pytest.mark.parametrize("frequency", list(FREQUENCY_CASES))

@@ -1,11 +1,11 @@
-"""The counter-based random streams of :mod:`sim.rng`.
+"""The counter-based random streams of :mod:`sim.kernels.rng`.
 
 - a plain-Python SplitMix64 / xoshiro256** reference reproduces the kernels bit for bit;
 - uniforms lie in the open interval (0, 1), including at the extreme outputs of the generator;
 - uniformity (chi-square and Kolmogorov-Smirnov, seeded, so a p-value threshold of 1e-4);
 - independence of consecutive draws, of streams, keys, trials and seeds: correlations within
   4 SE (SE = 1/sqrt(n)) and a chi-square test of the pairs' joint histogram;
-- determinism and chunk independence of :func:`sim.rng.uniform_table`.
+- determinism and chunk independence of :func:`sim.kernels.rng.uniform_table`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from engine_cases import check, draw_uniforms
-from sim import rng
+from sim.kernels import rng
 
 SEED = 20240601
 N = 100_000

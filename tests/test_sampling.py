@@ -1,4 +1,4 @@
-"""The numba samplers of :mod:`sim.sampling` against closed forms.
+"""The numba samplers of :mod:`sim.kernels.sampling` against closed forms.
 
 - every severity-type distribution: sample mean and variance against ``Distribution.mean()`` /
   ``variance()`` (4 SE; the variance's SE from the fourth central moment), the closed forms
@@ -6,10 +6,10 @@
   seeded);
 - ``max`` caps draws: the capped mean/variance against numerical integration, and the mass at the
   cap against the survival function;
-- claims per policy as the engine draws a line's claims (:mod:`sim.claims`): mean, variance and
+- claims per policy as the engine draws a line's claims (:mod:`sim.kernels.claims`): mean, variance and
   the whole pmf against the poisson / negbin / bernoulli closed forms, at risk level 1 and 1.7,
   and the variance of the line's total (no dependence between its policies);
-- a catastrophe's hits (:mod:`sim.claims`): each policy hit with the share, at most once,
+- a catastrophe's hits (:mod:`sim.kernels.claims`): each policy hit with the share, at most once,
   independently of the others;
 - ``poisson`` (catastrophe counts, and a line's claims by PTRS from mean 10): mean, variance and
   the whole pmf;
@@ -26,8 +26,8 @@ from scipy import stats
 from engine_cases import (check, check_mean, check_variance, draw_hits, draw_poisson, draw_policy_claims,
                           draw_severity, layer_moments, scipy_distribution)
 from sim.distributions import make
-from sim.rng import seed_state
-from sim.sampling import POISSON_INVERSION_BELOW, sample_many
+from sim.kernels.rng import seed_state
+from sim.kernels.sampling import POISSON_INVERSION_BELOW, sample_many
 
 SEED = 777
 N = 200_000

@@ -35,13 +35,13 @@ then needs no clearing between lines, events and trials.
 """
 import math
 
-from . import distributions as d
-from .jit import jit
+from . import codes as d
+from .jit import inlined_jit, jit
 from .rng import next_below, next_uniform
 from .sampling import gamma_terms, next_gamma, next_poisson
 
 
-@jit(inline="always")
+@inlined_jit
 def next_claim_points(s, code, mean, dispersion, n_policies):
     """``(points, s)``: how many claims (poisson, negbin) or points (bernoulli) a line of
     ``n_policies`` draws in a trial, its frequency's ``mean`` (the probability for bernoulli)
@@ -58,7 +58,7 @@ def next_claim_points(s, code, mean, dispersion, n_policies):
     return next_poisson(s, total * (mean / dispersion))
 
 
-@jit(inline="always")
+@inlined_jit
 def next_hit_points(s, probability, n_policies):
     """``(points, s)`` for hits with ``probability`` on each of ``n_policies``: ``n_policies``
     when it is 1 or more (every policy, no draw), none when it is 0 or less."""
