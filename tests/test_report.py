@@ -288,7 +288,7 @@ def test_poolsim_report_refuses_what_is_not_a_results_folder(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "memo.txt")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
     assert cli.main(["report", str(tmp_path)]) == 2
-    assert "not a results folder (it has no run.json or comparison.json)" in capsys.readouterr().err
+    assert "not a results folder (it has no run.json, comparison.json or optimize.json)" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
 
 
