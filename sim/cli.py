@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--seed", type=seed_number, metavar="S", help="override simulation.seed")
     optimize.add_argument("--candidates", type=positive_integer, metavar="N", help="override optimize.candidates")
     optimize.add_argument("--threads", type=positive_integer, metavar="N", help="numba threads (default: all cores)")
+    on_cluster = optimize.add_mutually_exclusive_group()
+    on_cluster.add_argument("--workers", type=positive_integer, metavar="N",
+                            help="evaluate the candidates on a local Dask cluster of N processes")
+    on_cluster.add_argument("--scheduler", metavar="ADDRESS", help="evaluate them on a running Dask scheduler's")
     optimize.add_argument("--no-progress", action="store_true", help="no progress bar")
     optimize.set_defaults(command=optimize_command, command_parser=optimize)
 
@@ -308,8 +312,8 @@ def optimize_command(arguments: argparse.Namespace) -> int:
     from .optimize_search import optimize
 
     found = optimize(arguments.scenario, out=out, trials=arguments.trials, seed=arguments.seed,
-                     candidates=arguments.candidates, threads=arguments.threads,
-                     progress=not arguments.no_progress)
+                     candidates=arguments.candidates, threads=arguments.threads, workers=arguments.workers,
+                     scheduler=arguments.scheduler, progress=not arguments.no_progress)
     print(report(found))
     print(f"\noptimisation: {found.folder}")
     return EXIT_OK

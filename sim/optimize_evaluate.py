@@ -23,6 +23,7 @@ second, at that premium, is exact. An XL's premium is written as ``premium``
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from pathlib import Path
@@ -70,9 +71,11 @@ class Evaluator:
     ----------
     scenario : the scenario as loaded (with its trials and seed overrides)
     path : its file, whose raw tables the candidates are built from
+    resolved : ``(data, origins, replaced)`` of :func:`sim.scenario.resolve`, when already read
     """
 
-    def __init__(self, scenario: model.Scenario, path: str | Path, threads: int = 1, progress: bool = True):
+    def __init__(self, scenario: model.Scenario, path: str | Path, threads: int = 1, progress: bool = True,
+                 resolved: tuple | None = None):
         from .engine import LossModel, expected_risk_losses
         from .engine import simulate_chunk as simulate_losses
         from .exposure import build_exposure
@@ -83,7 +86,8 @@ class Evaluator:
         self.optimize = scenario.optimize
         self.source = str(path)
         self.threads = threads
-        data, self.origins, self.replaced = resolve(path)
+        # ``resolved``: the file's tables already read (a Dask worker may not see the file)
+        data, self.origins, self.replaced = copy.deepcopy(resolved) if resolved is not None else resolve(path)
         data.pop("optimize", None)
         self.data = data
         self.exposure = build_exposure(scenario)

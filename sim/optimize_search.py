@@ -112,8 +112,12 @@ def sobol_points(n: int, lower: np.ndarray, upper: np.ndarray, seed: int, stream
     return lower + points * (upper - lower)
 
 
-def search(evaluator: Evaluator, budget: int, progress: bool = True):
+def search(evaluator: Evaluator, budget: int, progress: bool = True, evaluate_many=None):
     """Evaluate ``budget`` candidates: the written structure, a Sobol start, then refinement rounds.
+
+    ``evaluate_many(list of settings)`` evaluates one round's candidates, in order (by default
+    here, one after the other; :mod:`sim.optimize_dask` spreads them over Dask workers): the
+    candidates of a round do not depend on each other, only on the rounds before.
 
     Returns ``(evaluations, phases)``, in the order evaluated.
     """
@@ -124,31 +128,39 @@ def search(evaluator: Evaluator, budget: int, progress: bool = True):
     d = dimension(optimize, pool)
     evaluations, phases, points = [], [], []
     with tqdm(total=budget, unit="candidate", desc="candidates", disable=not progress, leave=False) as bar:
-        def add(evaluation, phase, point):
-            evaluations.append(evaluation)
-            phases.append(phase)
-            points.append(point)
-            bar.update(1)
+        def evaluate_round(batch: list[np.ndarray], phase: str) -> None:
+            settings = [point_settings(optimize, pool, point) for point in batch]
+            found = (evaluate_many(settings) if evaluate_many is not None
+                     else (evaluator.evaluate(one) for one in settings))
+            for evaluation, point in zip(found, batch):
+                evaluations.append(evaluation)
+                phases.append(phase)
+                points.append(point)
+                bar.update(1)
 
         # as written: premiums as written too, so the file's own quote is the reference
-        add(evaluator.evaluate_written(), "written", None)
+        evaluations.append(evaluator.evaluate_written())
+        phases.append("written")
+        points.append(None)
+        bar.update(1)
         left = budget - 1
         start = min(left, max(1, math.ceil(left * INITIAL_SHARE)))
-        for point in sobol_points(start, np.zeros(d), np.ones(d), seed, START_STREAM):
-            add(evaluator.evaluate(point_settings(optimize, pool, point)), "start", point)
+        if start > 0:
+            evaluate_round(list(sobol_points(start, np.zeros(d), np.ones(d), seed, START_STREAM)), "start")
         left -= start
         half_width, stream = FIRST_HALF_WIDTH, START_STREAM
         while left > 0:
             stream += 1
             centres = refinement_centres(evaluations, points, optimize, n_trials)
             count = min(left, POINTS_PER_ROUND)
+            batch = []
             for index, centre in enumerate(centres):
                 share = count // len(centres) + (index < count % len(centres))
                 if share == 0:
                     continue
                 lower, upper = np.clip(centre - half_width, 0, 1), np.clip(centre + half_width, 0, 1)
-                for point in sobol_points(share, lower, upper, seed, stream * 64 + index):
-                    add(evaluator.evaluate(point_settings(optimize, pool, point)), f"refine {stream}", point)
+                batch += list(sobol_points(share, lower, upper, seed, stream * 64 + index))
+            evaluate_round(batch, f"refine {stream}")
             left -= count
             half_width /= 2
     return evaluations, phases
@@ -222,6 +234,7 @@ def best_row(evaluations: list[Evaluation], feasible: list[bool], objective: str
 
 def optimize(scenario: str | Path, *, out: str | Path | None = None, trials: int | None = None,
              seed: int | None = None, candidates: int | None = None, threads: int | None = None,
+             workers: int | None = None, scheduler: str | None = None,
              progress: bool = True, plots: bool = True) -> Optimisation:
     """Search the ``[optimize]`` space of the scenario file ``scenario`` on identical gross losses.
 
@@ -229,6 +242,8 @@ def optimize(scenario: str | Path, *, out: str | Path | None = None, trials: int
     ``best.toml`` when some candidate is feasible, ``optimize.json``); None writes nothing.
     ``trials``, ``seed`` and ``candidates`` override the file's. Raises ScenarioError for a
     bad file (no ``[optimize]``, a multi-year scenario) and UsageError for a bad argument.
+    ``workers`` evaluates each round's candidates on a local Dask cluster of that many
+    processes, ``scheduler`` on a running one (:mod:`sim.optimize_dask`); the figures are the same.
     """
     import numba
 
@@ -262,7 +277,13 @@ def optimize(scenario: str | Path, *, out: str | Path | None = None, trials: int
     try:
         evaluator = Evaluator(loaded, source, threads=numba.get_num_threads(), progress=progress)
         simulated = time.perf_counter()
-        evaluations, phases = search(evaluator, budget, progress)
+        if workers is None and scheduler is None:
+            evaluations, phases = search(evaluator, budget, progress)
+        else:
+            from .optimize_dask import on_dask
+
+            with on_dask(evaluator, workers=workers, scheduler=scheduler) as evaluate_many:
+                evaluations, phases = search(evaluator, budget, progress, evaluate_many)
     finally:
         release_freed_memory()
     n_trials = loaded.simulation.trials
@@ -282,7 +303,8 @@ def optimize(scenario: str | Path, *, out: str | Path | None = None, trials: int
         "min_solvency_ratio_p01": loaded.optimize.min_solvency_ratio_p01,
         "vary": [{"key": vary.key, "min": vary.min, "max": vary.max} for vary in loaded.optimize.vary],
         "best": best, "closest": closest, "binding": binding, "version": __version__,
-        "threads": numba.get_num_threads(), "chunks": len(evaluator.chunks),
+        "threads": numba.get_num_threads(), "workers": workers, "scheduler": scheduler,
+        "chunks": len(evaluator.chunks),
         "loss_seconds": simulated - started, "search_seconds": finished - simulated,
         "seconds_per_candidate": (finished - simulated) / len(evaluations),
     }

@@ -415,3 +415,20 @@ def test_more_trials_than_memory_holds_are_refused_before_simulating(write_scena
     message = capsys.readouterr().err
     assert "keeps every trial's gross losses in memory" in message and "use --trials" in message
     assert not (tmp_path / "found").exists()
+
+
+def test_a_search_on_dask_workers_gives_the_same_candidates(tmp_path):
+    """Each round's candidates on a local Dask cluster of 2 processes, each worker with its own
+    copy of the gross losses: the same candidates.csv, to the bit, as in one process."""
+    pytest.importorskip("dask.distributed")
+    path = tmp_path / "thin.toml"
+    path.write_text(THIN_POOL + RETENTION_SEARCH.replace("candidates = 16", "candidates = 7"), encoding="utf-8")
+    assert run_cli("optimize", path, "--out", tmp_path / "here", "--no-progress") == 0
+    assert run_cli("optimize", path, "--out", tmp_path / "dask", "--workers", "2", "--no-progress") == 0
+    here = pd.read_csv(tmp_path / "here" / "candidates.csv")
+    on_dask = pd.read_csv(tmp_path / "dask" / "candidates.csv")
+    assert len(here) == 7
+    pd.testing.assert_frame_equal(on_dask, here, check_exact=True)
+    assert (tmp_path / "dask" / "best.toml").read_text() == (tmp_path / "here" / "best.toml").read_text()
+    import json
+    assert json.loads((tmp_path / "dask" / "optimize.json").read_text())["workers"] == 2
