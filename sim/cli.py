@@ -423,15 +423,22 @@ def format_side_by_side(summaries, labels) -> str:
             + "\nmembers below 100% in more than 0.5% of trials:\n  " + "\n  ".join(verdicts))
 
 
+def yearly_average(treaties):
+    """treaties.csv with one row per treaty: a multi-year run's rows averaged over its years."""
+    if "year" not in treaties.columns:
+        return treaties
+    averaged = treaties.groupby(["cedant", "treaty", "type"], sort=False, as_index=False).mean(numeric_only=True)
+    # a ratio of the averages, not an average of the yearly ratios
+    premium = averaged["ceded_premium"] + averaged["reinstatement_premium"]
+    averaged["ceded_loss_ratio"] = (averaged["expected_ceded_loss"] / premium).where(premium > 0)
+    return averaged
+
+
 def format_treaties(treaties) -> str:
     """What each treaty costs its cedant (treaties.csv), money with thousands separators,
     probabilities in %. A multi-year run shows each treaty's yearly average over the horizon."""
-    table = treaties
-    note = ""
-    if "year" in table.columns:
-        keys = ["cedant", "treaty", "type"]
-        table = table.groupby(keys, sort=False, as_index=False).mean(numeric_only=True)
-        note = " (yearly averages over the horizon; treaties.csv has each year)"
+    table = yearly_average(treaties)
+    note = " (yearly averages over the horizon; treaties.csv has each year)" if "year" in treaties.columns else ""
     shown = {
         "cedant": None, "treaty": None, "type": None,
         "ceded_premium": "{:,.0f}", "reinstatement_premium": "{:,.0f}", "commission": "{:,.0f}",
@@ -460,8 +467,7 @@ def format_treaty_costs_side_by_side(runs, labels) -> str:
         treaties = getattr(results, "treaties", None)
         if treaties is None:
             continue
-        if "year" in treaties.columns:
-            treaties = treaties.groupby(["cedant", "treaty"], sort=False, as_index=False)["cost"].mean()
+        treaties = yearly_average(treaties)
         for cedant, treaty, cost in zip(treaties["cedant"], treaties["treaty"], treaties["cost"]):
             costs.setdefault((cedant, treaty), {})[label] = _format(cost, "{:,.0f}")
         summary = results.summary

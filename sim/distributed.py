@@ -7,6 +7,7 @@ process. Dask re-runs the tasks of a lost worker by itself.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -28,17 +29,17 @@ def _chunk_task(prepared, first_trial: int, n_trials: int, threads: int):
     return simulate_chunk(prepared, first_trial, n_trials)
 
 
-def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: str | None = None,
-               progress: bool = True) -> None:
-    """Run every ``(first_trial, n_trials)`` range on Dask; call ``add(first_trial, result)`` as each ends."""
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """``(client, threads)``: a Dask client of a local cluster of ``workers`` processes, or of the
+    scheduler at ``scheduler``, and the numba threads each worker's task may use (its share of the
+    cores). The local cluster is closed on leaving; UsageError without Dask or with a bad argument."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError as error:   # the plain install does not need Dask
         # poolsim is installed from its source tree, not from a registry: name what pip can find
         raise UsageError("--workers and --scheduler need Dask: pip install 'dask[distributed]>=2024.1' "
                          "(or, in poolsim's source folder, pip install '.[dask]')") from error
-    from tqdm import tqdm
-
     cluster = None
     if scheduler is None:
         if workers < 1:
@@ -51,17 +52,7 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
             if scheduler is not None:
                 n_workers = max(1, len(client.scheduler_info()["workers"]))
                 threads = max(1, (os.cpu_count() or 1) // n_workers)
-            shared = client.scatter(prepared, broadcast=True)
-            futures = {client.submit(_chunk_task, shared, first, count, threads, pure=True): (first, count)
-                       for first, count in ranges}
-            total = sum(count for _, count in ranges)
-            with tqdm(total=total, unit="trial", unit_scale=True, desc=f"{prepared.scenario.name} (dask)",
-                      delay=2.0, disable=not progress, leave=False) as bar:
-                for future in as_completed(futures):
-                    first, count = futures[future]
-                    add(first, future.result())
-                    future.release()
-                    bar.update(count)
+            yield client, threads
     except KeyboardInterrupt:
         # Closing the client and cluster mid-run makes Dask log errors about the tasks it drops
         # ("Couldn't gather keys"): the run is being stopped on purpose, so say nothing of them.
@@ -70,6 +61,27 @@ def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: 
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: str | None = None,
+               progress: bool = True) -> None:
+    """Run every ``(first_trial, n_trials)`` range on Dask; call ``add(first_trial, result)`` as each ends."""
+    from tqdm import tqdm
+
+    with dask_client(workers, scheduler) as (client, threads):
+        from dask.distributed import as_completed
+
+        shared = client.scatter(prepared, broadcast=True)
+        futures = {client.submit(_chunk_task, shared, first, count, threads, pure=True): (first, count)
+                   for first, count in ranges}
+        total = sum(count for _, count in ranges)
+        with tqdm(total=total, unit="trial", unit_scale=True, desc=f"{prepared.scenario.name} (dask)",
+                  delay=2.0, disable=not progress, leave=False) as bar:
+            for future in as_completed(futures):
+                first, count = futures[future]
+                add(first, future.result())
+                future.release()
+                bar.update(count)
 
 
 def local_cluster(workers: int):

@@ -585,7 +585,8 @@ def co_tail_contributions(components: np.ndarray, total: np.ndarray,
     """
     weights = tail_weights(total, level)
     in_tail = weights > 0.0
-    return weights[in_tail] @ components[in_tail], float(expected_shortfall(total, level))
+    # the shortfall from the same weights: one partial sort, not three
+    return weights[in_tail] @ components[in_tail], float(weights[in_tail] @ total[in_tail])
 
 
 def allocation(parties: Parties, arrays: dict[str, np.ndarray], line_loss: np.ndarray,

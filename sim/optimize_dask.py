@@ -10,10 +10,8 @@ figures, and so ``candidates.csv``, are the same as in one process.
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 
-from .errors import UsageError
+from .distributed import dask_client
 from .optimize_evaluate import Evaluation, Evaluator
 
 
@@ -37,35 +35,13 @@ def _evaluate_task(payload, settings: dict[str, float], threads: int) -> Evaluat
 def on_dask(evaluator: Evaluator, *, workers: int | None = None, scheduler: str | None = None):
     """A function that evaluates a list of candidate settings on Dask, in order; the cluster
     (a local one of ``workers`` processes, or the one at ``scheduler``) is closed on leaving."""
-    try:
-        from dask.distributed import Client
-    except ImportError as error:
-        raise UsageError("--workers and --scheduler need Dask: pip install 'dask[distributed]>=2024.1' "
-                         "(or, in poolsim's source folder, pip install '.[dask]')") from error
-    from .distributed import connect, local_cluster
+    with dask_client(workers, scheduler) as (client, threads):
+        payload = (evaluator.scenario, evaluator.source, (evaluator.data, evaluator.origins, evaluator.replaced))
+        [shared] = client.scatter([payload], broadcast=True)
 
-    cluster = None
-    if scheduler is None:
-        if workers < 1:
-            raise UsageError(f"--workers = {workers} must be a whole number >= 1")
-        cluster = local_cluster(workers)
-    try:
-        client = Client(cluster) if cluster is not None else connect(scheduler)
-        with client:
-            n_workers = max(1, len(client.scheduler_info()["workers"]))
-            threads = max(1, (os.cpu_count() or 1) // n_workers)
-            payload = (evaluator.scenario, evaluator.source, (evaluator.data, evaluator.origins, evaluator.replaced))
-            [shared] = client.scatter([payload], broadcast=True)
+        def evaluate_many(settings_list: list[dict[str, float]]) -> list[Evaluation]:
+            futures = [client.submit(_evaluate_task, shared, settings, threads, pure=False)
+                       for settings in settings_list]
+            return client.gather(futures)
 
-            def evaluate_many(settings_list: list[dict[str, float]]) -> list[Evaluation]:
-                futures = [client.submit(_evaluate_task, shared, settings, threads, pure=False)
-                           for settings in settings_list]
-                return client.gather(futures)
-
-            yield evaluate_many
-    except KeyboardInterrupt:
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)   # as sim.distributed.run_chunks
-        raise
-    finally:
-        if cluster is not None:
-            cluster.close()
+        yield evaluate_many
