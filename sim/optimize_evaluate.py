@@ -145,7 +145,7 @@ class Evaluator:
         One allocation at a provisional XL premium of 1 gives each layer's expected ceded loss
         and its reinstatement premium per unit of deposit premium: neither depends on the premium.
         """
-        from .pool import place_programmes
+        from .pool import place_programmes, placed_in_order
 
         pool = self.scenario.pool
         provisional = {premium_key(pool, member, position): 1.0 for member, position in self.priced
@@ -153,7 +153,7 @@ class Evaluator:
         scenario = self.structure(apply_settings(self.data["pool"], self.optimize, pool, settings, provisional))
         _, arrays = self.allocate(scenario)
         programmes = place_programmes(scenario, self.exposure)
-        placed = list(programmes.pool) + [treaty for own in programmes.members for treaty in own]
+        placed = placed_in_order(programmes)
         prices = {}
         for member, position in self.priced:
             index = treaty_index(scenario.pool, member, position)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .optimize_space import SHARE_COLUMN_PREFIX, setting_columns
-from .results import _json_safe, check_replaceable, current_umask, is_plot_file, listed, swap_into_place
+from .results import (REPORT_FILE, _json_safe, check_replaceable, current_umask, is_plot_file, listed,
+                      swap_into_place)
 
 if TYPE_CHECKING:
     from .optimize_search import Optimisation
@@ -27,8 +28,7 @@ OPTIMIZE_RECORD = "optimize.json"      # marks a folder as an optimisation folde
 CANDIDATES_FILE = "candidates.csv"
 FRONTIER_PLOT = "frontier.png"
 BEST_SCENARIO = "best.toml"
-REPORT = "report.html"
-FILES = (OPTIMIZE_RECORD, CANDIDATES_FILE, FRONTIER_PLOT, BEST_SCENARIO, REPORT)
+FILES = (OPTIMIZE_RECORD, CANDIDATES_FILE, FRONTIER_PLOT, BEST_SCENARIO, REPORT_FILE)
 WHAT = "optimisation folder"
 
 

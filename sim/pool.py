@@ -328,7 +328,7 @@ def parties(scenario: Scenario, exposure: Exposure) -> Parties:
     member_rows = slice(1, 1 + n_members)
     reinsurer_rows = slice(1 + n_members, n_parties)
     line_gross[member_rows] = shares[:, None] * line_premium[None, :]
-    for placed in programmes.pool + tuple(p for own in programmes.members for p in own):
+    for placed in placed_in_order(programmes):
         portion = _portions(placed, shares)
         if placed.proportional:
             line_proportional[member_rows] += portion[:, None] * placed.line_ceded_premium[None, :]

@@ -16,13 +16,11 @@ from typing import Any
 import pandas as pd
 
 from .errors import ScenarioError, UsageError
+from .optimize_output import BEST_SCENARIO as BEST, CANDIDATES_FILE as CANDIDATES, FRONTIER_PLOT as FRONTIER
+from .optimize_output import OPTIMIZE_RECORD as RECORD
 from .report import REPORT_FILE, Image, _now, png_uri, render, structure_image, write_html
 from .report_format import format_percent, format_probability
 
-RECORD = "optimize.json"
-CANDIDATES = "candidates.csv"
-FRONTIER = "frontier.png"
-BEST = "best.toml"
 # Columns of candidates.csv that are figures, not searched terms.
 FIGURES = ("candidate", "objective", "cost", "members_net_result", "worst_prob_solvency_below_100",
            "worst_solvency_ratio_p01", "feasible", "on_frontier", "phase", "pool_expected_gross_loss")
