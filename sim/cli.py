@@ -3,7 +3,7 @@
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.check`, :func:`sim.runner.run`,
 :func:`sim.compare.compare`, :func:`sim.plots.plot_results`,
-:func:`sim.compare.redraw_plots`, :func:`sim.schema.schema_text` or :func:`sim.report.write_report`); anything the
+:func:`sim.compare.redraw_plots`, :func:`sim.schema_json.schema_text` or :func:`sim.report.write_report`); anything the
 command can do, a notebook can do with one import. The engine is imported
 inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
 fast and work without it.
@@ -342,7 +342,8 @@ def plot_command(arguments: argparse.Namespace) -> int:
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
-    from .schema import markdown, schema_text
+    from .schema_json import schema_text
+    from .schema_markdown import markdown
 
     sys.stdout.write(markdown() if arguments.markdown else schema_text())
     return EXIT_OK

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .report import write_comparison_report
+from .report_compare import write_comparison_report
 from .results import (PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD, Results, check_replaceable,
                       current_umask, foreign_files, is_plot_file, listed, swap_into_place)
 

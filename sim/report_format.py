@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .plots import money_scale
@@ -147,3 +148,25 @@ def table_rows(frame: pd.DataFrame, columns: Sequence[Column], unit: MoneyUnit,
         shown_label = POOL_LABEL if label_column is not None and row.get("kind") == "pool" else label
         rows.append({"label": label, "shown_label": shown_label, "cells": cells})
     return {"header": header, "rows": rows}
+
+
+def row_number(row, column: str) -> float:
+    """``row[column]`` as a float; NaN when the row lacks the column or holds no number there."""
+    value = row.get(column, np.nan) if hasattr(row, "get") else np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def with_se(value: float, se: float, kind: str, unit: MoneyUnit | None = None) -> str:
+    """``value`` as ``kind`` prints it, with ``(± SE)`` when there is a standard error."""
+    unit = unit or MoneyUnit("", 1.0, "")
+    if not (math.isfinite(value) and math.isfinite(se) and se > 0):
+        return Column("", "", kind).format(value, unit)
+    error = format_se(se, kind, unit)
+    if kind == "money" and abs(value / unit.divisor) < 0.05:   # 0.0061 (± 0.0053), not 0.0 (± 0.0053)
+        decimals = len(error.split(".")[1]) if "." in error else 0
+        return f"{value / unit.divisor:,.{decimals}f} (± {error})".replace("-", "−")
+    return f"{Column('', '', kind).format(value, unit)} (± {error})"
+

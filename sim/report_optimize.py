@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ScenarioError, UsageError
 from .optimize_output import BEST_SCENARIO as BEST, CANDIDATES_FILE as CANDIDATES, FRONTIER_PLOT as FRONTIER
 from .optimize_output import OPTIMIZE_RECORD as RECORD
-from .report import REPORT_FILE, Image, _now, png_uri, render, structure_image, write_html
+from .report_page import REPORT_FILE, Image, _now, png_uri, render, structure_image, write_html
 from .report_format import format_percent, format_probability
 
 # Columns of candidates.csv that are figures, not searched terms.

@@ -1,11 +1,12 @@
-"""The JSON Schema of scenario files, and its Markdown reference, from the loader's own tables.
+"""What the JSON Schema of scenario files, and its Markdown reference, say beyond the loader's own tables.
 
 :mod:`sim.scenario` checks a scenario against declarative tables (``SIMULATION``,
 ``LINE``, ``MEMBER``, ``TREATY_TERMS``, ...: key -> ``Field(kind, required,
 default, check)``), and every kind and check carries its JSON Schema form. This
 module walks those tables, so the schema lists exactly the keys the loader
 accepts (``tests/test_schema.py`` holds the loader's own error messages against
-it). What the tables do not hold is here, as data:
+it). What the tables do not hold is here, as data (and :func:`description` and
+:func:`default_in_words` look it up):
 
 * :data:`NESTING`: where each sub-table or array of tables sits (the loader reads
   those with its own methods);
@@ -21,22 +22,19 @@ editors on older validators (taplo) read it too. It checks keys, types, ranges
 and choices; what needs the whole file (shares summing to 1, a panel naming a
 declared reinsurer, a valid correlation matrix) is left to ``poolsim validate``.
 
-Public API: :func:`scenario_schema` (a dict), :func:`schema_text` (what
-``poolsim schema`` prints) and :func:`markdown` (``poolsim schema --markdown``,
-the reference part of ``docs/scenario-format.md``).
+The documents are built elsewhere: :mod:`sim.schema_json`'s
+:func:`~sim.schema_json.scenario_schema` (a dict) and
+:func:`~sim.schema_json.schema_text` (what ``poolsim schema`` prints), and
+:mod:`sim.schema_markdown`'s :func:`~sim.schema_markdown.markdown` (``poolsim
+schema --markdown``, the reference part of ``docs/scenario-format.md``).
 """
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
-from typing import Any
 
-from . import model
-from .distributions import FREQUENCY_KINDS, PARAMETER_SETS
 from .scenario import (CATASTROPHE, DEPENDENCE, DYNAMICS, FINITE_NON_NEGATIVE, LINE, MEMBER, OPTIMIZE,
-                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, REINSURER, SCENARIO, SEVERITY_DISTRIBUTIONS, SHARE,
-                       SIMULATION, SOLVENCY, STRING, TREATY_TERMS, Field, show)
+                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, REINSURER, SHARE, SIMULATION, SOLVENCY,
+                       TREATY_TERMS)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TITLE = "poolsim scenario"
@@ -329,289 +327,3 @@ def default_in_words(table: str, key: str) -> str | None:
         if (where, key) in DEFAULTS_IN_WORDS:
             return DEFAULTS_IN_WORDS[(where, key)]
     return None
-
-
-def field_schema(field: Field) -> dict:
-    """One loader Field in JSON Schema: its kind, its check, its default when JSON can spell it."""
-    if field.kind.json_schema is None:
-        raise ValueError(f"the loader's kind {field.kind.noun!r} has no json_schema")
-    kind = dict(field.kind.json_schema)
-    check = dict(field.check.json_schema) if field.check is not None else {}
-    if field.check is not None and not check:
-        raise ValueError(f"the loader's check {field.check.text!r} has no json_schema")
-    if "$ref" in kind and check:
-        # beside $ref, draft-7 validators ignore every other keyword
-        return {"allOf": [kind, check]}
-    if kind.get("type") == "number" and field.check is not None and field.check.accepts(math.inf):
-        # taplo turns TOML's inf into JSON's null (JSON has no infinity): let it through
-        kind["type"] = ["number", "null"]
-    return {**kind, **check}
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, tuple):
-        value = list(value)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
-
-
-def table_schema(table: str, fields: dict) -> dict:
-    """A loader table as a closed JSON object: every key, the required ones, the rules across keys."""
-    nested = NESTING.get(table, {})
-    unread = {key for key, field in fields.items() if field is None} ^ set(nested)
-    if unread:
-        raise ValueError(f"sim.schema.NESTING[{table!r}] and the loader's table disagree on {sorted(unread)}")
-    properties, required = {}, []
-    for key, field in fields.items():
-        if field is None:
-            entry, is_required = _nested_schema(nested[key])
-        else:
-            entry, is_required = field_schema(field), field.required
-            default = _json_default(field.default)
-            if default is not None:
-                entry["default"] = default
-        properties[key] = _describe(entry, description(table, key))
-        if is_required:
-            required.append(key)
-    schema = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
-        schema["required"] = required
-    rules = RULES.get(table, [])
-    if len(rules) == 1:
-        schema.update(rules[0])
-    elif rules:
-        schema["allOf"] = rules
-    return schema
-
-
-def _describe(entry: dict, text: str) -> dict:
-    if "$ref" in entry:
-        entry = {"allOf": [entry]}      # a description beside $ref would be dropped by draft-7 validators
-    return {"description": text, **entry}
-
-
-def _nested_schema(nested: Table | Special | str) -> tuple[dict, bool]:
-    if nested == TREATIES:
-        return {"type": "array", "items": {"$ref": "#/$defs/treaty"}}, False
-    if isinstance(nested, Special):
-        return dict(nested.json_schema), nested.required
-    body = table_schema(nested.name, nested.fields)
-    if nested.array:
-        array = {"type": "array", "items": body}
-        if nested.required:
-            array["minItems"] = 1
-        return array, nested.required
-    return body, nested.required
-
-
-def treaty_schema() -> dict:
-    """A treaty table: `type` chooses which terms are allowed (if/then, which draft 7 also reads)."""
-    branches = []
-    for treaty_type, terms in TREATY_TERMS.items():
-        fields = {"type": Field(STRING, required=True), **terms}
-        body = table_schema(treaty_type, fields)
-        body["properties"]["type"] = {"description": description("treaty", "type"), "const": treaty_type}
-        branches.append({"if": {"properties": {"type": {"const": treaty_type}}, "required": ["type"]},
-                         "then": body})
-    return {
-        "type": "object",
-        "description": "One treaty; its type chooses its terms.",
-        "properties": {"type": {"description": description("treaty", "type"), "enum": list(TREATY_TERMS)}},
-        "required": ["type"],
-        "allOf": branches,
-    }
-
-
-def distribution_table_schema(kind: str) -> dict:
-    """One `dist` table: its parameters, exactly one of its parameter sets, and `max`."""
-    options = PARAMETER_SETS[kind]
-    names = list(dict.fromkeys(name for option in options for name in option))
-    properties: dict[str, Any] = {"dist": {"const": kind}}
-    for name in names:
-        properties[name] = {"type": "number", **PARAMETER_RANGES[(kind, name)]}
-    properties["max"] = dict(FREQUENCY_MAX if kind in FREQUENCY_KINDS else SEVERITY_MAX)
-    properties["max"]["description"] = ("caps each policy's claim count in a year" if kind in FREQUENCY_KINDS
-                                        else "caps every draw")
-    schema = {"type": "object", "properties": properties, "required": ["dist"],
-              "additionalProperties": False, "description": DISTRIBUTION_MEANINGS[kind]}
-    sets = []
-    for option in options:
-        others = [name for name in names if name not in option]
-        rule: dict[str, Any] = {"required": list(option)}
-        if others:
-            rule["not"] = {"anyOf": [{"required": [name]} for name in others]}
-        sets.append(rule)
-    if len(sets) == 1:
-        schema["required"] = ["dist", *sets[0]["required"]]
-    else:
-        schema["oneOf"] = sets
-    return schema
-
-
-def _distribution_choice(kinds) -> dict:
-    """A table with `dist` one of ``kinds``, each kind's own schema chosen by if/then."""
-    return {
-        "type": "object",
-        "properties": {"dist": {"enum": list(kinds)}},
-        "required": ["dist"],
-        "allOf": [{"if": {"properties": {"dist": {"const": kind}}, "required": ["dist"]},
-                   "then": {"$ref": f"#/$defs/dist_{kind}"}} for kind in kinds],
-    }
-
-
-def distribution_definitions() -> dict:
-    """``$defs`` of the three roles a distribution plays (sim.scenario.distribution)."""
-    definitions = {
-        "frequency_distribution": {
-            "description": "Claims per policy per year: a table with dist = poisson, negbin or bernoulli.",
-            **_distribution_choice(FREQUENCY_KINDS)},
-        "money_distribution": {
-            "description": "Money: a number (a constant), or a table with dist and its parameters.",
-            "anyOf": [{"type": "number", **ROLE_CONSTANTS["money"]}, _distribution_choice(SEVERITY_DISTRIBUTIONS)]},
-        "share_distribution": {
-            "description": "A fraction: a number within [0, 1], or a distribution on [0, 1] (beta, a uniform "
-                           "with high <= 1, or another with max <= 1).",
-            "anyOf": [{"type": "number", **ROLE_CONSTANTS["share"]}, _distribution_choice(SEVERITY_DISTRIBUTIONS)]},
-    }
-    for kind in PARAMETER_SETS:
-        definitions[f"dist_{kind}"] = distribution_table_schema(kind)
-    return definitions
-
-
-def scenario_schema() -> dict:
-    """The JSON Schema (draft 2020-12) of a scenario file, as a dict."""
-    body = table_schema("", SCENARIO)
-    required = body.pop("required")
-    properties = {BASE_KEY: {"description": description("", BASE_KEY), "type": "string", "minLength": 1},
-                  **body["properties"]}
-    return {
-        "$schema": DRAFT,
-        "title": TITLE,
-        "description": "A poolsim scenario file (TOML): lines of business, the pool and its members, the "
-                       "reinsurance and the reinsurers. `poolsim validate` checks what a schema cannot "
-                       "(shares summing to 1, names that refer to lines and reinsurers, the correlation matrix).",
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": False,
-        # a file with `base` may leave every required key to its base
-        "if": {"required": [BASE_KEY]},
-        "else": {"required": required},
-        "$defs": {"treaty": treaty_schema(), **distribution_definitions()},
-    }
-
-
-def schema_text() -> str:
-    """The schema as ``poolsim schema`` prints it and ``docs/scenario.schema.json`` holds it."""
-    return json.dumps(scenario_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-# ---------------------------------------------------------------- the Markdown reference
-def markdown() -> str:
-    """Every key of every table: type, default, allowed values, meaning; then the distributions."""
-    out = ["## Reference", "",
-           "Generated from the loader's tables by `poolsim schema --markdown`. *Required* keys have no "
-           "default; a file with `base` may leave them to its base.", ""]
-    out += _table_section("Top level", "", SCENARIO, extra_first=[(BASE_KEY, "a string (a file name)", "none",
-                                                                   "", description("", BASE_KEY))])
-    for key, nested in NESTING[""].items():
-        out += _nested_sections(key, nested)
-    out += [f"### {TREATIES_HEADING}", "",
-            "Each treaty is a table with `type` and the terms of that type; the terms of other types "
-            "are refused.", ""]
-    for treaty_type, terms in TREATY_TERMS.items():
-        out += _table_section(f'`type = "{treaty_type}"`', treaty_type, terms, level="####")
-    out += _distribution_section()
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _nested_sections(key: str, nested: Table | Special | str, path: str = "") -> list[str]:
-    if not isinstance(nested, Table):
-        return []
-    full = f"{path}.{key}" if path else key
-    heading = f"`[[{full}]]`" if nested.array else f"`[{full}]`"
-    if nested.array and nested.required:
-        heading += " (at least one)"
-    elif nested.required:
-        heading += " (required)"
-    lines = _table_section(heading, nested.name, nested.fields)
-    for inner_key, inner in NESTING.get(nested.name, {}).items():
-        lines += _nested_sections(inner_key, inner, full)
-    return lines
-
-
-def _table_section(heading: str, table: str, fields: dict, level: str = "###",
-                   extra_first: list[tuple[str, str, str, str, str]] = ()) -> list[str]:
-    rows = list(extra_first)
-    nested = NESTING.get(table, {})
-    for key, field in fields.items():
-        if field is None:
-            item = nested[key]
-            if item == TREATIES:
-                type_text, default, allowed = ("an array of treaty tables", default_in_words(table, key),
-                                               f"see [Treaties](#{TREATIES_ANCHOR})")
-            elif isinstance(item, Special):
-                type_text, default, allowed = item.type_text, default_in_words(table, key), "rho within [-1, 1]"
-            else:
-                type_text = "an array of tables" if item.array else "a table"
-                default = "*required*" if item.required else default_in_words(table, key)
-                allowed = "see below"
-        else:
-            type_text = field.kind.noun
-            allowed = field.check.text if field.check is not None else ""
-            if "$ref" in (field.kind.json_schema or {}):
-                allowed = "see [Distributions](#distributions)"
-            default = _default_text(table, key, field)
-        if default is None:
-            raise KeyError(f"sim.schema.DEFAULTS_IN_WORDS has no entry for {table or 'the top level'}: {key}")
-        rows.append((key, type_text, default, allowed, description(table, key)))
-    lines = [f"{level} {heading}", "", "| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
-    lines += [f"| `{key}` | {_cell(kind)} | {_cell(default)} | {_cell(allowed)} | {_cell(meaning)} |"
-              for key, kind, default, allowed, meaning in rows]
-    return lines + [""]
-
-
-def _default_text(table: str, key: str, field: Field) -> str | None:
-    if field.required:
-        return "*required*"
-    words = default_in_words(table, key)
-    if words is not None:
-        return words
-    if _json_default(field.default) is None:
-        return None
-    return f"`{show(field.default if not isinstance(field.default, tuple) else list(field.default))}`"
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|")
-
-
-def _range_text(keywords: dict) -> str:
-    parts = []
-    if "minimum" in keywords:
-        parts.append(f">= {keywords['minimum']:g}")
-    if "exclusiveMinimum" in keywords:
-        parts.append(f"> {keywords['exclusiveMinimum']:g}")
-    if "maximum" in keywords:
-        parts.append(f"<= {keywords['maximum']:g}")
-    if "exclusiveMaximum" in keywords:
-        parts.append(f"< {keywords['exclusiveMaximum']:g}")
-    return " and ".join(parts) if parts else "any finite number"
-
-
-def _distribution_section() -> list[str]:
-    lines = ["### Distributions", "",
-             "A distribution is a number (a constant) or an inline table with `dist` and one set of its "
-             "parameters, e.g. `{ dist = \"lognormal\", median = 3e5, sigma = 1.8 }`. Claim counts "
-             "(`frequency`) take `poisson`, `negbin` or `bernoulli`; every other distribution key takes the "
-             "others. Any distribution may add `max`, which caps its draws: a number > 0, and on a `frequency` "
-             "a whole number >= 1 (each policy's claims in a year). A distribution of a fraction "
-             "(`damage_ratio`, `affected_share`) must stay within [0, 1]: a beta, a uniform with `high` <= 1, "
-             "or another with `max` <= 1.", "",
-             "| `dist` | parameters (one set) | ranges | meaning |", "|---|---|---|---|"]
-    for kind, options in PARAMETER_SETS.items():
-        sets = " or ".join("(" + ", ".join(f"`{name}`" for name in option) + ")" for option in options)
-        names = dict.fromkeys(name for option in options for name in option)
-        ranges = "; ".join(f"`{name}` {_range_text(PARAMETER_RANGES[(kind, name)])}" for name in names)
-        lines.append(f"| `{kind}` | {sets} | {_cell(ranges)} | {_cell(DISTRIBUTION_MEANINGS[kind])} |")
-    return lines + [""]

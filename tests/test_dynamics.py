@@ -637,6 +637,7 @@ def test_multi_year_solvency_plots_show_the_years_in_the_pool(everyone_below_in_
 
 def test_compare_solvency_plot_shows_each_paths_lowest_ratio_in_the_pool(exiting_member, monkeypatch):
     from sim import plots
+    from sim.plots import compare as compare_plots
     drawn = {}
     box_statistics = plots.box_statistics
 
@@ -644,7 +645,7 @@ def test_compare_solvency_plot_shows_each_paths_lowest_ratio_in_the_pool(exiting
         drawn[label] = np.asarray(values, dtype=float)
         return box_statistics(values, label)
 
-    monkeypatch.setattr(plots, "box_statistics", recording)
+    monkeypatch.setattr(compare_plots, "box_statistics", recording)
     figure = plots.plot_compare_solvency([exiting_member], ["exiting"])
     ratio, active = ratios_by_path(exiting_member, "Tiny")
     lowest_in_pool = np.nanmin(np.where(active, ratio, np.nan), axis=1) * 100.0

@@ -21,7 +21,9 @@ import pytest
 
 from sim import cli, scenario
 from sim.distributions import PARAMETER_SETS, DistributionError, make
-from sim.schema import BASE_KEY, PARAMETER_RANGES, markdown, scenario_schema, schema_text
+from sim.schema import BASE_KEY, PARAMETER_RANGES
+from sim.schema_json import scenario_schema, schema_text
+from sim.schema_markdown import markdown
 
 REPOSITORY = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
