@@ -312,7 +312,7 @@ def test_the_terms_of_the_structures_side_by_side():
     assert rows["Pool: treaty 2"][0][0].startswith("Cat XL CNY 200m xs CNY 50m, 1 reinst., RoL 12.0%; Munich Re 50%")
     assert rows["Pool: treaty 2"][1] == (MISSING, "changed")          # no cat XL
     assert rows["Pool: treaty 2"][2] == (rows["Pool: treaty 2"][0][0], "")
-    assert rows["Share of Lead P&C"] == [("20.0% (lead)", ""), ("20.0% (lead)", ""), ("40.0% (lead)", "changed"),
+    assert rows["Share of Lead P&C"] == [("20.0% (lead)", ""), ("20.0% (lead)", ""), ("50.0% (lead)", "changed"),
                                          (MISSING, "changed")]
 
 
