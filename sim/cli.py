@@ -176,7 +176,7 @@ def positive_integer(text: str) -> int:
 
 
 def seed_number(text: str) -> int:
-    from .scenario import SEED_RANGE    # the range simulation.seed is checked against
+    from .scenario_values import SEED_RANGE    # the range simulation.seed is checked against
 
     value = _whole_number(text)
     if not SEED_RANGE.accepts(value):

@@ -115,7 +115,7 @@ class Evaluator:
     def structure(self, pool_table: dict) -> model.Scenario:
         """The scenario with this raw ``[pool]`` table, read and checked as a file would be."""
         from .runner import with_overrides
-        from .scenario import Reader
+        from .scenario_reader import Reader
 
         data = dict(self.data, pool=pool_table)
         reader = Reader(self.source, self.origins, self.replaced)

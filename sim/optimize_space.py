@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from . import model
-from .scenario import (NUMBER, OPTIMIZE, OPTIMIZE_PRICING, OPTIMIZE_VARY, SHARE, TREATY_TERMS, Reader, _suggestion,
-                       show)
+from .scenario_fields import OPTIMIZE, OPTIMIZE_PRICING, OPTIMIZE_VARY, TREATY_TERMS
+from .scenario_tables import TableReader
+from .scenario_values import NUMBER, SHARE, _suggestion, show
 
 SHARES_KEY = "pool.members.share"
 SIGNIFICANT_DIGITS = 6      # of a searched treaty term
@@ -44,7 +45,7 @@ KEY_EXAMPLES = ('a numeric treaty term by its position, such as "pool.reinsuranc
 
 
 # ---------------------------------------------------------------- reading [optimize]
-def read_optimize(reader: Reader, value: Any, pool: model.Pool | None) -> model.Optimize | None:
+def read_optimize(reader: TableReader, value: Any, pool: model.Pool | None) -> model.Optimize | None:
     """The ``[optimize]`` table, checked like the rest of the file (problems go to ``reader``).
 
     ``pool`` is the scenario's pool (None when it has problems of its own: the key
@@ -88,7 +89,7 @@ def _same_key(first: model.Vary, second: model.Vary) -> bool:
     return (first.term, first.position, first.member) == (second.term, second.position, second.member)
 
 
-def _vary(reader: Reader, path: str, row: dict, raw: dict, pool: model.Pool | None) -> model.Vary | None:
+def _vary(reader: TableReader, path: str, row: dict, raw: dict, pool: model.Pool | None) -> model.Vary | None:
     """The checked entry ``row`` of ``[[optimize.vary]]`` (``raw`` as written, for messages)."""
     key, low, high = row["key"], row["min"], row["max"]
     before = len(reader.problems)
@@ -147,12 +148,12 @@ def _vary(reader: Reader, path: str, row: dict, raw: dict, pool: model.Pool | No
     return model.Vary(key, low, high, term=term, position=position, member=member)
 
 
-def _check_order(reader: Reader, path: str, raw: dict) -> None:
+def _check_order(reader: TableReader, path: str, raw: dict) -> None:
     if raw["min"] > raw["max"]:
         reader.bad_value(f"{path}.min", raw["min"], f"must be <= max = {show(raw['max'])}")
 
 
-def _check_pricing(reader: Reader, varied: list[model.Vary], positions: list[int], pool: model.Pool) -> None:
+def _check_pricing(reader: TableReader, varied: list[model.Vary], positions: list[int], pool: model.Pool) -> None:
     priced = [(vary, index) for vary, index in zip(varied, positions)
               if vary.term != "share" and treaty_of(pool, vary).type in PRICED_TYPES]
     for vary, index in priced:

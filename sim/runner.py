@@ -32,7 +32,7 @@ from .occurrences import Exposure
 from .dynamics import DYNAMIC_COLUMNS
 from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
 from .pool import allocate_chunk, parties as build_parties, treaty_labels
-from .scenario import SEED_RANGE
+from .scenario_values import SEED_RANGE
 
 # About this many risk losses per chunk: big enough to keep both cores busy,
 # small enough that a chunk's occurrence table stays well under 100 MB.

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .scenario import (CATASTROPHE, DEPENDENCE, DYNAMICS, FINITE_NON_NEGATIVE, LINE, MEMBER, OPTIMIZE,
-                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, REINSURER, SHARE, SIMULATION, SOLVENCY,
-                       TREATY_TERMS)
+from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MEMBER, OPTIMIZE, OPTIMIZE_PRICING,
+                              OPTIMIZE_VARY, POOL, REINSURER, SIMULATION, SOLVENCY, TREATY_TERMS)
+from .scenario_values import FINITE_NON_NEGATIVE, SHARE
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TITLE = "poolsim scenario"

@@ -7,7 +7,8 @@ import math
 from typing import Any
 
 from .distributions import FREQUENCY_KINDS, PARAMETER_SETS
-from .scenario import SCENARIO, SEVERITY_DISTRIBUTIONS, STRING, TREATY_TERMS, Field
+from .scenario_fields import SCENARIO, TREATY_TERMS, Field
+from .scenario_values import SEVERITY_DISTRIBUTIONS, STRING
 from .schema import (BASE_KEY, DISTRIBUTION_MEANINGS, DRAFT, FREQUENCY_MAX, NESTING, PARAMETER_RANGES,
                      ROLE_CONSTANTS, RULES, SEVERITY_MAX, TITLE, TREATIES, Special, Table, description)
 

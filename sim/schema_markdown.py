@@ -4,7 +4,8 @@ of ``docs/scenario-format.md``): every key of every table, from the loader's tab
 from __future__ import annotations
 
 from .distributions import PARAMETER_SETS
-from .scenario import SCENARIO, TREATY_TERMS, Field, show
+from .scenario_fields import SCENARIO, TREATY_TERMS, Field
+from .scenario_values import show
 from .schema import (BASE_KEY, DISTRIBUTION_MEANINGS, NESTING, PARAMETER_RANGES, TREATIES, TREATIES_ANCHOR,
                      TREATIES_HEADING, Special, Table, default_in_words, description)
 from .schema_json import json_default

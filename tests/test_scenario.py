@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sim import model, scenario
+from sim.correlation import correlation_matrix, nearest_correlation
 from sim.distributions import Distribution
 from sim.errors import ScenarioError
 from sim.regulation import DEFAULT_PROBABILITY_BY_RATING
@@ -358,13 +359,13 @@ def test_not_positive_semidefinite_correlation_suggests_the_nearest(tiny_scenari
     assert "smallest eigenvalue is -" in message
     suggestion = message.split("correlation = ", 1)[1]
     entries = eval(suggestion)   # the suggestion is TOML that is also a Python literal
-    matrix = scenario.correlation_matrix(["ai_liability", "drone", "robot_liability"], entries)
+    matrix = correlation_matrix(["ai_liability", "drone", "robot_liability"], entries)
     assert np.linalg.eigvalsh(matrix)[0] >= 0
 
 
 def test_nearest_correlation_leaves_a_valid_matrix_alone():
     valid = np.array([[1.0, 0.3], [0.3, 1.0]])
-    assert np.allclose(scenario.nearest_correlation(valid), valid)
+    assert np.allclose(nearest_correlation(valid), valid)
 
 
 # ---------------------------------------------------------------- files

@@ -19,7 +19,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sim import cli, scenario
+from sim import cli, scenario_fields as fields
+from sim.scenario_reader import Reader
+from sim.scenario_values import Check
 from sim.distributions import PARAMETER_SETS, DistributionError, make
 from sim.schema import BASE_KEY, PARAMETER_RANGES
 from sim.schema_json import scenario_schema, schema_text
@@ -81,7 +83,7 @@ def full_documents() -> list[dict]:
 
 
 def loader_problems(data: dict) -> list[str]:
-    reader = scenario.Reader("<test>", {})
+    reader = Reader("<test>", {})
     reader.scenario(copy.deepcopy(data))
     return reader.problems
 
@@ -274,10 +276,10 @@ def test_every_table_has_the_keys_the_loader_accepts_there():
 SAMPLES = [-2.0, -1.0, -0.5, 0.0, 1e-9, 0.5, 1.0, 1.5, 2.0, 3650.0, 3651.0, 1e12, 2**64 - 1, 2**64]
 
 
-def loader_checks() -> dict[str, scenario.Check]:
-    tables = [scenario.SCENARIO, scenario.SIMULATION, scenario.LINE, scenario.DEPENDENCE, scenario.CATASTROPHE,
-              scenario.POOL, scenario.MEMBER, scenario.REINSURER, scenario.SOLVENCY, scenario.DYNAMICS,
-              *scenario.TREATY_TERMS.values()]
+def loader_checks() -> dict[str, Check]:
+    tables = [fields.SCENARIO, fields.SIMULATION, fields.LINE, fields.DEPENDENCE, fields.CATASTROPHE,
+              fields.POOL, fields.MEMBER, fields.REINSURER, fields.SOLVENCY, fields.DYNAMICS,
+              *fields.TREATY_TERMS.values()]
     return {field.check.text: field.check for table in tables for field in table.values()
             if field is not None and field.check is not None}
 
