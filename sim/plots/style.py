@@ -104,24 +104,6 @@ def missing_glyphs_note(missing: Sequence[str]) -> str:
     return f"poolsim: note: no installed font has the characters {shown}; they show as boxes in the plots."
 
 
-def money_scale(largest: float) -> tuple[float, str]:
-    """Divisor and suffix that keep money axes readable: (1e9, "bn"), (1e6, "m"), ..."""
-    largest = abs(float(largest)) if np.isfinite(largest) else 0.0
-    for divisor, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if largest >= divisor:
-            return divisor, suffix
-    return 1.0, ""
-
-
-def money_label(currency: str, suffix: str) -> str:
-    return f"{currency} {suffix}".strip()
-
-
-def format_money(value: float, currency: str) -> str:
-    divisor, suffix = money_scale(value)
-    return f"{currency} {value / divisor:,.3g}{suffix}"
-
-
 def box_statistics(values: np.ndarray, label: str) -> dict:
     """Box-plot statistics for :meth:`Axes.bxp`: box 25-75%, whiskers 1-99%, median, mean.
 
