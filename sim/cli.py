@@ -279,7 +279,8 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if arguments.seed is None and others:
         print(f"poolsim: note: every scenario runs on seed {seeds[first]}, the first one's, so that all see the "
               f"same losses ({'; '.join(others)}); --seed chooses another", file=sys.stderr)
-    from .compare import compare, output_folder, structure_labels, unique_stems
+    from .compare import compare, output_folder
+    from .compare_files import structure_labels, unique_stems
 
     output_folder(arguments.scenarios, arguments.out)      # a bad --out exits 2 before any simulation
     _announce_compilation(arguments.no_progress)
@@ -320,7 +321,8 @@ def optimize_command(arguments: argparse.Namespace) -> int:
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
-    from .compare import COMPARISON_RECORD, is_comparison_folder, redraw_plots
+    from .compare import redraw_plots
+    from .compare_files import COMPARISON_RECORD, is_comparison_folder
     from .plots import plot_results
     from .results import RUN_RECORD
 
