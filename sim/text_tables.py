@@ -17,6 +17,8 @@ from typing import Sequence
 
 import pandas as pd
 
+from .metrics import horizon_rows
+
 # Columns of the printed summary, in order; those the results lack are skipped.
 SUMMARY_COLUMNS = (
     "party", "share", "gross_premium", "expected_net_loss", "net_loss_ratio", "combined_ratio",
@@ -24,18 +26,14 @@ SUMMARY_COLUMNS = (
 )
 PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_ratio", "prob_exit",
                    "prob_solvency_below_100", "prob_ruin"}
-# The members listed under a comparison: below 100% in more than this share of trials.
+# The members listed under a comparison: below 100% in more than this share of trials (report.html's
+# verdicts call a member at risk beyond the same share).
 AT_RISK_PROBABILITY = 0.005
 
 
 # ---------------------------------------------------------------- one run
 def is_multi_year(summary: pd.DataFrame) -> bool:
     return "year" in summary.columns and bool(summary["year"].notna().any())
-
-
-def horizon_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary's rows for the whole run: a multi-year summary's horizon rows (``year`` empty)."""
-    return summary[summary["year"].isna()] if "year" in summary.columns else summary
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
