@@ -26,7 +26,7 @@ left (:func:`sim.solvency.going_concern_ratio`) are in no plot.
 
 The package, by concept:
 
-* :mod:`sim.plots.style`       fonts, money and per-cent axes, box statistics, titles, thresholds, saving
+* :mod:`sim.plots.style`       fonts, per-cent and return-period axes, box statistics, titles, thresholds, saving
 * :mod:`sim.plots.horizon`     a run's values year by year, and the solvency ratio a run is judged on
 * :mod:`sim.plots.one_year`    the plots of every run (the four files above)
 * :mod:`sim.plots.multi_year`  the fan charts and exits of a multi-year run

@@ -1,5 +1,6 @@
-"""How poolsim's figures look: fonts that draw Chinese names, money and per-cent axes, box
-statistics, titles, the solvency regimes' thresholds, and saving a figure as PNG.
+"""How poolsim's figures look: fonts that draw Chinese names, per-cent and return-period axes, box
+statistics, titles, the solvency regimes' thresholds, and saving a figure as PNG (money scales
+are :mod:`sim.money`'s).
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, never
 through ``pyplot``: no global state, no GUI backend, safe in threads, and a
