@@ -292,7 +292,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
 def optimize_command(arguments: argparse.Namespace) -> int:
     from .optimize_output import check_folder, default_folder, report
-    from .optimize_space import IGNORED_BY_RUN
+    from .optimize_read import IGNORED_BY_RUN
     from .scenario import load
 
     notes = [note for note in load(arguments.scenario).notes if not note.endswith(IGNORED_BY_RUN)]
