@@ -3,10 +3,11 @@
 Each subcommand parses its arguments and calls one function
 (:func:`sim.scenario.check`, :func:`sim.runner.run`,
 :func:`sim.compare.compare`, :func:`sim.plots.plot_results`,
-:func:`sim.compare.redraw_plots`, :func:`sim.schema_json.schema_text` or :func:`sim.report.write_report`); anything the
-command can do, a notebook can do with one import. The engine is imported
-inside the commands that need it, so ``poolsim validate`` and ``--help`` stay
-fast and work without it.
+:func:`sim.compare.redraw_plots`, :func:`sim.schema_json.schema_text` or
+:func:`sim.report.write_report`), and prints the tables :mod:`sim.text_tables`
+formats; anything the command can do, a notebook can do with one import. The
+engine is imported inside the commands that need it, so ``poolsim validate``
+and ``--help`` stay fast and work without it.
 
 Exit status: 0 success, 2 bad input (scenario or arguments), 1 anything else,
 130 interrupted.
@@ -23,14 +24,6 @@ from . import __version__
 from .errors import ScenarioError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-# Columns of the printed summary, in order; those the results lack are skipped.
-SUMMARY_COLUMNS = (
-    "party", "share", "gross_premium", "expected_net_loss", "net_loss_ratio", "combined_ratio",
-    "var_995_net_loss", "mean_solvency_ratio", "prob_solvency_below_100", "prob_ruin",
-)
-PERCENT_COLUMNS = {"share", "net_loss_ratio", "combined_ratio", "mean_solvency_ratio", "prob_exit",
-                   "prob_solvency_below_100", "prob_ruin"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,6 +230,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     check_replaceable(out)
     _announce_compilation(arguments.no_progress)
     from .runner import run
+    from .text_tables import run_text
     from .warmup import pool_kernels_compiled_aside
 
     local_one_year = scenario.simulation.years == 1 and arguments.workers is None and arguments.scheduler is None
@@ -245,12 +239,9 @@ def run_command(arguments: argparse.Namespace) -> int:
                       threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
                       chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
                       progress=not arguments.no_progress)
-    summary = getattr(results, "summary", None)
-    if summary is not None:
-        print(format_summary(summary))
-    treaties = getattr(results, "treaties", None)
-    if treaties is not None and len(treaties):
-        print(f"\n{format_treaties(treaties)}")
+    printed = run_text(results)
+    if printed:
+        print(printed)
     folder = _first_attribute(results, ('folder',)) or out
     print(f"\nresults: {folder}")
     print(f"report: {Path(folder) / 'report.html'}")
@@ -279,7 +270,9 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if arguments.seed is None and others:
         print(f"poolsim: note: every scenario runs on seed {seeds[first]}, the first one's, so that all see the "
               f"same losses ({'; '.join(others)}); --seed chooses another", file=sys.stderr)
-    from .compare import compare, output_folder, structure_labels, unique_stems
+    from .compare import compare, output_folder
+    from .compare_files import structure_labels, unique_stems
+    from .text_tables import comparison_text, format_summary
 
     output_folder(arguments.scenarios, arguments.out)      # a bad --out exits 2 before any simulation
     _announce_compilation(arguments.no_progress)
@@ -290,9 +283,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
     for path, results in zip(arguments.scenarios, runs):
         print(f"\n{results.name} ({path})\n{format_summary(results.summary)}")
     if len(runs) > 1:
-        labels = structure_labels(runs, unique_stems(arguments.scenarios))
-        print(f"\n{format_side_by_side([results.summary for results in runs], labels)}")
-        print(f"\n{format_treaty_costs_side_by_side(runs, labels)}")
+        print(f"\n{comparison_text(runs, structure_labels(runs, unique_stems(arguments.scenarios)))}")
     folder = _first_attribute(result, ("folder",)) or arguments.out
     if folder is not None:
         print(f"comparison: {folder}")
@@ -301,7 +292,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
 def optimize_command(arguments: argparse.Namespace) -> int:
     from .optimize_output import check_folder, default_folder, report
-    from .optimize_space import IGNORED_BY_RUN
+    from .optimize_read import IGNORED_BY_RUN
     from .scenario import load
 
     notes = [note for note in load(arguments.scenario).notes if not note.endswith(IGNORED_BY_RUN)]
@@ -320,7 +311,8 @@ def optimize_command(arguments: argparse.Namespace) -> int:
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
-    from .compare import COMPARISON_RECORD, is_comparison_folder, redraw_plots
+    from .compare import redraw_plots
+    from .compare_files import COMPARISON_RECORD, is_comparison_folder
     from .plots import plot_results
     from .results import RUN_RECORD
 
@@ -362,185 +354,6 @@ def print_notes(notes, stream) -> None:
     """A scenario's notes (valid, but probably not meant), one a line."""
     for note in notes:
         print(note, file=stream)
-
-
-def format_summary(summary) -> str:
-    """The summary DataFrame as a compact table: money with thousands separators, ratios in %.
-
-    A multi-year summary prints its whole-horizon rows, then each party's mean
-    solvency ratio year by year over the paths in which it writes business that
-    year (every per-year figure is in summary.csv).
-    """
-    if "year" in summary.columns and summary["year"].notna().any():
-        horizon = _format_table(summary[summary["year"].isna()], SUMMARY_COLUMNS + ("prob_exit",))
-        horizon += _beyond_the_columns(summary[summary["year"].isna()], " in some year")
-        # Members and the pool, every year: a year in which none holds risk shows empty, not missing.
-        by_year = summary[summary["year"].notna() & (summary["kind"] != "reinsurer")]
-        ratios = by_year.pivot(index="party", columns="year", values="mean_solvency_ratio")
-        ratios = ratios.reindex([p for p in summary["party"].drop_duplicates() if p in ratios.index])
-        ratios.columns = [f"year {int(year)}" for year in ratios.columns]
-        ratios = ratios.apply(lambda column: column.map(lambda value: _format(value, "{:.1%}")))
-        return (f"{horizon}\n\nmean solvency ratio by year (paths in which the member is in the pool that "
-                f"year; run-off after an exit left out)\n"
-                f"{_table_text(ratios.rename_axis(None))}")
-    return _format_table(summary, SUMMARY_COLUMNS) + _beyond_the_columns(summary)
-
-
-def format_side_by_side(summaries, labels) -> str:
-    """The pool and its members across the compared structures, on the same losses: what each
-    risks (P(ratio < 100%), the 1% quantile of its ratio) and what the structure costs it (the
-    expected net result, and its change from the first structure). A multi-year run gives its
-    whole-horizon rows. Then, per structure, the members below 100% in more than 0.5% of trials."""
-    import pandas as pd
-
-    def kept(summary):
-        if "year" in summary.columns:
-            summary = summary[summary["year"].isna()]
-        return summary[summary["kind"] != "reinsurer"].set_index("party")
-
-    tables = [kept(summary) for summary in summaries]
-    first = tables[0]
-    rows, verdicts = [], []
-    parties = list(dict.fromkeys(party for table in tables for party in table.index))
-    for party in parties:
-        for label, table in zip(labels, tables):
-            if party not in table.index:
-                continue
-            row = table.loc[party]
-            result = row["expected_net_result"]
-            change = result - first.loc[party, "expected_net_result"] if party in first.index else float("nan")
-            rows.append({"party": party, "structure": label,
-                         "P(ratio < 100%)": _format(row["prob_solvency_below_100"], "{:.2%}"),
-                         "ratio, 1% quantile": _format(row["solvency_ratio_p01"], "{:.1%}"),
-                         "expected net result": _format(result, "{:,.0f}"),
-                         "vs the first": "" if label == labels[0] else _format(change, "{:+,.0f}")})
-    for label, table in zip(labels, tables):
-        members = table[table["kind"] == "member"]
-        below = members[members["prob_solvency_below_100"] > 0.005]["prob_solvency_below_100"]
-        verdicts.append(f"{label}: " + (", ".join(f"{party} ({value:.2%})" for party, value in below.items())
-                                        if len(below) else "none"))
-    return ("side by side, on the same losses (a multi-year run: its whole horizon)\n"
-            + _table_text(pd.DataFrame(rows), index=False)
-            + "\nmembers below 100% in more than 0.5% of trials:\n  " + "\n  ".join(verdicts))
-
-
-def yearly_average(treaties):
-    """treaties.csv with one row per treaty: a multi-year run's rows averaged over its years."""
-    if "year" not in treaties.columns:
-        return treaties
-    averaged = treaties.groupby(["cedant", "treaty", "type"], sort=False, as_index=False).mean(numeric_only=True)
-    # a ratio of the averages, not an average of the yearly ratios
-    premium = averaged["ceded_premium"] + averaged["reinstatement_premium"]
-    averaged["ceded_loss_ratio"] = (averaged["expected_ceded_loss"] / premium).where(premium > 0)
-    return averaged
-
-
-def format_treaties(treaties) -> str:
-    """What each treaty costs its cedant (treaties.csv), money with thousands separators,
-    probabilities in %. A multi-year run shows each treaty's yearly average over the horizon."""
-    table = yearly_average(treaties)
-    note = " (yearly averages over the horizon; treaties.csv has each year)" if "year" in treaties.columns else ""
-    shown = {
-        "cedant": None, "treaty": None, "type": None,
-        "ceded_premium": "{:,.0f}", "reinstatement_premium": "{:,.0f}", "commission": "{:,.0f}",
-        "expected_recovery": "{:,.0f}", "expected_default_loss": "{:,.0f}", "cost": "{:,.0f}",
-        "prob_attach": "{:.2%}", "prob_exhaust": "{:.2%}", "ceded_loss_ratio": "{:.1%}",
-    }
-    table = table.assign(expected_recovery=table["expected_ceded_loss"] - table["expected_default_loss"])
-    text = table[list(shown)].copy()
-    for column, pattern in shown.items():
-        if pattern is not None:
-            text[column] = text[column].map(lambda value, pattern=pattern: _format(value, pattern))
-    text.columns = ["cedant", "treaty", "type", "ceded premium", "reinst. premium", "commission",
-                    "expected recovery", "lost to defaults", "cost", "P(attach)", "P(exhaust)", "ceded LR"]
-    return (f"what each treaty costs its cedant{note}: cost = premium + reinstatement premium - commission "
-            "- expected recovery net of defaults\n" + _table_text(text, index=False))
-
-
-def format_treaty_costs_side_by_side(runs, labels) -> str:
-    """Each treaty's cost across the compared structures, then per structure the total cost of
-    reinsurance next to the worst member's P(ratio < 100%) and its change from the first."""
-    import pandas as pd
-
-    costs, totals = {}, []
-    first_worst = None
-    for label, results in zip(labels, runs):
-        treaties = getattr(results, "treaties", None)
-        if treaties is None:
-            continue
-        treaties = yearly_average(treaties)
-        for cedant, treaty, cost in zip(treaties["cedant"], treaties["treaty"], treaties["cost"]):
-            costs.setdefault((cedant, treaty), {})[label] = _format(cost, "{:,.0f}")
-        summary = results.summary
-        if "year" in summary.columns:
-            summary = summary[summary["year"].isna()]
-        worst = summary.loc[summary["kind"] == "member", "prob_solvency_below_100"].max()
-        first_worst = worst if first_worst is None else first_worst
-        totals.append({"structure": label, "total cost of reinsurance": _format(treaties["cost"].sum(), "{:,.0f}"),
-                       "worst member's P(ratio < 100%)": _format(worst, "{:.2%}"),
-                       "vs the first": "" if label == labels[0] else _format(worst - first_worst, "{:+.2%}")})
-    rows = [{"cedant": cedant, "treaty": treaty, **{label: by_label.get(label, "") for label in labels}}
-            for (cedant, treaty), by_label in costs.items()]
-    by_treaty = _table_text(pd.DataFrame(rows), index=False) if rows else "(no treaties)"
-    return ("cost of each treaty to its cedant, on the same losses (a multi-year run: yearly average)\n"
-            + by_treaty + "\n\n" + _table_text(pd.DataFrame(totals), index=False))
-
-
-def _beyond_the_columns(summary, when: str = "") -> str:
-    """Lines under the table for what its columns do not show: the chance that some member
-    is below 100% or ruined (the pool row's own ratio is of the members' capital summed, so
-    it can be well above 100% while a small member is below), and each reinsurer's chance of
-    default. Empty when the summary lacks those columns."""
-    if "kind" not in summary.columns:
-        return ""
-    lines = []
-    pool = summary[summary["kind"] == "pool"]
-    if len(pool) and {"prob_any_member_below_100", "prob_any_member_ruin"} <= set(summary.columns):
-        row = pool.iloc[0]
-        lines.append(f"some member below 100%{when}: {_format(row['prob_any_member_below_100'], '{:.2%}')}; "
-                     f"some member ruined{when}: {_format(row['prob_any_member_ruin'], '{:.2%}')} "
-                     "(the pool row's ratio is of the members' capital summed)")
-    reinsurers = summary[summary["kind"] == "reinsurer"]
-    if len(reinsurers) and "prob_default" in summary.columns:
-        lines.append(f"reinsurer default probability{when}: " + ", ".join(
-            f"{party} {_format(probability, '{:.2%}')}"
-            for party, probability in zip(reinsurers["party"], reinsurers["prob_default"])))
-    return "".join("\n" + line for line in lines)
-
-
-def _format_table(summary, wanted) -> str:
-    columns = [column for column in wanted if column in summary.columns]
-    table = summary[columns].copy()
-    if "share" in columns and "kind" in summary.columns:
-        table.loc[summary["kind"] == "reinsurer", "share"] = float("nan")   # no pool share: blank, not 0.0%
-    for column in columns:
-        if column == "party":
-            continue
-        if column in PERCENT_COLUMNS:
-            table[column] = table[column].map(lambda value: _format(value, "{:.1%}"))
-        else:
-            table[column] = table[column].map(lambda value: _format(value, "{:,.0f}"))
-    return _table_text(table, index=False)
-
-
-def _table_text(table, **options) -> str:
-    """``table.to_string`` with columns aligned on a terminal when names are Chinese.
-
-    A Chinese character takes two columns of a terminal; pandas counts it as one
-    unless told to measure East Asian widths.
-    """
-    import pandas as pd
-
-    with pd.option_context("display.unicode.east_asian_width", True):
-        return table.to_string(**options)
-
-
-def _format(value, pattern: str) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return "" if number != number else pattern.format(number)   # NaN (e.g. a reinsurer's share) -> blank
 
 
 def default_results_folder(scenario: str) -> str:

@@ -34,13 +34,12 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .compare_files import COMPARISON_RECORD, COMPARISON_TABLE, structure_labels, unique_stems
 from .report_compare import write_comparison_report
 from .results import (PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD, Results, check_replaceable,
                       current_umask, foreign_files, is_plot_file, listed, swap_into_place)
 
 RESULTS_ROOT = Path("results")
-COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
-COMPARISON_TABLE = "comparison.csv"
 
 
 @dataclass
@@ -79,16 +78,6 @@ def foreign_to_comparison(folder: Path) -> list[str]:
             continue
         found.append(listed(entry))
     return found
-
-
-def is_comparison_folder(folder: str | os.PathLike) -> bool:
-    return (Path(folder) / COMPARISON_RECORD).is_file()
-
-
-def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """Sub-folder names: the file stems, numbered when two files share a stem."""
-    stems = [Path(path).stem for path in paths]
-    return [stem if stems.count(stem) == 1 else f"{stem}-{i + 1}" for i, stem in enumerate(stems)]
 
 
 def pool_gross_loss(results: Results) -> np.ndarray:
@@ -171,13 +160,6 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
     for results, stem in zip(runs, stems):
         results.folder = folder / stem
     return Comparison(folder, table, runs, identical)
-
-
-def structure_labels(runs: Sequence[Results], stems: Sequence[str]) -> list[str]:
-    """What names each structure in the plots and the printed comparison: its scenario's name,
-    or its folder's (``stems``) where two scenarios share a name."""
-    names = [results.name for results in runs]
-    return [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
 
 
 def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder: Path) -> list[Path]:

@@ -72,6 +72,11 @@ SUMMARY_COLUMNS = (
 )
 
 
+def horizon_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary's rows for the whole run: a multi-year summary's horizon rows (``year`` empty)."""
+    return summary[summary["year"].isna()] if "year" in summary.columns else summary
+
+
 # --------------------------------------------------------------------------- elementwise
 def net_premium(gross_premium, ceded_premium, reinstatement_premium) -> np.ndarray:
     """Premium kept: gross − ceded − reinstatement premium. Any matching shapes."""

@@ -1,4 +1,5 @@
-"""What ``poolsim optimize`` writes and prints: its folder, the frontier plot, ``best.toml`` and the report.
+"""What ``poolsim optimize`` found (:class:`Optimisation`), and what it writes and prints: its folder, the
+frontier plot, ``best.toml`` and the report.
 
 The folder (``results/<stem>-optimize/`` by default) is written atomically,
 like a results folder, and holds ``optimize.json`` (the search's record, which
@@ -7,6 +8,7 @@ some candidate is feasible, ``best.toml``.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -16,20 +18,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
+from .optimize_files import BEST_SCENARIO, CANDIDATES_FILE, FRONTIER_PLOT, OPTIMIZE_RECORD
 from .optimize_space import SHARE_COLUMN_PREFIX, setting_columns
 from .results import (REPORT_FILE, _json_safe, check_replaceable, current_umask, is_plot_file, listed,
                       swap_into_place)
 
 if TYPE_CHECKING:
-    from .optimize_search import Optimisation
+    from .model import Scenario
+    from .optimize_evaluate import Evaluation
 
-OPTIMIZE_RECORD = "optimize.json"      # marks a folder as an optimisation folder
-CANDIDATES_FILE = "candidates.csv"
-FRONTIER_PLOT = "frontier.png"
-BEST_SCENARIO = "best.toml"
 FILES = (OPTIMIZE_RECORD, CANDIDATES_FILE, FRONTIER_PLOT, BEST_SCENARIO, REPORT_FILE)
 WHAT = "optimisation folder"
+
+
+@dataclasses.dataclass
+class Optimisation:
+    """What :func:`sim.optimize_search.optimize` found."""
+
+    scenario: "Scenario"
+    table: pd.DataFrame                   # candidates.csv
+    evaluations: list["Evaluation"]       # row by row
+    best: int | None                      # row of the best feasible candidate; None when none is feasible
+    closest: int | None                   # when none is feasible: the row closest to feasible
+    binding: list[str]                    # ... and the constraints it breaks
+    run_info: dict
+    source: Path
+    folder: Path | None = None
 
 
 def default_folder(scenario: str | os.PathLike) -> Path:
@@ -156,8 +172,6 @@ def plot_frontier(found: "Optimisation"):
 # ---------------------------------------------------------------- the printed report
 def report(found: "Optimisation") -> str:
     """The best structure against the one written in the file, or why none is feasible."""
-    import pandas as pd
-
     optimize, table = found.scenario.optimize, found.table
     info = found.run_info
     lines = [f"{len(table)} candidates on the same {info['trials']:,} trials (seed {info['seed']}); "

@@ -25,7 +25,6 @@ Only one-year scenarios are searched; a multi-year scenario is refused (exit 2).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 from . import model
 from .errors import ScenarioError, UsageError
 from .optimize_evaluate import Evaluation, Evaluator
+from .optimize_output import Optimisation
 from .optimize_space import dimension, point_settings, setting_columns
 
 INITIAL_SHARE = 0.5          # of the budget after candidate 0: the space-filling start
@@ -178,21 +178,6 @@ def refinement_centres(evaluations, points, optimize: model.Optimize, n_trials: 
 
 
 # ---------------------------------------------------------------- the API
-@dataclasses.dataclass
-class Optimisation:
-    """What :func:`optimize` found."""
-
-    scenario: model.Scenario
-    table: pd.DataFrame                   # candidates.csv
-    evaluations: list[Evaluation]         # row by row
-    best: int | None                      # row of the best feasible candidate; None when none is feasible
-    closest: int | None                   # when none is feasible: the row closest to feasible
-    binding: list[str]                    # ... and the constraints it breaks
-    run_info: dict
-    source: Path
-    folder: Path | None = None
-
-
 def candidates_table(evaluations: list[Evaluation], phases: list[str], optimize: model.Optimize,
                      scenario: model.Scenario, n_trials: int) -> pd.DataFrame:
     """candidates.csv: the contract's columns, then the phase, priced premiums and each member's figures."""

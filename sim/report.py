@@ -49,7 +49,7 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
 
     Raises UsageError when ``folder`` is neither.
     """
-    from .compare import COMPARISON_RECORD, is_comparison_folder, structure_labels
+    from .compare_files import COMPARISON_RECORD, is_comparison_folder, structure_labels
     from .results import RUN_RECORD, Results
 
     folder = Path(folder)
@@ -74,7 +74,8 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
         results = Results.read(folder)
         with plots.legible_text():
             return [write_run_report(results, folder)]
-    from .report_optimize import RECORD as OPTIMIZE_RECORD, is_optimisation_folder, write_optimisation_report
+    from .optimize_files import OPTIMIZE_RECORD, is_optimisation_folder
+    from .report_optimize import write_optimisation_report
 
     if is_optimisation_folder(folder):
         with plots.legible_text():

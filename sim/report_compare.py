@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .metrics import horizon_rows
 from .report_format import MISSING, POOL_LABEL, Column, MoneyUnit, format_percent, format_probability, with_se
-from .report_page import (AT_RISK_PROBABILITY, REPORT_FILE, Image, _largest_money, _now, figure_image,
-                          horizon_rows, png_uri, render, saved_scenario, structure_image, write_html)
+from .report_page import (REPORT_FILE, Image, _largest_money, _now, figure_image, png_uri, render, saved_scenario,
+                          structure_image, write_html)
+from .text_tables import AT_RISK_PROBABILITY
 
 if TYPE_CHECKING:
     from .model import Scenario

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .plots import money_scale
+from .money import money_scale
 
 MISSING = "—"
 POOL_LABEL = "Pool (members together)"     # the summary's pool row, as a table shows it

@@ -16,18 +16,14 @@ from typing import Any
 import pandas as pd
 
 from .errors import ScenarioError, UsageError
-from .optimize_output import BEST_SCENARIO as BEST, CANDIDATES_FILE as CANDIDATES, FRONTIER_PLOT as FRONTIER
-from .optimize_output import OPTIMIZE_RECORD as RECORD
+from .optimize_files import BEST_SCENARIO as BEST, CANDIDATES_FILE as CANDIDATES, FRONTIER_PLOT as FRONTIER
+from .optimize_files import OPTIMIZE_RECORD as RECORD
 from .report_page import REPORT_FILE, Image, _now, png_uri, render, structure_image, write_html
 from .report_format import format_percent, format_probability
 
 # Columns of candidates.csv that are figures, not searched terms.
 FIGURES = ("candidate", "objective", "cost", "members_net_result", "worst_prob_solvency_below_100",
            "worst_solvency_ratio_p01", "feasible", "on_frontier", "phase", "pool_expected_gross_loss")
-
-
-def is_optimisation_folder(folder: str | os.PathLike) -> bool:
-    return (Path(folder) / RECORD).is_file()
 
 
 def write_optimisation_report(folder: str | os.PathLike) -> Path:

@@ -1,5 +1,5 @@
 """What every ``report.html`` shares: its Jinja2 templates, inline images, the picture of a
-saved scenario's structure, the time it was written, and the summary rows it reads.
+saved scenario's structure and the time it was written.
 
 A page is self-contained: images inline (base64 PNG), styles inline, no script
 and no network request (see :mod:`sim.report`).
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from .results import Results
 
 REPORT_FILE = "report.html"
-# A member "at risk" in the verdict: below 100% in more of its years than this (the printed
-# comparison lists members beyond the same share).
-AT_RISK_PROBABILITY = 0.005
 _ENVIRONMENT = None
 
 
@@ -114,14 +111,6 @@ def structure_image(scenario: "Scenario | None") -> Image | None:
     if scenario is None:
         return None
     return figure_image(plot_structure(scenario), f"The structure of {scenario.name}")
-
-
-def horizon_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary's rows for the whole run: a multi-year summary's horizon rows (``year`` empty)."""
-    if "year" in summary.columns:
-        return summary[summary["year"].isna()]
-    return summary
-
 
 
 def _now() -> str:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import plots
+from .metrics import horizon_rows
 from .report_format import (Column, MoneyUnit, format_percent, format_probability, row_number, table_rows,
                             with_se)
-from .report_page import (AT_RISK_PROBABILITY, REPORT_FILE, Image, _largest_money, _now, horizon_rows, plot_image,
-                          render, saved_scenario, structure_image, write_html)
+from .report_page import (REPORT_FILE, Image, _largest_money, _now, plot_image, render, saved_scenario,
+                          structure_image, write_html)
+from .text_tables import AT_RISK_PROBABILITY
 
 if TYPE_CHECKING:
     from .results import Results

@@ -43,7 +43,7 @@ SCENARIO = {
     "reinsurers": None,
     "solvency": None,
     "dynamics": None,
-    "optimize": None,        # read by sim.optimize_space.read_optimize
+    "optimize": None,        # read by sim.optimize_read.read_optimize
 }
 
 SIMULATION = {

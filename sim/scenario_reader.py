@@ -13,7 +13,7 @@ import numpy as np
 
 from . import model
 from .correlation import correlation_matrix, nearest_correlation
-from .optimize_space import read_optimize
+from .optimize_read import read_optimize
 from .regulation import DEFAULT_PROBABILITY_BY_RATING
 from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MAX_POLICIES, MEMBER, PERCENT_LIKE, POOL, REINSURER,
                               ROLES, SCENARIO, SIMULATION, SOLVENCY, TREATY_TERMS, TREATY_TYPE, Field, _TERM_HOMES)

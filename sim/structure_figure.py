@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from .model import Scenario, Treaty
-from .plots import money_scale
+from .money import money_scale
 
 # The scale each treaty type is drawn on, and its words.
 SCALES = {  # type: (scale, the tower's title, its axis)

@@ -26,7 +26,7 @@ left (:func:`sim.solvency.going_concern_ratio`) are in no plot.
 
 The package, by concept:
 
-* :mod:`sim.plots.style`       fonts, money and per-cent axes, box statistics, titles, thresholds, saving
+* :mod:`sim.plots.style`       fonts, per-cent and return-period axes, box statistics, titles, thresholds, saving
 * :mod:`sim.plots.horizon`     a run's values year by year, and the solvency ratio a run is judged on
 * :mod:`sim.plots.one_year`    the plots of every run (the four files above)
 * :mod:`sim.plots.multi_year`  the fan charts and exits of a multi-year run
@@ -35,6 +35,7 @@ The package, by concept:
 
 Every public name is importable from ``sim.plots`` itself.
 """
+from ..money import format_money, money_label, money_scale
 from .compare import plot_compare_net_ep, plot_compare_solvency
 from .files import DRAWERS, PLOT_FILES, draw_plots, plot_results, save_atomically, write_plots
 from .horizon import going_concern_year_matrix, horizon_solvency_ratio, year_matrix
@@ -42,8 +43,8 @@ from .multi_year import FAN_BANDS, MULTI_YEAR_DRAWERS, plot_capital_fan, plot_ex
 from .one_year import (WHO_PAYS_RETURN_PERIODS, WHO_PAYS_WINDOW, loss_ratios, plot_ep_curve, plot_loss_ratio,
                        plot_solvency, plot_who_pays, premium_payers, trials_near_return_period, who_pays)
 from .style import (CJK_FAMILIES, DPI, GROSS_COLOUR, NET_COLOUR, NO_RATIO_LABEL, REGIME_NAMES, SOLVENCY_AXIS_LABELS,
-                    SOLVENCY_THRESHOLDS, THRESHOLDS, _new_figure, _title, box_statistics, format_money,
-                    installed_cjk_families, legible_text, missing_glyphs_note, money_label, money_scale, save)
+                    SOLVENCY_THRESHOLDS, THRESHOLDS, _new_figure, _title, box_statistics, installed_cjk_families,
+                    legible_text, missing_glyphs_note, save)
 
 __all__ = [
     "_new_figure", "_title", "box_statistics", "CJK_FAMILIES", "DPI", "draw_plots", "DRAWERS", "FAN_BANDS",

@@ -8,10 +8,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..money import money_label, money_scale
 from .horizon import horizon_solvency_ratio
 from .style import (HORIZON_LOWEST, SOLVENCY_AXIS_LABELS, SOLVENCY_THRESHOLDS, THRESHOLDS, _common_regime,
                     _horizontal_boxes, _new_figure, _percent_axis, _return_period_axis, _whisker_range,
-                    _wrapped_labels, box_statistics, money_label, money_scale)
+                    _wrapped_labels, box_statistics)
 
 if TYPE_CHECKING:
     from ..results import Results

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..money import money_label, money_scale
 from .horizon import going_concern_year_matrix, year_matrix
-from .style import THRESHOLDS, _new_figure, _percent_axis, _title, money_label, money_scale
+from .style import THRESHOLDS, _new_figure, _percent_axis, _title
 
 if TYPE_CHECKING:
     from ..results import Results

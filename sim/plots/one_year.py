@@ -12,11 +12,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..money import money_label, money_scale
 from .horizon import horizon_solvency_ratio
 from .style import (GROSS_COLOUR, HORIZON_LOWEST, NET_COLOUR, NO_RATIO_LABEL, REGIME_NAMES, SOLVENCY_AXIS_LABELS,
                     SOLVENCY_THRESHOLDS, _alternating, _box_legend_handles, _horizontal_boxes, _new_figure,
-                    _percent_axis, _regime, _return_period_axis, _title, _whisker_range, box_statistics,
-                    money_label, money_scale)
+                    _percent_axis, _regime, _return_period_axis, _title, _whisker_range, box_statistics,)
 
 if TYPE_CHECKING:
     from ..results import Results

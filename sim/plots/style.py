@@ -1,5 +1,6 @@
-"""How poolsim's figures look: fonts that draw Chinese names, money and per-cent axes, box
-statistics, titles, the solvency regimes' thresholds, and saving a figure as PNG.
+"""How poolsim's figures look: fonts that draw Chinese names, per-cent and return-period axes, box
+statistics, titles, the solvency regimes' thresholds, and saving a figure as PNG (money scales
+are :mod:`sim.money`'s).
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, never
 through ``pyplot``: no global state, no GUI backend, safe in threads, and a
@@ -102,24 +103,6 @@ def missing_glyphs_note(missing: Sequence[str]) -> str:
         return ("poolsim: note: no installed font has Chinese characters; names show as boxes in the "
                 f"plots ({shown}). Install e.g. fonts-noto-cjk.")
     return f"poolsim: note: no installed font has the characters {shown}; they show as boxes in the plots."
-
-
-def money_scale(largest: float) -> tuple[float, str]:
-    """Divisor and suffix that keep money axes readable: (1e9, "bn"), (1e6, "m"), ..."""
-    largest = abs(float(largest)) if np.isfinite(largest) else 0.0
-    for divisor, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if largest >= divisor:
-            return divisor, suffix
-    return 1.0, ""
-
-
-def money_label(currency: str, suffix: str) -> str:
-    return f"{currency} {suffix}".strip()
-
-
-def format_money(value: float, currency: str) -> str:
-    divisor, suffix = money_scale(value)
-    return f"{currency} {value / divisor:,.3g}{suffix}"
 
 
 def box_statistics(values: np.ndarray, label: str) -> dict:
