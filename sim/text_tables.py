@@ -175,7 +175,7 @@ def members_at_risk(summaries: Sequence[pd.DataFrame], labels: Sequence[str]) ->
 
 def format_side_by_side(summaries: Sequence[pd.DataFrame], labels: Sequence[str]) -> str:
     """:func:`side_by_side_table`, then :func:`members_at_risk`, as ``poolsim compare`` prints them."""
-    return ("side by side, on the same losses (a multi-year run: its whole horizon)\n"
+    return ("side by side, on the same losses (of a multi-year run, its whole horizon)\n"
             + table_text(side_by_side_table(summaries, labels), index=False)
             + "\nmembers below 100% in more than 0.5% of trials:\n  "
             + "\n  ".join(members_at_risk(summaries, labels)))
@@ -213,7 +213,7 @@ def format_treaty_costs_side_by_side(runs: Sequence, labels: Sequence[str]) -> s
     """:func:`treaty_costs_side_by_side` as ``poolsim compare`` prints it."""
     by_treaty, totals = treaty_costs_side_by_side(runs, labels)
     by_treaty_text = table_text(by_treaty, index=False) if len(by_treaty) else "(no treaties)"
-    return ("cost of each treaty to its cedant, on the same losses (a multi-year run: yearly average)\n"
+    return ("cost of each treaty to its cedant, on the same losses (of a multi-year run, the yearly average)\n"
             + by_treaty_text + "\n\n" + table_text(totals, index=False))
 
 
