@@ -34,6 +34,7 @@ from .jit import jit, parallel_jit, prange, unowned
 from .model import Scenario, Treaty
 from .occurrences import DAYS_IN_YEAR, Exposure, LossChunk
 from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
+from .party_arrays import PartyArrays
 from .rng import STREAM_DEFAULT, uniform_table
 from . import treaties as tr
 
@@ -604,7 +605,7 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
                    collectible: np.ndarray | None = None,
                    out: dict[str, np.ndarray] | None = None,
                    earlier_owed: np.ndarray | None = None,
-                   paid_fraction: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                   paid_fraction: np.ndarray | None = None) -> PartyArrays:
     """Every party's money in every trial of ``chunk``.
 
     Parameters
@@ -642,11 +643,10 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
 
     Returns
     -------
-    dict
+    PartyArrays
         One float64 ``(n_trials, n_parties)`` array per name in ``PARTY_COLUMNS``, and
         one ``(n_trials, n_treaties)`` array per name in ``TREATY_COLUMNS``, treaties
-        in :func:`placed_in_order` order: each treaty's ceded loss (recoveries due),
-        reinstatement premium, and the part of its recoveries lost to defaults.
+        in :func:`placed_in_order` order (the arrays of ``out`` when given).
     """
     members, reinsurers = scenario.pool.members, scenario.reinsurers
     n_members, n_reinsurers = len(members), len(reinsurers)
@@ -659,6 +659,7 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     if out is None:
         out = {name: np.zeros((n_trials, parties.n_parties)) for name in PARTY_COLUMNS}
     else:
+        out = dict(out)     # the caller's arrays, in a dict of our own: missing treaty arrays are added
         for name in PARTY_COLUMNS:
             if out[name].shape != (n_trials, parties.n_parties):
                 raise ValueError(f"out[{name!r}] has shape {out[name].shape}; "
@@ -812,4 +813,4 @@ def allocate_chunk(scenario: Scenario, exposure: Exposure, parties: Parties, chu
     out["max_occurrence_net"][:, 0] = pool_max_net
     out["defaulted"][:, 0] = 0.0
     out["lead_fee"][:, 0] = 0.0     # paid from followers to the lead: the members' sum is 0 (less rounding)
-    return out
+    return PartyArrays.from_mapping(out)
