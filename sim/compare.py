@@ -35,12 +35,11 @@ import pandas as pd
 
 from . import plots
 from .report import write_comparison_report
-from .results import (PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD, Results, check_replaceable,
-                      current_umask, foreign_files, is_plot_file, listed, swap_into_place)
+from .comparison_folder import (COMPARISON_RECORD, COMPARISON_TABLE, foreign_to_comparison,  # noqa: F401
+                                is_comparison_folder, structure_labels)
+from .results import PLOTS_FOLDER, Results, check_replaceable, current_umask, swap_into_place
 
 RESULTS_ROOT = Path("results")
-COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
-COMPARISON_TABLE = "comparison.csv"
 
 
 @dataclass
@@ -63,26 +62,6 @@ def output_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     folder = Path(out) if out is not None else default_folder(paths)
     check_replaceable(folder, COMPARISON_RECORD, "comparison folder", foreign_to_comparison)
     return folder
-
-
-def foreign_to_comparison(folder: Path) -> list[str]:
-    """What a comparison folder holds that poolsim does not write there (see
-    :func:`sim.results.foreign_files`): besides its table, record and plots, only
-    results folders, with nothing foreign in them."""
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD,
-                                                                        REPORT_FILE, PARTIAL_REPORT)):
-            continue
-        if entry.is_dir() and (entry / RUN_RECORD).is_file():
-            found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
-            continue
-        found.append(listed(entry))
-    return found
-
-
-def is_comparison_folder(folder: str | os.PathLike) -> bool:
-    return (Path(folder) / COMPARISON_RECORD).is_file()
 
 
 def unique_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
@@ -171,13 +150,6 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
     for results, stem in zip(runs, stems):
         results.folder = folder / stem
     return Comparison(folder, table, runs, identical)
-
-
-def structure_labels(runs: Sequence[Results], stems: Sequence[str]) -> list[str]:
-    """What names each structure in the plots and the printed comparison: its scenario's name,
-    or its folder's (``stems``) where two scenarios share a name."""
-    names = [results.name for results in runs]
-    return [name if names.count(name) == 1 else stem for name, stem in zip(names, stems)]
 
 
 def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder: Path) -> list[Path]:

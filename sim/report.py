@@ -602,7 +602,7 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
 
     Raises UsageError when ``folder`` is neither.
     """
-    from .compare import COMPARISON_RECORD, is_comparison_folder, structure_labels
+    from .comparison_folder import COMPARISON_RECORD, is_comparison_folder, structure_labels
     from .results import RUN_RECORD, Results
 
     folder = Path(folder)
