@@ -52,6 +52,7 @@ def main() -> int:
 
     from sim import report
     from sim.results import PLOTS_FOLDER
+    from sim.run_folder import write_run_folder
     from sim.runner import run
 
     with tempfile.TemporaryDirectory(prefix="poolsim-bench-report-") as temporary:
@@ -65,7 +66,7 @@ def main() -> int:
         drawn_again = median_seconds(lambda: report.write_run_report(results, run_folder), arguments.repeats)
         command = median_seconds(lambda: report.write_report(run_folder), arguments.repeats)
         with mock.patch.object(report, "write_run_report"):
-            without = median_seconds(lambda: results.write(folder / "bare"), arguments.repeats)
+            without = median_seconds(lambda: write_run_folder(results, folder / "bare"), arguments.repeats)
         size_kb = (run_folder / report.REPORT_FILE).stat().st_size / 1024
 
     print(f"{Path(arguments.scenario).name}, {arguments.trials:,} trials; {platform.processor() or platform.machine()}, "

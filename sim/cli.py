@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", metavar="ADDRESS", help="connect to a running Dask scheduler")
     run.add_argument("--chunk-trials", type=positive_integer, metavar="N",
                      help="trials per chunk (memory vs overhead; results do not depend on it)")
+    run.add_argument("--tables", type=table_names, metavar="LIST",
+                     help="per-trial tables to write, comma-separated: trials, line_losses, or none "
+                          "(default: both; without trials, no plots or report)")
     run.add_argument("--no-plots", action="store_true", help="do not draw plots")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(command=run_command, command_parser=run)
@@ -166,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def positive_integer(text: str) -> int:
     return _integer(text, minimum=1)
+
+
+def table_names(text: str) -> tuple[str, ...]:
+    """``--tables``: a comma-separated list of per-trial tables, or ``none``."""
+    tables = ("trials", "line_losses")      # sim.table_stream.TABLES, without importing the engine
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names == ["none"]:
+        return ()
+    unknown = [name for name in names if name not in tables]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose among {', '.join(tables)}, comma-separated, or none")
+    return tuple(names)
 
 
 def seed_number(text: str) -> int:
@@ -238,13 +253,14 @@ def run_command(arguments: argparse.Namespace) -> int:
         results = run(arguments.scenario, trials=arguments.trials, seed=arguments.seed, out=out,
                       threads=arguments.threads, workers=arguments.workers, scheduler=arguments.scheduler,
                       chunk_trials=arguments.chunk_trials, plots=not arguments.no_plots,
-                      progress=not arguments.no_progress)
+                      progress=not arguments.no_progress, tables=arguments.tables)
     printed = run_text(results)
     if printed:
         print(printed)
     folder = _first_attribute(results, ('folder',)) or out
     print(f"\nresults: {folder}")
-    print(f"report: {Path(folder) / 'report.html'}")
+    if (Path(folder) / "report.html").is_file():
+        print(f"report: {Path(folder) / 'report.html'}")
     return EXIT_OK
 
 

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .compare_files import COMPARISON_RECORD, COMPARISON_TABLE, structure_labels, unique_stems
+from .compare_files import (COMPARISON_RECORD, COMPARISON_TABLE, foreign_to_comparison, structure_labels,
+                            unique_stems)
 from .report_compare import write_comparison_report
-from .results import (PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD, Results, check_replaceable,
-                      current_umask, foreign_files, is_plot_file, listed, swap_into_place)
+from .results import PLOTS_FOLDER, Results, check_replaceable, current_umask, swap_into_place
 
 RESULTS_ROOT = Path("results")
 
@@ -64,20 +64,6 @@ def output_folder(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     return folder
 
 
-def foreign_to_comparison(folder: Path) -> list[str]:
-    """What a comparison folder holds that poolsim does not write there (see
-    :func:`sim.results.foreign_files`): besides its table, record and plots, only
-    results folders, with nothing foreign in them."""
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD,
-                                                                        REPORT_FILE, PARTIAL_REPORT)):
-            continue
-        if entry.is_dir() and (entry / RUN_RECORD).is_file():
-            found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
-            continue
-        found.append(listed(entry))
-    return found
 
 
 def pool_gross_loss(results: Results) -> np.ndarray:

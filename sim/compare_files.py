@@ -1,5 +1,5 @@
-"""A comparison folder's names: the record that marks it, its table, and each compared structure's
-sub-folder and label.
+"""A comparison folder's names and own files: the record that marks it, its table, each compared
+structure's sub-folder and label, and what in it poolsim did not write.
 
 Here, below :mod:`sim.compare` (which runs the scenarios), so that what reads a comparison
 folder (:mod:`sim.report`, the ``poolsim plot`` command) need not import what writes one.
@@ -10,14 +10,33 @@ import os
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from .results_folder import PARTIAL_REPORT, REPORT_FILE, RUN_RECORD, foreign_files, is_plot_file, listed
+
 
 class Named(Protocol):
     """A compared run (:class:`sim.results.Results`): all a label needs is its scenario's name."""
 
     name: str
 
+
 COMPARISON_RECORD = "comparison.json"     # the file that marks a folder as a comparison folder
 COMPARISON_TABLE = "comparison.csv"
+
+
+def foreign_to_comparison(folder: Path) -> list[str]:
+    """What a comparison folder holds that poolsim does not write there (see
+    :func:`sim.results_folder.foreign_files`): besides its table, record and plots, only
+    results folders, with nothing foreign in them."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if is_plot_file(entry) or (entry.is_file() and entry.name in (COMPARISON_TABLE, COMPARISON_RECORD,
+                                                                        REPORT_FILE, PARTIAL_REPORT)):
+            continue
+        if entry.is_dir() and (entry / RUN_RECORD).is_file():
+            found += [f"{entry.name}/{name}" for name in foreign_files(entry)]
+            continue
+        found.append(listed(entry))
+    return found
 
 
 def is_comparison_folder(folder: str | os.PathLike) -> bool:

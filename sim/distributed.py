@@ -3,7 +3,9 @@
 Each chunk is a pure function of (scenario, trial range) — trial i's random
 numbers come from its own counter-based stream — so a chunk computed on any
 worker, or computed twice because a worker died, gives the same arrays as in
-process. Dask re-runs the tasks of a lost worker by itself.
+process. Dask re-runs the tasks of a lost worker by itself. The client takes
+the chunks in trial order, a few at a time (:data:`CHUNKS_AHEAD_PER_WORKER`), so
+it never holds more than those: the tables are streamed as they come.
 """
 from __future__ import annotations
 
@@ -11,22 +13,26 @@ import contextlib
 import logging
 import os
 
+from .chunks import simulate_chunk
 from .errors import UsageError
+from .memory import keep_freed_memory
 
 # Seconds to wait for a scheduler: Dask's default, 30 s, is long to wait for a
 # typo in an address; a reachable scheduler, even across a network, answers in far less.
 SCHEDULER_CONNECT_SECONDS = 10
+# Chunks submitted ahead of the one the client waits for, per worker: enough to keep every
+# worker busy while the client writes, few enough that the finished ones waiting their turn
+# stay a few chunks' memory.
+CHUNKS_AHEAD_PER_WORKER = 2
 
 
-def _chunk_task(prepared, first_trial: int, n_trials: int, threads: int):
+def _chunk_task(plan, first_trial: int, n_trials: int, threads: int):
     import numba
 
-    from .memory import keep_freed_memory
-    from .runner import simulate_chunk
     keep_freed_memory()
     # Several worker processes share the machine: keep each to its share of the cores.
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    return simulate_chunk(prepared, first_trial, n_trials)
+    return simulate_chunk(plan, first_trial, n_trials)
 
 
 @contextlib.contextmanager
@@ -63,25 +69,38 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             cluster.close()
 
 
-def run_chunks(prepared, ranges, add, *, workers: int | None = None, scheduler: str | None = None,
+def run_chunks(plan, ranges, take, *, workers: int | None = None, scheduler: str | None = None,
                progress: bool = True) -> None:
-    """Run every ``(first_trial, n_trials)`` range on Dask; call ``add(first_trial, result)`` as each ends."""
+    """Run every ``(first_trial, n_trials)`` range on Dask; call ``take(chunk)`` with each
+    :class:`sim.chunks.Chunk` in trial order."""
+    from collections import deque
+
     from tqdm import tqdm
 
     with dask_client(workers, scheduler) as (client, threads):
-        from dask.distributed import as_completed
-
-        shared = client.scatter(prepared, broadcast=True)
-        futures = {client.submit(_chunk_task, shared, first, count, threads, pure=True): (first, count)
-                   for first, count in ranges}
+        shared = client.scatter(plan, broadcast=True)
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+        ahead = CHUNKS_AHEAD_PER_WORKER * n_workers
         total = sum(count for _, count in ranges)
-        with tqdm(total=total, unit="trial", unit_scale=True, desc=f"{prepared.scenario.name} (dask)",
+        waiting = iter(ranges)
+        pending = deque()
+
+        def submit_next() -> None:
+            for first, count in waiting:
+                pending.append(client.submit(_chunk_task, shared, first, count, threads, pure=True))
+                return
+
+        for _ in range(ahead):
+            submit_next()
+        with tqdm(total=total, unit="trial", unit_scale=True, desc=f"{plan.scenario.name} (dask)",
                   delay=2.0, disable=not progress, leave=False) as bar:
-            for future in as_completed(futures):
-                first, count = futures[future]
-                add(first, future.result())
+            while pending:
+                future = pending.popleft()
+                chunk = future.result()
                 future.release()
-                bar.update(count)
+                submit_next()
+                take(chunk)
+                bar.update(chunk.n_trials)
 
 
 def local_cluster(workers: int):

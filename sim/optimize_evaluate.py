@@ -79,7 +79,7 @@ class Evaluator:
         from .engine import LossModel, expected_risk_losses
         from .engine import simulate_chunk as simulate_losses
         from .exposure import build_exposure
-        from .runner import chunk_ranges, default_chunk_trials, prepare
+        from .chunks import chunk_ranges, default_chunk_trials, prepare
         from .scenario import resolve
 
         self.scenario = scenario
@@ -114,7 +114,7 @@ class Evaluator:
     # ------------------------------------------------ structures
     def structure(self, pool_table: dict) -> model.Scenario:
         """The scenario with this raw ``[pool]`` table, read and checked as a file would be."""
-        from .runner import with_overrides
+        from .chunks import with_overrides
         from .scenario_reader import Reader
 
         data = dict(self.data, pool=pool_table)
@@ -216,7 +216,7 @@ class Evaluator:
         parallel kernels from several threads at once (the loss simulation has started it)."""
         import numba
 
-        from .runner import _THREAD_SAFE_LAYERS
+        from .chunks import THREAD_SAFE_LAYERS as _THREAD_SAFE_LAYERS
 
         if self.threads < 2 or len(self.chunks) < 2:
             return False

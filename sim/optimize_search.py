@@ -235,7 +235,7 @@ def optimize(scenario: str | Path, *, out: str | Path | None = None, trials: int
     from . import __version__
     from .memory import keep_freed_memory, release_freed_memory
     from .optimize_output import check_folder, write_folder
-    from .runner import with_overrides
+    from .chunks import with_overrides
     from .scenario import load
 
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""One simulation run, end to end: scenario -> chunks of trials -> per-party arrays -> results.
+"""One simulation run, end to end: scenario -> chunks of trials -> tables -> results folder.
 
 This is the Python API behind ``poolsim run``::
 
@@ -6,38 +6,41 @@ This is the Python API behind ``poolsim run``::
     results = sim.run("scenarios/ai_cyber_pool.toml", trials=20_000)
     results.summary
 
-Trials are simulated in chunks so memory stays bounded; each chunk's work
-(:func:`simulate_chunk`) is a pure function of the scenario and the chunk's
-trial range, which is what lets threads, chunk sizes and Dask workers all
-give the same numbers.
+Trials are simulated in chunks (:mod:`sim.chunks`). A one-year run streams each
+chunk's rows to trials.parquet and line_losses.parquet as the chunks come in,
+in trial order (:mod:`sim.table_stream`), and keeps only what the statistics
+need (:mod:`sim.kept_columns`): memory grows with the trials by that, not by
+every column of every trial. A multi-year run keeps every path-year in memory.
 """
 from __future__ import annotations
 
-import dataclasses
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from . import __version__
-from .engine import LossModel, expected_risk_losses
-from .engine import simulate_chunk as simulate_losses
-from .dynamics import DynamicsPrepared, prepare_dynamics, simulate_paths
+from .chunks import (MAX_CHUNK_TRIALS, MIN_CHUNK_TRIALS, RISK_LOSSES_PER_CHUNK,  # noqa: F401 (re-exported)
+                     THREAD_SAFE_LAYERS, Chunk, OneYearPlan, Plan, chunk_ranges, default_chunk_trials, prepare,
+                     simulate_chunk, with_overrides)
 from .errors import ScenarioError, UsageError
-from .exposure import build_exposure
+from .kept_columns import KeptColumns
 from .memory import keep_freed_memory, release_freed_memory
+from .metrics import party_net_result
 from .model import Scenario
-from .occurrences import Exposure
-from .dynamics import DYNAMIC_COLUMNS
-from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
-from .pool import allocate_chunk, parties as build_parties, treaty_labels
-from .scenario_values import SEED_RANGE
+from .party_arrays import PathArrays
+from .pool import treaty_labels
+from .results import Results
+from .results_folder import check_replaceable, swap_into_place
+from .run_folder import draws_plots, finish_run_folder, legible_if, staged
+from .solvency import capital_end, party_capital_start
+from .table_stream import TABLE_FILES, TABLES, TableStream
+from .tables import build_multi_year_results, one_year_results
 
-# About this many risk losses per chunk: big enough to keep both cores busy,
-# small enough that a chunk's occurrence table stays well under 100 MB.
-RISK_LOSSES_PER_CHUNK = 2_000_000
-MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS = 1_000, 100_000
 # Seconds of simulation after which run() reports its later stages on stderr.
 STAGE_MESSAGES_AFTER = 2.0
 # Below this many one-year trials, run() notes that the minimum capital is uncertain: its
@@ -45,65 +48,18 @@ STAGE_MESSAGES_AFTER = 2.0
 # trials, which then rests on fewer than 100 trials beyond it.
 FEW_TRIALS_FOR_SOLVENCY = 20_000
 
-
-@dataclasses.dataclass(frozen=True)
-class Prepared:
-    """Everything a chunk needs besides its trial range; cheap to send to a Dask worker."""
-
-    scenario: Scenario
-    exposure: Exposure
-    model: LossModel
-    parties: Parties
+Prepared = OneYearPlan      # the name before sim.chunks
 
 
-def prepare(scenario: Scenario) -> Prepared:
-    exposure = build_exposure(scenario)
-    return Prepared(scenario, exposure, LossModel.from_scenario(scenario), build_parties(scenario, exposure))
-
-
-def simulate_chunk(prepared, first_trial: int, n_trials: int, out: dict[str, np.ndarray] | None = None):
-    """Gross losses and their split among the parties for one range of trials.
-
-    Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
-    :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``,
-    written into ``out`` when given (one-year runs). A multi-year ``prepared``
-    (:class:`sim.dynamics.DynamicsPrepared`) gives
-    :func:`sim.dynamics.simulate_paths`' arrays, with a year axis.
-    """
-    if isinstance(prepared, DynamicsPrepared):
-        return simulate_paths(prepared, first_trial, n_trials)
-    scenario = prepared.scenario
-    losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
-    arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed,
-                            out=out)
-    return arrays, losses.line_loss, losses.line_claims
-
-
-def chunk_ranges(n_trials: int, chunk_trials: int) -> list[tuple[int, int]]:
-    """``(first_trial, n_trials)`` of each chunk, in order."""
-    return [(first, min(chunk_trials, n_trials - first)) for first in range(0, n_trials, chunk_trials)]
-
-
-def default_chunk_trials(prepared, chunks_at_once: int = 1) -> int:
-    """Trials per chunk: about ``RISK_LOSSES_PER_CHUNK`` risk losses shared by the
-    ``chunks_at_once`` chunks in memory together (see :func:`_chunks_in_process`)."""
-    # Multi-year: sized on the largest (last) year's exposure.
-    exposure = prepared.exposures[-1] if isinstance(prepared, DynamicsPrepared) else prepared.exposure
-    per_trial = max(expected_risk_losses(prepared.scenario, exposure), 1.0)
-    return int(np.clip(RISK_LOSSES_PER_CHUNK / chunks_at_once / per_trial, MIN_CHUNK_TRIALS, MAX_CHUNK_TRIALS))
-
-
-def with_overrides(scenario: Scenario, trials: int | None = None, seed: int | None = None) -> Scenario:
-    simulation = scenario.simulation
-    if trials is not None:
-        if trials < 1:
-            raise ScenarioError([f"--trials = {trials} must be a whole number >= 1"])
-        simulation = dataclasses.replace(simulation, trials=int(trials))
-    if seed is not None:
-        if not SEED_RANGE.accepts(seed):
-            raise ScenarioError([f"--seed = {seed} must be {SEED_RANGE.text}"])
-        simulation = dataclasses.replace(simulation, seed=int(seed))
-    return dataclasses.replace(scenario, simulation=simulation)
+def chosen_tables(tables: Sequence[str] | None) -> tuple[str, ...]:
+    """The per-trial tables to write, in :data:`sim.table_stream.TABLES` order (None: all)."""
+    if tables is None:
+        return TABLES
+    unknown = [name for name in tables if name not in TABLES]
+    if unknown:
+        raise UsageError(f"--tables: {', '.join(map(repr, unknown))} is not a table poolsim writes; "
+                         f"choose among {', '.join(TABLES)} (or none)")
+    return tuple(name for name in TABLES if name in tables)
 
 
 def _load(scenario) -> Scenario:
@@ -113,43 +69,11 @@ def _load(scenario) -> Scenario:
     return load(scenario)
 
 
-class _Collector:
-    """Preallocated full-run arrays that chunks are copied into as they arrive."""
-
-    def __init__(self, n_trials: int, n_parties: int, n_lines: int, years: int = 1, n_treaties: int = 0):
-        # One-year runs keep their (n_trials, ...) arrays; multi-year ones add a year axis.
-        self.years = years
-        per_trial = () if years == 1 else (years,)
-        names = PARTY_COLUMNS if years == 1 else PARTY_COLUMNS + DYNAMIC_COLUMNS
-        self.arrays = {name: np.empty((n_trials, *per_trial, n_parties)) for name in names}
-        self.arrays.update({name: np.empty((n_trials, *per_trial, n_treaties)) for name in TREATY_COLUMNS})
-        self.line_loss = np.empty((n_trials, *per_trial, n_lines))
-        self.line_claims = np.empty((n_trials, *per_trial, n_lines), dtype=np.int64)
-
-    def rows(self, first_trial: int, n_trials: int) -> dict[str, np.ndarray] | None:
-        """Views of a one-year run's party arrays for these trials, for a chunk to write into."""
-        if self.years != 1:
-            return None
-        rows = slice(first_trial, first_trial + n_trials)
-        return {name: values[rows] for name, values in self.arrays.items()}
-
-    def add(self, first_trial: int, result) -> None:
-        arrays, line_loss, line_claims = result
-        rows = slice(first_trial, first_trial + len(line_loss))
-        for name in self.arrays:
-            if not np.may_share_memory(self.arrays[name], arrays[name]):   # not written in place
-                self.arrays[name][rows] = arrays[name]
-        self.line_loss[rows] = line_loss
-        self.line_claims[rows] = line_claims
+_THREAD_SAFE_LAYERS = THREAD_SAFE_LAYERS       # the name before sim.chunks
 
 
-# numba threading layers that may run parallel kernels from several threads at once
-# (the workqueue layer would abort the process).
-_THREAD_SAFE_LAYERS = ("omp", "tbb")
-
-
-def _chunks_in_process(prepared, ranges: list[tuple[int, int]], collector: _Collector):
-    """Simulate ``ranges`` into ``collector``; yield each ``(first, count)`` as it is added, in order.
+def _chunks_in_process(plan: Plan, ranges: list[tuple[int, int]]) -> Iterator[Chunk]:
+    """Simulate ``ranges``; yield each chunk, in trial order.
 
     With ``n`` numba threads and enough chunks, a one-year run works on ``n``
     chunks at once, each on one thread, rather than on one chunk with ``n``
@@ -158,67 +82,87 @@ def _chunks_in_process(prepared, ranges: list[tuple[int, int]], collector: _Coll
     would otherwise leave the other cores idle, and the kernels lose a
     barrier per chunk. 2 cores: the chunk loop of 200,000 benchmark trials
     took 6.6 s this way against 8.1 s. The numbers are the same: each chunk
-    is a pure function of its trial range, written to its own rows. The
-    runner's default chunk is then ``1/n`` the size (:func:`default_chunk_trials`),
-    so the chunks in memory together hold about what one chunk held.
+    is a pure function of its trial range. The runner's default chunk is then
+    ``1/n`` the size (:func:`sim.chunks.default_chunk_trials`), so the chunks in
+    memory together hold about what one chunk held.
     """
     import numba
 
     threads = numba.get_num_threads()
-    ranges = list(ranges)
-    rest = ranges
-    if threads > 1 and isinstance(prepared, Prepared) and len(ranges) > threads:
+    rest = list(ranges)
+    if threads > 1 and plan.side_by_side and len(ranges) > threads:
         # the first chunk on all threads: it also starts numba's threading layer, which must be safe
         first, count = ranges[0]
-        collector.add(first, simulate_chunk(prepared, first, count, collector.rows(first, count)))
-        yield first, count
-        rest = ranges[1:]
+        yield simulate_chunk(plan, first, count)
+        rest = rest[1:]
         if numba.threading_layer() in _THREAD_SAFE_LAYERS:
-            yield from _chunks_on_threads(prepared, rest, collector, threads)
+            yield from _chunks_on_threads(plan, rest, threads)
             return
     for first, count in rest:
-        collector.add(first, simulate_chunk(prepared, first, count, collector.rows(first, count)))
-        yield first, count
+        yield simulate_chunk(plan, first, count)
 
 
-def _chunks_on_threads(prepared, ranges: list[tuple[int, int]], collector: _Collector, threads: int):
+def _chunks_on_threads(plan: Plan, ranges: list[tuple[int, int]], threads: int) -> Iterator[Chunk]:
     """:func:`_chunks_in_process` on ``threads`` Python threads, each running its chunks'
-    kernels on one numba thread (numba's thread count is set per thread)."""
+    kernels on one numba thread (numba's thread count is set per thread). At most
+    ``2 × threads`` chunks are under way or waiting for their turn at once."""
     import numba
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    def work(chunk: tuple[int, int]):
+    def work(chunk: tuple[int, int]) -> Chunk:
         numba.set_num_threads(1)
-        first, count = chunk
-        return simulate_chunk(prepared, first, count, collector.rows(first, count))
+        return simulate_chunk(plan, *chunk)
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poolsim-chunk") as pool:
+        pending = deque()
         try:
-            for (first, count), result in zip(ranges, pool.map(work, ranges)):
-                collector.add(first, result)
-                yield first, count
+            for chunk in ranges:
+                pending.append(pool.submit(work, chunk))
+                if len(pending) >= 2 * threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)    # no chunk left writing after an error
+            pool.shutdown(wait=True, cancel_futures=True)    # no chunk left running after an error
             raise
+
+
+class _PathCollector:
+    """A multi-year run's full arrays ``(n_trials, n_years, ...)``, filled chunk by chunk."""
+
+    def __init__(self, n_trials: int):
+        self.n_trials = n_trials
+        self.arrays: dict[str, np.ndarray] | None = None
+
+    def add(self, chunk: Chunk) -> None:
+        columns = dict(chunk.arrays.items()) | {"line_loss": chunk.line_loss, "line_claims": chunk.line_claims}
+        if self.arrays is None:
+            self.arrays = {name: np.empty((self.n_trials, *values.shape[1:]), dtype=values.dtype)
+                           for name, values in columns.items()}
+        rows = slice(chunk.first_trial, chunk.first_trial + chunk.n_trials)
+        for name, values in columns.items():
+            self.arrays[name][rows] = values
 
 
 def run(scenario, *, trials: int | None = None, seed: int | None = None, out=None,
         threads: int | None = None, workers: int | None = None, scheduler: str | None = None,
-        chunk_trials: int | None = None, plots: bool = True, progress: bool = True):
+        chunk_trials: int | None = None, plots: bool = True, progress: bool = True,
+        tables: Sequence[str] | None = None) -> Results:
     """Simulate a scenario (a path or a :class:`sim.model.Scenario`) and return its results.
 
-    ``out`` is the results folder to write (atomically); ``None`` writes nothing. An
-    existing ``out`` must be an earlier results folder or empty (UsageError otherwise).
-    ``workers`` runs on a local Dask cluster of that many processes, ``scheduler``
-    on a running one; the numbers are the same whichever way the run is made.
+    ``out`` is the results folder to write (atomically); ``None`` writes nothing and keeps
+    every table in memory. An existing ``out`` must be an earlier results folder or empty
+    (UsageError otherwise). ``workers`` runs on a local Dask cluster of that many processes,
+    ``scheduler`` on a running one; the numbers are the same whichever way the run is made.
+    ``tables`` names the per-trial tables to write (``"trials"``, ``"line_losses"``; default
+    both): without trials.parquet, no plots are drawn.
     """
     import numba
 
-    from .results import build_results, check_replaceable
-
     started = time.perf_counter()
-    scenario = _load(scenario)
-    scenario = with_overrides(scenario, trials, seed)
+    scenario = with_overrides(_load(scenario), trials, seed)
+    tables = chosen_tables(tables)
     if out is not None:
         check_replaceable(out)      # a bad --out found now, not after minutes of simulation
     if threads is not None:
@@ -230,42 +174,20 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     if chunk_trials is not None and chunk_trials < 1:
         raise ScenarioError([f"--chunk-trials = {chunk_trials} must be a whole number >= 1"])
 
-    years = scenario.simulation.years
-    prepared = prepare(scenario) if years == 1 else prepare_dynamics(scenario, progress=progress)
+    plan = prepare(scenario, progress=progress)
     n_trials = scenario.simulation.trials
     # Whatever `progress` says: this is about the figures, not about how the run is going.
     # Every note the run prints is also kept in run.json ("notes"), for the report's run record.
     notes = list(scenario.notes)
-    if years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
+    if plan.years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
         notes.append(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are "
                      f"uncertain beyond their standard errors: it rests on the 99.5% quantile of this run's own "
                      f"trials. Use {FEW_TRIALS_FOR_SOLVENCY:,} or more for solvency figures.")
         _stage(notes[-1])
-    local_one_year = workers is None and scheduler is None and isinstance(prepared, Prepared)
-    chunk_trials = chunk_trials or default_chunk_trials(prepared, numba.get_num_threads() if local_one_year else 1)
+    on_dask = workers is not None or scheduler is not None
+    chunks_at_once = numba.get_num_threads() if not on_dask and plan.side_by_side else 1
+    chunk_trials = chunk_trials or default_chunk_trials(plan, chunks_at_once)
     ranges = chunk_ranges(n_trials, chunk_trials)
-    collector = _Collector(n_trials, prepared.parties.n_parties, len(scenario.lines), years,
-                           len(treaty_labels(scenario)))
-
-    keep_freed_memory()         # for the chunks; given back, however they end, before the tables
-    try:
-        if workers is not None or scheduler is not None:
-            from .distributed import run_chunks
-            run_chunks(prepared, ranges, collector.add, workers=workers, scheduler=scheduler,
-                       progress=progress)
-        else:
-            from tqdm import tqdm
-            with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
-                      disable=not progress, leave=False) as bar:
-                for first, count in _chunks_in_process(prepared, ranges, collector):
-                    bar.update(count)
-    finally:
-        release_freed_memory()
-    # A long run's tables, files and plots take a while too (about 20 s at a million
-    # trials): say what is happening, as the progress bar did for the chunks.
-    say = progress and time.perf_counter() - started > STAGE_MESSAGES_AFTER
-    if say:
-        _stage(f"{n_trials:,} trials simulated in {time.perf_counter() - started:.0f} s; computing the tables")
     run_info = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.source) if scenario.source else None,
@@ -280,24 +202,111 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         "chunk_trials": chunk_trials,
         "currency": scenario.currency,
         "notes": notes,
+        "tables": list(tables),
     }
-    if years == 1:
-        results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                                collector.line_claims, run_info, release_columns=True,
-                                threads=numba.get_num_threads())
-    else:
-        from .results import build_multi_year_results
-        results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                                           collector.line_claims, run_info)
-    # Simulation and tables; writing the folder is not counted.
-    results.run_info["wall_seconds"] = time.perf_counter() - started
-    if out is not None:
-        if say:
-            _stage(f"writing {out}" + (" and drawing its plots" if plots else ""))
-        results.write(Path(out), plots=plots)
+
+    def each_chunk(take: Callable[[Chunk], None]) -> None:
+        """Every chunk to ``take``, in trial order, on Dask or in this process."""
+        keep_freed_memory()         # for the chunks; given back, however they end, before the tables
+        try:
+            if on_dask:
+                from .distributed import run_chunks
+                run_chunks(plan, ranges, take, workers=workers, scheduler=scheduler, progress=progress)
+                return
+            from tqdm import tqdm
+            with tqdm(total=n_trials, unit="trial", unit_scale=True, desc=scenario.name, delay=2.0,
+                      disable=not progress, leave=False) as bar:
+                for chunk in _chunks_in_process(plan, ranges):
+                    take(chunk)
+                    bar.update(chunk.n_trials)
+        finally:
+            release_freed_memory()
+
+    def say(message: str) -> None:
+        """``message`` on stderr in a long run (``{seconds}`` in it: the seconds so far). A long
+        run's tables, files and plots take a while too (about 20 s at a million trials): say what
+        is happening, as the progress bar did for the chunks."""
+        seconds = time.perf_counter() - started
+        if progress and seconds > STAGE_MESSAGES_AFTER:
+            _stage(message.format(seconds=f"{seconds:.0f}"))
+
+    # Without --out, the tables are written to a private temporary folder and read back.
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="poolsim-run-")) / "run"
+    plots = plots and out is not None
+    try:
+        with staged(folder) as staging:
+            if plan.years == 1:
+                results = _one_year(plan, run_info, staging, tables, each_chunk, say)
+            else:
+                results = _multi_year(plan, run_info, staging, tables, each_chunk, say)
+            # Simulation and tables; writing the rest of the folder is not counted.
+            results.run_info["wall_seconds"] = time.perf_counter() - started
+            draw = draws_plots(results, plots)
+            if out is not None:
+                say(f"writing {out}" + (" and drawing its plots" if draw else ""))
+            with legible_if(draw):
+                results.folder = staging
+                finish_run_folder(results, staging, draw)
+            swap_into_place(staging, folder)
+        results.folder = folder
+        if out is None:
+            for table in tables:          # read now: the folder goes
+                getattr(results, table)
+            results.folder = None
+    finally:
+        if out is None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    return results
+
+
+def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence[str], each_chunk,
+              say) -> Results:
+    """Stream a one-year run's chunks into ``staging``; its results, tables written."""
+    import numba
+
+    scenario, parties = plan.scenario, plan.parties
+    n_trials = scenario.simulation.trials
+    kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)))
+    stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
+    start = party_capital_start(parties)
+
+    def take(chunk: Chunk) -> None:
+        net_result = party_net_result(parties, chunk.arrays)
+        kept.add(chunk.first_trial, chunk.arrays, chunk.line_loss, net_result)
+        kept.add_in_order(chunk.arrays)
+        stream.add(chunk.first_trial, chunk.arrays, capital_end(start, net_result), chunk.line_loss,
+                   chunk.line_claims)
+
+    try:
+        each_chunk(take)
+        say(f"{n_trials:,} trials simulated in {{seconds}} s; computing the tables")
+        results, outcome = one_year_results(scenario, parties, kept, run_info, threads=numba.get_num_threads())
+        if "trials" in tables:
+            say("writing trials.parquet")
+        stream.finish(outcome.minimum_capital, outcome.solvency_ratio)
+    finally:
+        stream.close()
+    return results
+
+
+def _multi_year(plan, run_info: dict, staging: Path, tables: Sequence[str], each_chunk, say) -> Results:
+    """A multi-year run: every path-year in memory, then its tables, written to ``staging``."""
+    from .results_folder import write_parquet
+
+    collector = _PathCollector(plan.scenario.simulation.trials)
+    each_chunk(collector.add)
+    arrays = collector.arrays
+    say(f"{plan.scenario.simulation.trials:,} trials simulated in {{seconds}} s; computing the tables")
+    results = build_multi_year_results(plan.scenario, plan.parties, PathArrays.from_mapping(arrays),
+                                       arrays["line_loss"], arrays["line_claims"], run_info)
+    results.run_info["tables"] = list(tables)
+    for table in tables:
+        write_parquet(getattr(results, table), staging / TABLE_FILES[table])
+    for table in TABLE_FILES:
+        if table not in tables:
+            setattr(results, table, None)
     return results
 
 
 def _stage(message: str) -> None:
     print(f"poolsim: {message}", file=sys.stderr, flush=True)
-

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.run_folder import write_run_folder
 from sim import cli
 
 REPOSITORY = Path(__file__).parent.parent
@@ -321,10 +322,10 @@ def test_ctrl_c_during_a_run_on_local_dask_workers_exits_130_without_tracebacks(
 
 @pytest.fixture(scope="module")
 def saved_results(tmp_path_factory):
-    from sim.results import build_results
+    from sim.tables import build_results
     from synthetic_results import make_run
 
-    return build_results(*make_run(n_trials=300)).write(tmp_path_factory.mktemp("saved") / "run", plots=False)
+    return write_run_folder(build_results(*make_run(n_trials=300)), tmp_path_factory.mktemp("saved") / "run", plots=False)
 
 
 @pytest.mark.parametrize("file, damage, expected", [

@@ -683,7 +683,7 @@ def test_one_year_credit_exposure_is_year_ones_receivables_under_any_timing(writ
     from sim.runner import prepare, simulate_chunk
     extra = QUOTA_SHARE.format(reinsurer_capital=1e12)
     scenario = deterministic(write_scenario, years=2, extra=extra)
-    single = simulate_chunk(prepare(with_dynamics(scenario, 1, pattern, delay)), 0, 8)[0]
+    single = simulate_chunk(prepare(with_dynamics(scenario, 1, pattern, delay)), 0, 8).arrays
     _, arrays, _ = paths(with_dynamics(scenario, 2, pattern, delay))
     assert single["credit_exposure"][:, 1:4].min() > 0
     np.testing.assert_allclose(single["credit_exposure"], arrays["credit_exposure"][:, 0], rtol=1e-12)

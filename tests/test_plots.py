@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from sim.run_folder import write_run_folder
 from sim import plots
-from sim.results import Results, build_results
+from sim.results import Results
+from sim.tables import build_results
 
 from synthetic_results import make_run
 
@@ -18,7 +20,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     results = build_results(*make_run(n_trials=3000))
-    return results.write(tmp_path_factory.mktemp("plots") / "run")
+    return write_run_folder(results, tmp_path_factory.mktemp("plots") / "run")
 
 
 def test_every_plot_is_a_png(written):
@@ -37,16 +39,16 @@ def test_plot_results_redraws_from_the_saved_tables(written, tmp_path):
     assert not [path for path in (copy / "plots").iterdir() if path.name.startswith(".")]
 
 
-def test_plot_methods_return_titled_figures_with_the_scenario_name(written, tmp_path):
+def test_plot_functions_return_titled_figures_with_the_scenario_name(written, tmp_path):
     results = Results.read(written)
-    for method in (results.plot_solvency, results.plot_loss_ratio, results.plot_ep_curve, results.plot_who_pays):
-        figure = method(tmp_path / f"{method.__name__}.png")
+    for method in (plots.plot_solvency, plots.plot_loss_ratio, plots.plot_ep_curve, plots.plot_who_pays):
+        figure = plots.save(method(results), tmp_path / f"{method.__name__}.png")
         assert isinstance(figure, Figure)
         axes = figure.axes[0]
         assert results.name in axes.get_title()
         assert axes.get_xlabel() and axes.get_ylabel() or axes.get_yticklabels()
         assert (tmp_path / f"{method.__name__}.png").read_bytes()[:8] == PNG_MAGIC
-    ep_axes = results.plot_ep_curve().axes[0]
+    ep_axes = plots.plot_ep_curve(results).axes[0]
     assert ep_axes.get_xscale() == "log" and "CNY" in ep_axes.get_ylabel()
 
 
@@ -76,8 +78,8 @@ def test_twenty_members_plot_without_warnings(tmp_path):
     results = build_results(*make_run(n_trials=500, n_members=20))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        folder = results.write(tmp_path / "twenty")
-    figure = results.plot_solvency()
+        folder = write_run_folder(results, tmp_path / "twenty")
+    figure = plots.plot_solvency(results)
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert len(labels) == 21 and labels[0] == "Lead P&C"
     assert figure.get_size_inches()[1] >= 0.4 * 21       # a row of height for every member
@@ -102,7 +104,7 @@ def test_a_member_without_minimum_capital_is_not_said_to_hold_no_risk(tmp_path):
     trials = results.trials
     trials.loc[trials["party"] == follower, ["minimum_capital", "solvency_ratio"]] = [0.0, np.nan]
     assert (trials.loc[trials["party"] == follower, "gross_loss"] > 0).any()
-    texts = [text.get_text() for text in results.plot_solvency().axes[0].texts]
+    texts = [text.get_text() for text in plots.plot_solvency(results).axes[0].texts]
     assert texts.count("no minimum capital (ratio not defined)") == 1
     assert "no risk held" not in texts
 
@@ -111,7 +113,7 @@ def test_a_member_without_minimum_capital_is_not_said_to_hold_no_risk(tmp_path):
 def test_solvency_plot_uses_the_words_of_its_regime(regime):
     results = build_results(*make_run(n_trials=500, regime=regime))
     assert results.run_info["regime"] == regime
-    figure = results.plot_solvency()
+    figure = plots.plot_solvency(results)
     axes = figure.axes[0]
     lines = [line.get_label() for line in axes.get_lines() if not line.get_label().startswith("_")]
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
@@ -132,7 +134,7 @@ def test_chinese_names_without_a_chinese_font_give_one_note_not_a_warning_per_gl
     results = build_results(*make_run(n_trials=300, name=CHINESE_NAME))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results.write(tmp_path / "chinese")
+        write_run_folder(results, tmp_path / "chinese")
     assert not [warning for warning in caught if "missing from font" in str(warning.message)]
     notes = capsys.readouterr().err.splitlines()
     assert len(notes) == 1, notes

@@ -22,9 +22,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.run_folder import write_run_folder
 from sim import cli, report
 from sim.report_format import MISSING, MoneyUnit, format_se
-from sim.results import FILES, build_results, foreign_files
+from sim.results import FILES, foreign_files
+from sim.tables import build_results
 from sim.scenario import load, loads, resolved_sha256
 from sim.scenario_text import text_as_run
 from sim.structure_figure import plot_structure
@@ -133,7 +135,7 @@ def check_cells_against_summary(cells: list[dict], summary: pd.DataFrame, unit: 
 @pytest.fixture(scope="module")
 def synthetic_folder(tmp_path_factory):
     results = build_results(*make_run(n_trials=3000))
-    return results.write(tmp_path_factory.mktemp("report") / "run")
+    return write_run_folder(results, tmp_path_factory.mktemp("report") / "run")
 
 
 @pytest.fixture(scope="module")
@@ -225,13 +227,13 @@ def test_a_member_below_100_in_more_than_half_a_percent_of_years_is_flagged():
 
 def test_names_are_escaped(tmp_path):
     results = build_results(*make_run(n_trials=500, name="Pool <b>bold</b> & co"))
-    folder = results.write(tmp_path / "run", plots=False)
+    folder = write_run_folder(results, tmp_path / "run", plots=False)
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "<b>bold</b>" not in html and "Pool &lt;b&gt;bold&lt;/b&gt; &amp; co" in html
 
 
 def test_without_plots_the_report_draws_its_own_images(tmp_path):
-    folder = build_results(*make_run(n_trials=500)).write(tmp_path / "run", plots=False)
+    folder = write_run_folder(build_results(*make_run(n_trials=500)), tmp_path / "run", plots=False)
     assert not (folder / "plots").exists()
     assert len(Page((folder / "report.html").read_text(encoding="utf-8")).images) == 4
 

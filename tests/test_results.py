@@ -1,4 +1,5 @@
 """Results tables and the results folder: the folder's checks, round trip, atomic writes, compare."""
+import copy
 import dataclasses
 import json
 import sys
@@ -9,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim.run_folder
+from sim.run_folder import write_run_folder
 from sim import results as results_module
-from sim.parties import TREATY_COLUMNS
-from sim.results import Results, build_results
+from sim.results import Results
+from sim.tables import build_results
 
 import results_checks
 from synthetic_results import make_run
@@ -27,19 +30,6 @@ def test_synthetic_run_conserves_money():
     total = arrays["net_loss"][:, members].sum(axis=1) + arrays["net_loss"][:, reinsurers].sum(axis=1)
     np.testing.assert_allclose(total, arrays["gross_loss"][:, 0], rtol=1e-12)
     np.testing.assert_allclose(line_loss.sum(axis=1), arrays["gross_loss"][:, 0], rtol=1e-12)
-
-
-def test_releasing_columns_gives_the_same_tables_and_drops_only_finished_columns():
-    scenario, parties, arrays, line_loss, line_claims, run_info = make_run(n_trials=400)
-    kept = build_results(scenario, parties, dict(arrays), line_loss, line_claims, run_info)
-    released_arrays = dict(arrays)
-    released = build_results(scenario, parties, released_arrays, line_loss, line_claims, run_info,
-                             release_columns=True)
-    for name in ("trials", "line_losses", "summary", "ep", "allocation", "treaties"):
-        pd.testing.assert_frame_equal(getattr(released, name), getattr(kept, name))
-    assert set(arrays) - set(released_arrays) == {
-        "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure", "defaulted",
-        "max_occurrence_gross", "max_occurrence_net", *TREATY_COLUMNS}
 
 
 def test_trials_table_layout():
@@ -63,7 +53,8 @@ def test_trials_table_layout():
     # a view of the table, which no caller may change
     assert not results.party_matrix("net_loss").flags.writeable
     # rows in another order take the general path, to the same matrix
-    shuffled = Results(**{**results.__dict__, "trials": trials.sample(frac=1.0, random_state=1)})
+    shuffled = copy.copy(results)
+    shuffled._tables = {**results._tables, "trials": trials.sample(frac=1.0, random_state=1)}
     np.testing.assert_array_equal(shuffled.party_matrix("net_loss"), arrays["net_loss"])
     lines = results.line_losses
     assert list(lines.columns) == ["trial", "year", "line", "claims", "gross_loss"]
@@ -72,7 +63,7 @@ def test_trials_table_layout():
 
 
 def test_run_json_has_the_contract_keys(tmp_path):
-    folder = build().write(tmp_path / "run", plots=False)
+    folder = write_run_folder(build(), tmp_path / "run", plots=False)
     run = json.loads((folder / "run.json").read_text())
     for key in ("scenario", "sha256", "seed", "trials", "years", "version", "wall_seconds", "threads"):
         assert key in run
@@ -80,7 +71,7 @@ def test_run_json_has_the_contract_keys(tmp_path):
 
 
 def test_written_folder_passes_the_results_checks(tmp_path):
-    folder = build(n_trials=2000).write(tmp_path / "synthetic")
+    folder = write_run_folder(build(n_trials=2000), tmp_path / "synthetic")
     results_checks.assert_valid(folder)
 
 
@@ -119,7 +110,7 @@ def _set_column(column: str, values):
      "is not the expected shortfall"),
 ])
 def test_the_results_checks_find_a_spoilt_folder(tmp_path, name, change, expected):
-    folder = build(n_trials=400).write(tmp_path / "spoilt", plots=False)
+    folder = write_run_folder(build(n_trials=400), tmp_path / "spoilt", plots=False)
     assert results_checks.problems(folder, plots=False) == []
     found = _spoilt(folder, name, change)
     assert any(expected in problem for problem in found), found
@@ -127,7 +118,7 @@ def test_the_results_checks_find_a_spoilt_folder(tmp_path, name, change, expecte
 
 def test_read_round_trip(tmp_path):
     original = build()
-    folder = original.write(tmp_path / "round", plots=False)
+    folder = write_run_folder(original, tmp_path / "round", plots=False)
     loaded = Results.read(folder)
     assert loaded.name == original.name and loaded.currency == "CNY"
     pd.testing.assert_frame_equal(loaded.summary, original.summary, check_dtype=False)
@@ -146,27 +137,27 @@ def leftovers(parent: Path) -> list[str]:
 
 
 def test_failed_write_keeps_the_earlier_folder_and_leaves_no_temporary_folder(tmp_path, monkeypatch):
-    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
+    folder = write_run_folder(build(n_trials=300), tmp_path / "out", plots=False)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
 
-    def fail_mid_write(self, staging, plots):
-        self.summary.to_csv(staging / "summary.csv", index=False)      # half written ...
+    def fail_mid_write(results, staging, plots):
+        results.summary.to_csv(staging / "summary.csv", index=False)   # half written ...
         raise RuntimeError("disk full")                                  # ... then it fails
 
-    monkeypatch.setattr(Results, "_write_files", fail_mid_write)
+    monkeypatch.setattr(sim.run_folder, "finish_run_folder", fail_mid_write)
     with pytest.raises(RuntimeError, match="disk full"):
-        build(n_trials=500, seed=99).write(folder)
+        write_run_folder(build(n_trials=500, seed=99), folder)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
     assert leftovers(tmp_path) == []
 
 
 def test_interrupted_first_write_leaves_nothing(tmp_path, monkeypatch):
-    def interrupted(self, staging, plots):
+    def interrupted(results, staging, plots):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Results, "_write_files", interrupted)
+    monkeypatch.setattr(sim.run_folder, "finish_run_folder", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(n_trials=100).write(tmp_path / "new")
+        write_run_folder(build(n_trials=100), tmp_path / "new")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -174,11 +165,11 @@ def test_a_failure_on_either_writing_thread_keeps_the_earlier_folder(tmp_path, m
     """trials.parquet is written on a second thread while the rest is written: an error on
     either side is raised, the earlier folder is kept, and nothing is left behind."""
     import sim.plots
-    import sim.results
+    import sim.run_folder
 
-    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
+    folder = write_run_folder(build(n_trials=300), tmp_path / "out", plots=False)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
-    real_write_parquet = sim.results._write_parquet
+    real_write_parquet = sim.run_folder.write_parquet
 
     def trials_fail(frame, path):
         if path.name == "trials.parquet":
@@ -188,12 +179,12 @@ def test_a_failure_on_either_writing_thread_keeps_the_earlier_folder(tmp_path, m
     def plots_fail(results, plots_folder):
         raise RuntimeError("no font")
 
-    for target, replacement, error in ((sim.results, ("_write_parquet", trials_fail), OSError),
+    for target, replacement, error in ((sim.run_folder, ("write_parquet", trials_fail), OSError),
                                        (sim.plots, ("draw_plots", plots_fail), RuntimeError)):
         with monkeypatch.context() as patch:
             patch.setattr(target, *replacement)
             with pytest.raises(error):
-                build(n_trials=500, seed=99).write(folder, plots=True)
+                write_run_folder(build(n_trials=500, seed=99), folder, plots=True)
         assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
         assert leftovers(tmp_path) == []
 
@@ -202,12 +193,13 @@ def test_n_trials_counts_trials_in_any_row_order():
     results = build(n_trials=300)
     assert results.n_trials == 300
     shuffled = results.trials.sample(frac=1.0, random_state=1)
-    assert dataclasses.replace(results, trials=shuffled).n_trials == 300
+    results.trials = shuffled
+    assert results.n_trials == 300
 
 
 def test_successful_rewrite_replaces_the_folder(tmp_path):
-    folder = build(n_trials=300).write(tmp_path / "out", plots=False)
-    build(n_trials=400).write(folder, plots=False)
+    folder = write_run_folder(build(n_trials=300), tmp_path / "out", plots=False)
+    write_run_folder(build(n_trials=400), folder, plots=False)
     # (a file poolsim did not write makes the folder refused, not replaced: see the test below)
     assert json.loads((folder / "run.json").read_text())["trials"] == 400
     assert leftovers(tmp_path) == []
@@ -233,7 +225,7 @@ def fake_runner(monkeypatch, gross_seeds: dict[str, int]):
             n_trials=trials or 400, seed=seed if seed is not None else 2026, name=f"Structure {stem}",
             gross_seed=gross_seeds[stem])
         results = build_results(scenario, parties, arrays, line_loss, line_claims, run_info)
-        results.write(out, plots=plots)
+        write_run_folder(results, out, plots=plots)
         return results
 
     module = types.ModuleType("sim.runner")
@@ -300,7 +292,7 @@ def test_write_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
     from sim.errors import UsageError
     folder = precious_folder(tmp_path)
     with pytest.raises(UsageError, match=f"--out {folder}: the folder is not empty and has no run.json"):
-        build(n_trials=100).write(folder, plots=False)
+        write_run_folder(build(n_trials=100), folder, plots=False)
     assert (folder / "thesis.txt").read_text() == "years of work"
     assert leftovers(tmp_path) == []
 
@@ -308,15 +300,15 @@ def test_write_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
 def test_write_replaces_an_earlier_results_folder_only_when_it_holds_nothing_else(tmp_path):
     from sim.errors import UsageError
     results = build(n_trials=100)
-    folder = results.write(tmp_path / "out", plots=True)
+    folder = write_run_folder(results, tmp_path / "out", plots=True)
     (folder / "plots" / ".solvency.png.tmp").write_text("a killed run's partial plot")   # poolsim's own
-    results.write(folder, plots=False)          # a re-run: replaced
+    write_run_folder(results, folder, plots=False)          # a re-run: replaced
     assert not (folder / "plots").exists()
     (folder / "memo.txt").write_text("mine")
     (folder / "analysis").mkdir()
     with pytest.raises(UsageError, match=r"also holds what poolsim did not write \(analysis/, memo.txt\), "
                                          r"which writing would delete"):
-        results.write(folder, plots=False)
+        write_run_folder(results, folder, plots=False)
     assert (folder / "memo.txt").read_text() == "mine" and (folder / "analysis").is_dir()
     assert (folder / "summary.csv").is_file() and leftovers(tmp_path) == []
 
@@ -326,26 +318,26 @@ def test_write_refuses_a_file_and_a_path_through_a_file(tmp_path):
     file = tmp_path / "notes.txt"
     file.write_text("mine")
     with pytest.raises(UsageError, match="exists and is not a folder"):
-        build(n_trials=100).write(file, plots=False)
+        write_run_folder(build(n_trials=100), file, plots=False)
     with pytest.raises(UsageError, match=f"{file} is a file, not a folder"):
-        build(n_trials=100).write(file / "out", plots=False)
+        write_run_folder(build(n_trials=100), file / "out", plots=False)
     assert file.read_text() == "mine"
     assert leftovers(tmp_path) == []
 
 
 def test_write_refuses_the_current_folder_even_a_results_folder(tmp_path, monkeypatch):
     from sim.errors import UsageError
-    folder = build(n_trials=100).write(tmp_path / "out", plots=False)
+    folder = write_run_folder(build(n_trials=100), tmp_path / "out", plots=False)
     monkeypatch.chdir(folder)
     for out in (".", folder, tmp_path):
         with pytest.raises(UsageError, match="is the current folder or one above it"):
-            build(n_trials=100).write(out, plots=False)
+            write_run_folder(build(n_trials=100), out, plots=False)
     assert (folder / "run.json").exists()
 
 
 def test_write_replaces_an_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
-    build(n_trials=100).write(tmp_path / "empty", plots=False)
+    write_run_folder(build(n_trials=100), tmp_path / "empty", plots=False)
     assert (tmp_path / "empty" / "run.json").exists()
 
 

@@ -198,30 +198,42 @@ def test_a_kernel_that_retains_equals_the_kernel_then_retain(kind):
         call(occ, risk, day, covered, losses.copy(), policy, retain=(event[:-1], by_trial, cat_by_trial))
 
 
-POOL_TERMS = {    # sim.pool._treaty_trial's (kind, terms), as in TREATY_CALLS
-    "quota_share": (0, [0.35]),
-    "surplus": (1, []),
-    "per_risk_xl": (2, tr.xl_terms(8.0, 20.0, 1, 1.0, 5.0, 0.0, 50.0)),
-    "cat_xl": (3, tr.xl_terms(15.0, 30.0, 2, 1.0, 4.0, 5.0, INF, True)),
-    "stop_loss": (4, tr.stop_loss_terms(0.8, 0.5, 40.0)),
-}
+def _xl_kernel_terms(*terms):
+    from sim.pool_kernel import KernelTerms
+
+    retention, limit, deductible, aggregate, reinstatable, rate, pro_rata = tr.xl_terms(*terms)
+    return KernelTerms(retention=retention, limit=limit, aggregate_deductible=deductible, aggregate_limit=aggregate,
+                       reinstatable=reinstatable, reinstatement_rate=rate, pro_rata_time=float(pro_rata))
+
+
+def _pool_terms(kind):
+    """sim.pool_kernel._treaty_trial's (kind, terms), as in TREATY_CALLS."""
+    from sim.pool_kernel import KernelTerms
+
+    attachment, limit = tr.stop_loss_terms(0.8, 0.5, 40.0)
+    return {
+        "quota_share": (0, KernelTerms(cession=0.35)),
+        "surplus": (1, KernelTerms()),
+        "per_risk_xl": (2, _xl_kernel_terms(8.0, 20.0, 1, 1.0, 5.0, 0.0, 50.0)),
+        "cat_xl": (3, _xl_kernel_terms(15.0, 30.0, 2, 1.0, 4.0, 5.0, INF, True)),
+        "stop_loss": (4, KernelTerms(attachment=attachment, limit=limit)),
+    }[kind]
 
 
 @pytest.mark.parametrize("kind", sorted(TREATY_CALLS))
 def test_the_pool_kernel_that_records_no_ceded_loss_leaves_the_same_net_and_sums(kind):
-    """sim.pool runs each treaty with ``ceded=None``: nothing recorded per risk loss, and
+    """sim.pool_kernel runs each treaty with ``ceded=None``: nothing recorded per risk loss, and
     losses a treaty leaves alone skipped. The net and the sums must be those of the
     recording kernel, bit for bit, trial by trial."""
-    from sim import pool
+    from sim import pool_kernel as pool
 
     rng = np.random.default_rng(43)
     occ, risk, day, losses = random_table(rng, 300, 10.0, 20.0, max_occurrences=6, max_risks=5)
     covered = rng.random(len(losses)) < 0.8
     policy = rng.integers(0, 10, len(losses))
     event = np.where(rng.random(len(day)) < 0.3, 1, -1).astype(np.int64)
-    code, given_terms = POOL_TERMS[kind]
-    terms = np.zeros(pool.N_TERMS)
-    terms[:len(given_terms)] = given_terms
+    code, kernel_terms = _pool_terms(kind)
+    terms = kernel_terms.row()
     fraction = np.linspace(0.0, 0.9, 10)
     assert code == pool._KIND[kind]
 
