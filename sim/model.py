@@ -35,7 +35,8 @@ class Line:
     damage_ratio: Distribution | None  # ... or share of the sum insured (exactly one is set)
     deductible: float = 0.0
     limit: float | None = None         # None: the policy's sum insured
-    uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1)
+    uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1), around the true level
+    parameter_uncertainty: float = 0.0  # CV of the true gamma level (mean 1), drawn once per path
     capital_class: str = "other"
     premium_subsidy: float = 0.0       # share of the premium the government pays ...
     subsidy_rate_cap: float = math.inf  # ... on a premium rate of at most this ...

@@ -571,6 +571,7 @@ LINE = {
     "severity": Field(distribution("money"), default=None),
     "damage_ratio": Field(distribution("share"), default=None),
     "uncertainty": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
+    "parameter_uncertainty": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
     "capital_class": Field(STRING, default="other", check=one_of(*model.CAPITAL_CLASSES)),
     "premium_subsidy": Field(NUMBER, default=0.0, check=SHARE),
     "subsidy_rate_cap": Field(NUMBER, default=math.inf, check=POSITIVE_OR_INF),
@@ -932,6 +933,13 @@ class Reader:
             return None
         if isinstance(clean.get("name"), str) and "premium_rate" in clean:
             self.line_premium_rates[clean["name"]] = clean["premium_rate"]
+        frequency = clean.get("frequency")
+        if (getattr(frequency, "kind", None) == "bernoulli" and clean.get("uncertainty", 0.0) > 0.0
+                and clean.get("parameter_uncertainty", 0.0) > 0.0):
+            self.problem(f"{path}.parameter_uncertainty",
+                         f"{path} has a bernoulli frequency with both uncertainty = {show(clean['uncertainty'])} "
+                         f"and parameter_uncertainty = {show(clean['parameter_uncertainty'])}; give one of them "
+                         "(a product of two levels could make the yearly probability pass 1)")
         if len(self.problems) > before:
             return None
         return model.Line(**clean)

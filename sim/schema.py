@@ -149,7 +149,13 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("lines", "severity"): "Ground-up loss per claim (money). Give severity or damage_ratio, not both.",
     ("lines", "damage_ratio"): "Ground-up loss per claim as a fraction of the policy's sum insured.",
     ("lines", "uncertainty"): "Coefficient of variation of the line's yearly risk level (a gamma multiplier "
-                              "with mean 1 on the claim frequency); 0: the rate is known.",
+                              "with mean 1 on the claim frequency): the year's swing around the true level; "
+                              "0: no swing.",
+    ("lines", "parameter_uncertainty"): "Coefficient of variation of the line's true risk level (a gamma "
+                                        "multiplier with mean 1 on the claim frequency), unknown to the "
+                                        "insurers: drawn once per path and kept for all its years; 0: the "
+                                        "true rate is the one written. A bernoulli line takes this or "
+                                        "uncertainty, not both.",
     ("lines", "capital_class"): "C-ROSS class of the line for minimum capital.",
     ("dependence", "copula"): "Copula joining the lines' yearly risk levels.",
     ("dependence", "df"): "Degrees of freedom of the t copula (t copula only).",
