@@ -100,6 +100,7 @@ from .model import Scenario
 from .occurrences import Exposure
 from .parties import Parties
 from .pool import allocate_chunk, parties as build_parties
+from .repricing import PricingBasis, pricing_basis
 
 __all__ = ["CALIBRATION_TRIALS", "DAYS_IN_QUARTER", "DYNAMIC_COLUMNS", "DynamicsPrepared", "QUARTERS",
            "YEAR_STRIDE", "expected_risk_losses_per_path_year", "grown_exposure", "pattern_scenario",
@@ -118,6 +119,7 @@ class DynamicsPrepared:
     exposures: tuple[Exposure, ...]          # one per year, grown
     parties: Parties                         # year 1, every member at its scenario share
     minimum_per_share: np.ndarray            # (n_years, n_members) cat risk (c-ross) or VaR (var) per unit share
+    pricing: PricingBasis | None = None      # [pricing]: what repricing needs (sim.repricing); None: rates as written
 
     @property
     def exposure(self) -> Exposure:
@@ -136,7 +138,8 @@ def grown_exposure(scenario: Scenario, year: int) -> Exposure:
 
 def prepare_dynamics(scenario: Scenario, progress: bool = False) -> DynamicsPrepared:
     """The grown exposures, year-1 parties and the per-year calibration (``progress``: a bar
-    for the calibration, which takes a few seconds whatever the number of paths)."""
+    for the calibration, which takes a few seconds whatever the number of paths); with
+    ``[pricing]``, the repricing basis from year 1's calibration trials (:func:`sim.repricing.pricing_basis`)."""
     from tqdm import tqdm
 
     years = scenario.simulation.years
@@ -160,7 +163,10 @@ def prepare_dynamics(scenario: Scenario, progress: bool = False) -> DynamicsPrep
             figure = solvency.catastrophe_risk(arrays["cat_loss_after_proportional"][:, members],
                                                arrays["cat_xl_recovery"][:, members])
         per_share[year - 1] = np.where(shares > 0, figure / np.where(shares > 0, shares, 1.0), 0.0)
-    return DynamicsPrepared(scenario, model, exposures, parties, per_share)
+        if year == 1 and scenario.pricing is not None:
+            pricing = pricing_basis(scenario, exposures, losses)
+    return DynamicsPrepared(scenario, model, exposures, parties, per_share,
+                            pricing if scenario.pricing is not None else None)
 
 
 def expected_risk_losses_per_path_year(prepared: DynamicsPrepared) -> float:

@@ -10,12 +10,14 @@ import numpy as np
 from . import regulation, solvency
 from .dynamics_capital import class_weights, minimum_capital, reserve_only_minimum
 from .dynamics_membership import pattern_scenario, pattern_shares
+from .dynamics_premium import apply_repriced_premium, reinsurer_premium_kept, repriced_premium
 from .dynamics_timing import DAYS_IN_QUARTER, QUARTERS, quarter_profiles
 from .engine import simulate_chunk as simulate_losses
 from .kernels.rng import YEAR_STRIDE
 from .occurrences import subset_chunk
 from .parties import PARTY_COLUMNS, TREATY_COLUMNS
 from .pool import allocate_chunk, parties as build_parties, treaty_labels
+from .repricing import rate_for_year
 from .rng import STREAM_DEFAULT, uniform_table
 
 if TYPE_CHECKING:
@@ -74,6 +76,9 @@ class Paths:
         self.outstanding_by_year = np.zeros((n, years, n_members))  # gross outstanding claims by accident year
         self.outstanding = np.zeros((n, n_members))               # their sum
         self.year_arrays: dict | None = None
+        self.pricing = prepared.pricing
+        if self.pricing is not None:   # each path's premium rate of each line, by year
+            self.rates = np.zeros((n, years, n_lines))
 
     # ----------------------------------------------------------------- renewal
     def renew(self, year: int) -> np.ndarray | None:
@@ -97,6 +102,7 @@ class Paths:
                           * (1.0 - self.received_fraction[:, a])[:, None, None])
         earlier_owed = remaining.sum(axis=1)
         paid_fraction = np.ones((n, self.n_reinsurers))
+        factors = self.reprice(y)
         arrays = {name: np.zeros((n, self.n_parties)) for name in PARTY_COLUMNS}
         treaty_arrays = {name: np.zeros((n, len(self.treaty_index))) for name in TREATY_COLUMNS}
         collectible = np.zeros((n, self.n_members, self.n_reinsurers))
@@ -116,9 +122,19 @@ class Paths:
             sub = losses if len(rows) == n else subset_chunk(losses, rows)
             part = np.zeros((len(rows), self.n_members, self.n_reinsurers))
             paid_part = np.ones((len(rows), self.n_reinsurers))
-            result = allocate_chunk(pattern, exposure, parties, sub, seed, reinsurer_capital=capital_in[rows],
+            capital_rows, line_premiums = capital_in[rows], None
+            if factors is not None:
+                # The allocator works at the written rates; the reinsurers' default test must see
+                # the premium they keep at the path's rates (sim.dynamics_premium).
+                repriced = repriced_premium(pattern, exposure, factors[rows])
+                written = repriced_premium(pattern, exposure, np.ones_like(factors[rows]))
+                capital_rows = capital_rows + reinsurer_premium_kept(repriced, written)
+                line_premiums = (repriced.line_gross, repriced.line_proportional, repriced.line_nonproportional)
+            result = allocate_chunk(pattern, exposure, parties, sub, seed, reinsurer_capital=capital_rows,
                                     default_draws=draws[rows], collectible=part, earlier_owed=earlier_owed[rows],
                                     paid_fraction=paid_part)
+            if factors is not None:
+                apply_repriced_premium(result, repriced, written)
             for name in PARTY_COLUMNS:
                 arrays[name][rows] = result[name]
             columns = [self.treaty_index[(cedant, name)] for cedant, name, _ in treaty_labels(pattern)]
@@ -128,7 +144,7 @@ class Paths:
             paid_fraction[rows] = paid_part
             self.line_loss[rows, y] = losses.line_loss[rows]
             self.line_claims[rows, y] = losses.line_claims[rows]
-            self.groups.append((rows, pattern, parties, shares[rows[0]]))
+            self.groups.append((rows, pattern, parties, shares[rows[0]], line_premiums))
         ended = ~self.active.any(axis=1)
 
         # Defaults: once in default, always (and off every panel from the next renewal). A new
@@ -183,6 +199,18 @@ class Paths:
         self.year_shortfall = np.zeros((n, self.n_members))
         self.year_ended = ended
         return late if newly.any() else None
+
+    def reprice(self, y: int) -> np.ndarray | None:
+        """With ``[pricing]``, set year ``y``'s (0-based) rates from the experience of the years
+        before it on each path (the years the pool wrote business) and return them over the
+        written rates, ``(n, n_lines)`` (1 for a line written at rate 0); else None."""
+        if self.pricing is None:
+            return None
+        observed = self.out["active"][:, :, 0] > 0.0          # set at each year end: years < y are known
+        previous = self.rates[:, y - 1] if y > 0 else self.pricing.prior_rate[None, :]
+        self.rates[:, y] = rate_for_year(self.pricing, y, self.line_loss, observed, previous)
+        prior = self.pricing.prior_rate
+        return np.where(prior > 0.0, self.rates[:, y] / np.where(prior > 0.0, prior, 1.0), 1.0)
 
     def book_default(self, late: np.ndarray) -> None:
         """A default found at renewal costs the cedants at once: the unpaid part of the earlier
@@ -271,10 +299,10 @@ class Paths:
         other = np.array([m.other_minimum_capital for m in members], dtype=np.float64)
         minimum = np.zeros((self.n, self.n_members))
         writes = np.zeros((self.n, self.n_members), dtype=np.bool_)
-        for rows, pattern, parties, shares in self.groups:
+        for rows, pattern, parties, shares, line_premiums in self.groups:
             computed = minimum_capital(pattern, parties, arrays, rows, shares, net_outstanding[rows],
                                        self.prepared.minimum_per_share[y], self.class_weights,
-                                       credit_exposure[rows])
+                                       credit_exposure[rows], line_premiums)
             writing = shares > 0
             minimum[np.ix_(rows, np.flatnonzero(writing))] = computed[:, writing]
             writes[np.ix_(rows, np.flatnonzero(writing))] = True

@@ -729,6 +729,9 @@ def draw_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
     drawers = dict(DRAWERS)
     if results.years > 1:
         drawers.update(MULTI_YEAR_DRAWERS)
+    if getattr(results, "pricing", None) is not None:      # [pricing] runs (sim.plots_pricing)
+        from .plots_pricing import PRICING_PLOT, plot_pricing
+        drawers[PRICING_PLOT] = plot_pricing
     return [save_atomically(draw(results), folder / name) for name, draw in drawers.items()]
 
 

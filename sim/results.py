@@ -55,8 +55,9 @@ LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
 SCENARIO_FILE = "scenario.toml"
 REPORT_FILE = "report.html"
+PRICING_FILE = "pricing.csv"     # multi-year runs with [pricing] only (sim.repricing.pricing_table)
 FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "treaties.csv",
-         RUN_RECORD, SCENARIO_FILE, REPORT_FILE)
+         RUN_RECORD, SCENARIO_FILE, REPORT_FILE, PRICING_FILE)
 PARTIAL_REPORT = f".{REPORT_FILE}.tmp"     # what a report's writing interrupted leaves (sim.report.write_html)
 PLOTS_FOLDER = "plots"
 # The columns Results.read needs of each saved table: the contract's, which the plots use.
@@ -94,6 +95,7 @@ class Results:
     treaties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS))
     folder: Path | None = field(default=None, compare=False)   # where it was written or read
     scenario_text: str | None = None   # scenario.toml: the scenario as run (sim.scenario_text)
+    pricing: pd.DataFrame | None = None  # pricing.csv: rates by line and year ([pricing] runs only)
 
     # ------------------------------------------------------------------ parties
     @property
@@ -216,6 +218,8 @@ class Results:
             self.ep.to_csv(folder / "ep.csv", index=False)
             self.allocation.to_csv(folder / "allocation.csv", index=False)
             self.treaties.to_csv(folder / "treaties.csv", index=False)
+            if self.pricing is not None:
+                self.pricing.to_csv(folder / PRICING_FILE, index=False)
             (folder / RUN_RECORD).write_text(json.dumps(_json_safe(self.run_info), indent=2) + "\n")
             if self.scenario_text is not None:
                 (folder / SCENARIO_FILE).write_text(self.scenario_text, encoding="utf-8")
@@ -268,6 +272,9 @@ class Results:
             folder=folder,
             scenario_text=(folder / SCENARIO_FILE).read_text(encoding="utf-8")
             if (folder / SCENARIO_FILE).is_file() else None,
+            # pricing.csv: only a multi-year run with [pricing] writes one
+            pricing=(_read_table(folder / PRICING_FILE, read_csv, ("line", "year"))
+                     if (folder / PRICING_FILE).is_file() else None),
         )
 
     # ------------------------------------------------------------------ plots

@@ -552,6 +552,7 @@ SCENARIO = {
     "solvency": None,
     "dynamics": None,
     "optimize": None,        # read by sim.optimize_space.read_optimize
+    "pricing": None,
 }
 
 SIMULATION = {
@@ -686,6 +687,14 @@ DYNAMICS = {
     "recovery_delay_days": Field(NUMBER, default=0.0, check=within(0, 3650)),
     "exit_below_solvency": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
     "reallocation": Field(STRING, default="pro_rata", check=one_of(*REALLOCATIONS)),
+}
+
+PRICING_METHODS = ("credibility",)
+PRICING = {
+    "method": Field(STRING, default="credibility", check=one_of(*PRICING_METHODS)),
+    "credibility_k": Field(NUMBER, default=None, check=FINITE_POSITIVE),
+    "target_loss_ratio": Field(NUMBER, required=True, check=FINITE_POSITIVE),
+    "max_rate_change": Field(NUMBER, default=math.inf, check=AT_LEAST_ZERO),
 }
 
 # [optimize]: read only by `poolsim optimize` (sim.optimize_space checks the key paths against the pool)
@@ -861,6 +870,7 @@ class Reader:
         pool = self.pool(data.get("pool"))
         solvency = self.optional_table(data.get("solvency"), "solvency", SOLVENCY, model.Solvency)
         dynamics = self.dynamics(data.get("dynamics"))
+        pricing = self.pricing(data.get("pricing"))
         optimize = self.optimize(data.get("optimize"), pool)
         if self.problems:
             return None
@@ -873,10 +883,13 @@ class Reader:
                                   "(the recoveries receivable at the year end, which C-ROSS credit risk is "
                                   "charged on): simulation.years = 1 is a one-year run; set years > 1 for a "
                                   "multi-year run")
+        if pricing is not None and simulation.years == 1:
+            self.note("pricing", "[pricing] reprices at each renewal of a multi-year run: simulation.years = 1 "
+                                 "has none, so the rates stay as written; set years > 1 to reprice")
         return model.Scenario(
             name=top["name"], currency=top["currency"], simulation=simulation, lines=lines,
             pool=pool, dependence=dependence, catastrophes=catastrophes, reinsurers=reinsurers,
-            solvency=solvency, dynamics=dynamics, optimize=optimize,
+            solvency=solvency, dynamics=dynamics, optimize=optimize, pricing=pricing,
         )
 
     def optimize(self, value: Any, pool: model.Pool | None) -> model.Optimize | None:
@@ -1236,6 +1249,12 @@ class Reader:
             self.problem(path, f"{path}: a stop loss is set as loss ratios of the premium of its lines "
                                f"({', '.join(covered)}), but their premium_rate is 0, so its attachment "
                                "and limit can never apply; give those lines a premium_rate > 0")
+
+    def pricing(self, value: Any) -> model.Pricing | None:
+        if value is None:
+            return None
+        clean = self.table(value, "pricing", PRICING)
+        return model.Pricing(**clean) if clean is not None and len(clean) == len(PRICING) else None
 
     def dynamics(self, value: Any) -> model.Dynamics | None:
         if value is None:

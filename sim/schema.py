@@ -35,7 +35,7 @@ from typing import Any
 from . import model
 from .distributions import FREQUENCY_KINDS, PARAMETER_SETS
 from .scenario import (CATASTROPHE, DEPENDENCE, DYNAMICS, FINITE_NON_NEGATIVE, LINE, MEMBER, OPTIMIZE,
-                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, REINSURER, SCENARIO, SEVERITY_DISTRIBUTIONS, SHARE,
+                       OPTIMIZE_PRICING, OPTIMIZE_VARY, POOL, PRICING, REINSURER, SCENARIO, SEVERITY_DISTRIBUTIONS, SHARE,
                        SIMULATION, SOLVENCY, STRING, TREATY_TERMS, Field, show)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -80,6 +80,7 @@ NESTING: dict[str, dict[str, Table | Special | str]] = {
         "reinsurers": Table("reinsurers", REINSURER, array=True),
         "solvency": Table("solvency", SOLVENCY),
         "dynamics": Table("dynamics", DYNAMICS),
+        "pricing": Table("pricing", PRICING),
         "optimize": Table("optimize", OPTIMIZE),
     },
     "optimize": {
@@ -129,6 +130,7 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("", "reinsurers"): "The reinsurers the panels name.",
     ("", "solvency"): "The solvency regime the members' ratios follow.",
     ("", "dynamics"): "Multi-year behaviour, used when simulation.years > 1.",
+    ("", "pricing"): "Repricing as experience accrues, at each renewal of a multi-year run.",
     ("simulation", "trials"): "Simulated years (one-year runs) or paths (multi-year runs).",
     ("simulation", "seed"): "Seed of the random streams: the same seed and the same loss sections give the "
                             "same gross losses, trial by trial.",
@@ -244,6 +246,14 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("dynamics", "exit_below_solvency"): "A member whose ratio ends a year below this leaves at renewal "
                                          "(1.2 is 120%; 0: no exits).",
     ("dynamics", "reallocation"): "Who takes a leaving member's share: all others pro rata, or the lead.",
+    ("pricing", "method"): "How each renewal sets a line's premium rate: credibility, Z x the rate the observed "
+                           "experience implies + (1 - Z) x the prior (written) rate, Z = n / (n + credibility_k).",
+    ("pricing", "credibility_k"): "Bühlmann's k, in policy-years (one policy insured for one year); n counts "
+                                  "the policy-years observed on the path.",
+    ("pricing", "target_loss_ratio"): "The loss ratio a rate aims at: the experience rate is the observed "
+                                      "losses over the observed sum insured, divided by this.",
+    ("pricing", "max_rate_change"): "Largest change of a rate from one year to the next, as a fraction of "
+                                    "last year's (0.25 is +-25%).",
 }
 
 # Defaults that are not a plain value (None or inf in the loader's tables).
@@ -274,6 +284,9 @@ DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
     ("", "reinsurers"): "none",
     ("", "solvency"): 'regime = "c-ross"',
     ("", "dynamics"): "no growth, claims paid in the year, no delay, no exits",
+    ("", "pricing"): "none: rates stay as written",
+    ("pricing", "credibility_k"): "derived from parameter_uncertainty (EPV / VHM)",
+    ("pricing", "max_rate_change"): "no cap",
     ("dependence", "correlation"): "[] (independent)",
     ("pool", "reinsurance"): "none",
     ("pool.members", "reinsurance"): "none",
