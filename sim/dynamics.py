@@ -7,8 +7,9 @@ then by their kind (:mod:`sim.dynamics_calendar`). Every step acts on arrays of
 all the chunk's paths at once (numpy; the heavy work is the numba engine and
 allocator), never on one path at a time (:mod:`sim.dynamics_paths`)::
 
-    renewal       (start of each year)  exits take effect, shares re-allocated, exposure grown;
-                                        the year's occurrences (sim.engine) and their split
+    renewal       (start of each year)  exits take effect, shares re-allocated, exposure grown,
+                                        premium rates set ([pricing]: sim.repricing,
+                                        sim.dynamics_premium); the year's occurrences (sim.engine) and their split
                                         (sim.pool.allocate_chunk, one call per set of active
                                         members); reinsurer defaults found
     default       (at that renewal)     a new default hits the earlier years' receivables

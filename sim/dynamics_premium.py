@@ -16,7 +16,7 @@ line premiums:
 An XL layer's premium (rate on line × limit, or ``premium``) does not depend on
 the rates and stays. A stop loss keeps the attachment and limit in money it was
 placed with on the written premium (its recoveries are the allocator's): the
-one approximation, documented in docs/scenario-format.md. The reinsurers' default
+one approximation, documented in docs/results.md (pricing.csv). The reinsurers' default
 test sees the repriced premium: :func:`reinsurer_premium_kept` goes into the capital
 the allocator is given.
 """

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import results_checks
 import sim
 from sim.copula import parameter_levels
 from sim.dynamics import prepare_dynamics, simulate_paths
@@ -244,5 +245,7 @@ def test_pricing_csv_and_plot_in_the_results_folder(tmp_path):
     assert table.loc[0, "mean_rate"] == pytest.approx(0.01)
     assert table.loc[0, "mean_credibility"] == 0.0
     assert (tmp_path / "out" / "plots" / "pricing.png").is_file()
+    assert results_checks.undocumented(tmp_path / "out") == []      # every column is in docs/results.md
+    results_checks.assert_valid(tmp_path / "out")
     back = Results.read(tmp_path / "out")
     pd.testing.assert_frame_equal(back.pricing, results.pricing, check_dtype=False)
