@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import subsidy
 from .copula import parameter_levels
 from .model import Scenario
 from .occurrences import ATTRITIONAL, Exposure, LossChunk
@@ -228,3 +229,39 @@ def pricing_table(scenario: Scenario, basis: PricingBasis, line_loss: np.ndarray
                 "share_within_10pct": float(np.mean(relative <= WITHIN)),
             })
     return pd.DataFrame(rows, columns=list(PRICING_COLUMNS))
+
+
+def government_premium_by_year(scenario: Scenario, basis: PricingBasis, rates: np.ndarray,
+                               share: np.ndarray) -> np.ndarray:
+    """The mean premium the government pays each party each year, ``(n_years, n_parties)``.
+
+    A line's subsidy is ``premium_subsidy`` of its premium at a rate of at most
+    ``subsidy_rate_cap``, in its first ``subsidy_years``: on a path charged ``rate``,
+    ``premium_subsidy × min(rate, cap) × sum insured``; each party pays its ``share``
+    ``(n_paths, n_years, n_parties)`` of the pool's (the pool row: 1 while it writes).
+    """
+    n_paths, n_years, n_lines = rates.shape
+    government = np.zeros((n_paths, n_years))
+    for j, line in enumerate(scenario.lines):
+        if line.premium_subsidy <= 0.0:
+            continue
+        for y in range(n_years):
+            if line.subsidy_years is not None and y + 1 > line.subsidy_years:
+                continue
+            government[:, y] += (line.premium_subsidy * np.minimum(rates[:, y, j], line.subsidy_rate_cap)
+                                 * basis.sum_insured[y, j])
+    return (government[:, :, None] * share).mean(axis=0)
+
+
+def attach_pricing(results, scenario: Scenario, basis: PricingBasis, line_loss: np.ndarray,
+                   arrays: dict[str, np.ndarray]):
+    """``results`` of a multi-year run with ``[pricing]``, with ``pricing.csv`` and the premium
+    the government paid at the rates charged; ``line_loss`` ``(n_paths, n_years, n_lines)`` and
+    ``arrays`` (the run's, with ``active`` and ``share``) give them back."""
+    observed = arrays["active"][:, :, 0] > 0.0
+    results.pricing = pricing_table(scenario, basis, line_loss, observed)
+    if any(line.premium_subsidy > 0.0 for line in scenario.lines):
+        rates = credibility_rates(basis, line_loss, observed)
+        government = government_premium_by_year(scenario, basis, rates, arrays["share"])
+        results.summary = subsidy.set_government_premium(results.summary, government, results.party_names)
+    return results

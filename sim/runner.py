@@ -290,9 +290,8 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
         results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
                                            collector.line_claims, run_info)
         if prepared.pricing is not None:        # [pricing]: the rates the run charged, against the true ones
-            from .repricing import pricing_table
-            results.pricing = pricing_table(scenario, prepared.pricing, collector.line_loss,
-                                            collector.arrays["active"][:, :, 0] > 0.0)
+            from .repricing import attach_pricing
+            attach_pricing(results, scenario, prepared.pricing, collector.line_loss, collector.arrays)
     # Simulation and tables; writing the folder is not counted.
     results.run_info["wall_seconds"] = time.perf_counter() - started
     if out is not None:

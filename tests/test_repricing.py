@@ -249,3 +249,50 @@ def test_pricing_csv_and_plot_in_the_results_folder(tmp_path):
     results_checks.assert_valid(tmp_path / "out")
     back = Results.read(tmp_path / "out")
     pd.testing.assert_frame_equal(back.pricing, results.pricing, check_dtype=False)
+
+
+def test_the_subsidy_follows_the_rate_charged_up_to_its_cap():
+    # Rates 0.05, 0.075, 0.1, 0.10625 (the known-losses case above); 80% paid on a rate of at most 0.06,
+    # for three years: 0.8 x 0.05 x 2e9 = 8e7, then 0.8 x 0.06 x 2e9 = 9.6e7 twice, then nothing.
+    text = DETERMINISTIC.format(pricing=PRICING).replace(
+        'capital_class = "liability"', 'capital_class = "liability"\npremium_subsidy = 0.8\n'
+                                       'subsidy_rate_cap = 0.06\nsubsidy_years = 3')
+    results = sim.run(loads(text), progress=False)
+    summary = results.summary
+    pool = summary[(summary["party"] == "pool") & summary["year"].notna()].sort_values("year")
+    np.testing.assert_allclose(pool["premium_paid_by_government"], [8e7, 9.6e7, 9.6e7, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(pool["premium_paid_by_insureds"],
+                               2e9 * np.array([0.05, 0.075, 0.1, 0.10625]) - [8e7, 9.6e7, 9.6e7, 0.0], rtol=1e-12)
+    lead = summary[(summary["party"] == "Lead") & summary["year"].notna()].sort_values("year")
+    np.testing.assert_allclose(lead["premium_paid_by_government"], 0.6 * np.array([8e7, 9.6e7, 9.6e7, 0.0]),
+                               rtol=1e-12)
+    horizon = summary[(summary["party"] == "pool") & summary["year"].isna()]
+    assert float(horizon["premium_paid_by_government"].iloc[0]) == pytest.approx(np.mean([8e7, 9.6e7, 9.6e7, 0.0]))
+
+
+def test_repriced_results_do_not_depend_on_the_chunking():
+    scenario = loads(LEARNING.format(trials=300, parameter=0.5, uncertainty=0.2))
+    whole = sim.run(scenario, chunk_trials=300, progress=False)
+    chunked = sim.run(scenario, chunk_trials=71, progress=False)
+    pd.testing.assert_frame_equal(whole.pricing, chunked.pricing)
+    pd.testing.assert_frame_equal(whole.trials, chunked.trials)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("target_loss_ratio", "0.0", "pricing.target_loss_ratio = 0.0 must be a finite number > 0"),
+    ("method", '"bayes"', "pricing.method"),
+    ("credibility_k", "-5", "pricing.credibility_k = -5"),
+    ("max_rate_change", "-0.1", "pricing.max_rate_change = -0.1"),
+])
+def test_bad_pricing_values_are_refused(key, value, message):
+    from sim.errors import ScenarioError
+    text = LEARNING.format(trials=10, parameter=0.5, uncertainty=0.0) + f"{key} = {value}\n"
+    if key == "target_loss_ratio":
+        text = text.replace("target_loss_ratio = 0.5\n", "")
+    with pytest.raises(ScenarioError, match=message.replace(".", r"\.")):
+        loads(text)
+
+
+def test_pricing_in_a_one_year_run_is_a_note():
+    scenario = loads(LEARNING.format(trials=10, parameter=0.5, uncertainty=0.0).replace("years = 5", "years = 1"))
+    assert any("[pricing]" in note for note in scenario.notes)
