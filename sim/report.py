@@ -183,6 +183,11 @@ def run_context(results: "Results", folder: Path, plots_folder: Path | None) -> 
         fans = [image("solvency_fan.png", "Solvency ratio by year while in the pool"),
                 image("capital_fan.png", "Capital at each year end"),
                 image("exits.png", "Members that have left the pool")]
+        if getattr(results, "pricing", None) is not None:     # [pricing] runs: sim.plots_pricing
+            from .plots_pricing import PRICING_PLOT, plot_pricing
+            caption = "Premium rates set at each renewal against the paths' true rates"
+            drawn = plots_folder is not None and (plots_folder / PRICING_PLOT).is_file()
+            fans.append(image(PRICING_PLOT, caption) if drawn else figure_image(plot_pricing(results), caption))
     record = results.run_info
     return {
         "title": f"{results.name}: simulation report",
