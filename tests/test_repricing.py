@@ -296,3 +296,29 @@ def test_bad_pricing_values_are_refused(key, value, message):
 def test_pricing_in_a_one_year_run_is_a_note():
     scenario = loads(LEARNING.format(trials=10, parameter=0.5, uncertainty=0.0).replace("years = 5", "years = 1"))
     assert any("[pricing]" in note for note in scenario.notes)
+
+
+_DUMP = ("import sys, sim; r = sim.run(sys.argv[1], chunk_trials=60, progress=False); "
+         "r.trials.to_parquet(sys.argv[2]); r.pricing.to_csv(sys.argv[3], index=False)")
+
+
+def test_repriced_results_do_not_depend_on_threads_or_dask(tmp_path):
+    import os
+    import subprocess
+    import sys
+    scenario_path = tmp_path / "learning.toml"
+    scenario_path.write_text(LEARNING.format(trials=240, parameter=0.5, uncertainty=0.2), encoding="utf-8")
+    frames = []
+    for threads in (1, 2):
+        trials, pricing = tmp_path / f"trials{threads}.parquet", tmp_path / f"pricing{threads}.csv"
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+        subprocess.run([sys.executable, "-c", _DUMP, str(scenario_path), str(trials), str(pricing)], check=True,
+                       env=env)
+        frames.append((pd.read_parquet(trials), pd.read_csv(pricing)))
+    pd.testing.assert_frame_equal(frames[0][0], frames[1][0], check_exact=True)
+    pd.testing.assert_frame_equal(frames[0][1], frames[1][1], check_exact=True)
+    pytest.importorskip("dask.distributed")
+    on_dask = sim.run(scenario_path, chunk_trials=60, workers=2, progress=False)
+    pd.testing.assert_frame_equal(on_dask.trials.reset_index(drop=True), frames[0][0].reset_index(drop=True),
+                                  check_exact=True, check_categorical=False, check_dtype=False)
+    pd.testing.assert_frame_equal(on_dask.pricing, frames[0][1], check_exact=True)
