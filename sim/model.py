@@ -35,7 +35,8 @@ class Line:
     damage_ratio: Distribution | None  # ... or share of the sum insured (exactly one is set)
     deductible: float = 0.0
     limit: float | None = None         # None: the policy's sum insured
-    uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1)
+    uncertainty: float = 0.0           # CV of the yearly gamma risk level (mean 1), around the true level
+    parameter_uncertainty: float = 0.0  # CV of the true gamma level (mean 1), drawn once per path
     capital_class: str = "other"
     premium_subsidy: float = 0.0       # share of the premium the government pays ...
     subsidy_rate_cap: float = math.inf  # ... on a premium rate of at most this ...
@@ -152,6 +153,16 @@ class Dynamics:
 
 
 @dataclass(frozen=True)
+class Pricing:
+    """The ``[pricing]`` table: repricing as experience accrues (multi-year runs, sim.repricing)."""
+
+    target_loss_ratio: float
+    method: str = "credibility"
+    credibility_k: float | None = None  # policy-years; None: derived from parameter_uncertainty
+    max_rate_change: float = math.inf   # largest yearly change of a rate, as a fraction of it
+
+
+@dataclass(frozen=True)
 class Vary:
     """One searched dimension of ``[optimize]``: a treaty term, or every member's share.
 
@@ -197,6 +208,7 @@ class Scenario:
     sha256: str = ""                   # of the resolved scenario (after `base` inheritance)
     notes: tuple[str, ...] = ()        # what validation found valid but probably not meant
     optimize: Optimize | None = None   # the [optimize] table, for `poolsim optimize`
+    pricing: Pricing | None = None     # the [pricing] table; None: rates stay as written
 
     def line_index(self, name: str) -> int:
         return next(i for i, line in enumerate(self.lines) if line.name == name)

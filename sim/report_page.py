@@ -86,7 +86,7 @@ def plot_image(results: "Results", name: str, caption: str, plots_folder: Path |
     ``plots_folder`` when there is one, else drawn now by the same function."""
     if plots_folder is not None and (plots_folder / name).is_file():
         return Image(png_uri((plots_folder / name).read_bytes()), caption)
-    drawers = {**plots.DRAWERS, **plots.MULTI_YEAR_DRAWERS}
+    drawers = {**plots.DRAWERS, **plots.MULTI_YEAR_DRAWERS, plots.PRICING_PLOT: plots.plot_pricing}
     return figure_image(drawers[name](results), caption)
 
 

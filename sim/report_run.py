@@ -67,6 +67,8 @@ def run_context(results: "Results", folder: Path, plots_folder: Path | None) -> 
         fans = [image("solvency_fan.png", "Solvency ratio by year while in the pool"),
                 image("capital_fan.png", "Capital at each year end"),
                 image("exits.png", "Members that have left the pool")]
+        if results.pricing is not None:      # [pricing] runs
+            fans.append(image(plots.PRICING_PLOT, "Premium rates set at each renewal against the paths' true rates"))
     record = results.run_info
     return {
         "title": f"{results.name}: simulation report",

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from . import costs
 from .errors import UsageError
-from .results_folder import (FILES, PARTIAL_REPORT, PLOTS_FOLDER, REPORT_FILE, RUN_RECORD,  # noqa: F401 (re-exported)
+from .results_folder import (FILES, PARTIAL_REPORT, PLOTS_FOLDER, PRICING_FILE, REPORT_FILE, RUN_RECORD,  # noqa: F401 (re-exported)
                              SCENARIO_FILE, check_replaceable, current_umask, foreign_files, is_plot_file, json_safe,
                              listed, swap_into_place)
 from .table_stream import LINE_COLUMNS, TABLE_FILES, TRIAL_COLUMNS  # noqa: F401 (re-exported)
@@ -78,7 +78,7 @@ class Results:
                  line_losses: pd.DataFrame | None = None, summary: pd.DataFrame | None = None,
                  ep: pd.DataFrame | None = None, allocation: pd.DataFrame | None = None, currency: str = "CNY",
                  treaties: pd.DataFrame | None = None, folder: Path | None = None,
-                 scenario_text: str | None = None):
+                 scenario_text: str | None = None, pricing: pd.DataFrame | None = None):
         self.name = name                    # scenario name
         self.run_info = run_info
         self._tables = {"trials": trials, "line_losses": line_losses}
@@ -89,6 +89,7 @@ class Results:
         self.treaties = treaties if treaties is not None else pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS)
         self.folder = folder                # where it was written or read
         self.scenario_text = scenario_text  # scenario.toml: the scenario as run (sim.scenario_text)
+        self.pricing = pricing              # pricing.csv: rates by line and year ([pricing] runs only)
 
     def __repr__(self) -> str:
         return f"Results({self.name!r}, folder={self.folder!s})"
@@ -271,6 +272,9 @@ class Results:
             folder=folder,
             scenario_text=(folder / SCENARIO_FILE).read_text(encoding="utf-8")
             if (folder / SCENARIO_FILE).is_file() else None,
+            # pricing.csv: only a multi-year run with [pricing] writes one
+            pricing=(_read_table(folder / PRICING_FILE, read_csv, ("line", "year"))
+                     if (folder / PRICING_FILE).is_file() else None),
         )
 
 

@@ -27,8 +27,9 @@ from .errors import UsageError
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
 SCENARIO_FILE = "scenario.toml"
 REPORT_FILE = "report.html"
+PRICING_FILE = "pricing.csv"     # multi-year runs with [pricing] only (sim.repricing.pricing_table)
 FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allocation.csv", "treaties.csv",
-         RUN_RECORD, SCENARIO_FILE, REPORT_FILE)
+         RUN_RECORD, SCENARIO_FILE, REPORT_FILE, PRICING_FILE)
 PARTIAL_REPORT = f".{REPORT_FILE}.tmp"     # what a report's writing interrupted leaves (sim.report.write_html)
 PLOTS_FOLDER = "plots"
 SMALL_TABLES = ("summary", "ep", "allocation", "treaties")   # Results attributes written as <name>.csv
@@ -204,6 +205,8 @@ def write_record_and_tables(results, folder: Path) -> None:
     """The small tables (CSV), run.json and scenario.toml of ``results`` (a :class:`sim.results.Results`)."""
     for name in SMALL_TABLES:
         getattr(results, name).to_csv(folder / f"{name}.csv", index=False)
+    if results.pricing is not None:
+        results.pricing.to_csv(folder / PRICING_FILE, index=False)
     (folder / RUN_RECORD).write_text(json.dumps(json_safe(results.run_info), indent=2) + "\n")
     if results.scenario_text is not None:
         (folder / SCENARIO_FILE).write_text(results.scenario_text, encoding="utf-8")

@@ -34,6 +34,7 @@ from .metrics import party_net_result
 from .model import Scenario
 from .party_arrays import PathArrays
 from .pool import treaty_labels
+from .repricing import attach_pricing
 from .results import Results
 from .results_folder import check_replaceable, swap_into_place
 from .run_folder import draws_plots, finish_run_folder, legible_if, staged
@@ -299,6 +300,8 @@ def _multi_year(plan, run_info: dict, staging: Path, tables: Sequence[str], each
     say(f"{plan.scenario.simulation.trials:,} trials simulated in {{seconds}} s; computing the tables")
     results = build_multi_year_results(plan.scenario, plan.parties, PathArrays.from_mapping(arrays),
                                        arrays["line_loss"], arrays["line_claims"], run_info)
+    if plan.prepared.pricing is not None:      # [pricing]: the rates the run charged, against the true ones
+        attach_pricing(results, plan.scenario, plan.prepared.pricing, arrays["line_loss"], arrays)
     results.run_info["tables"] = list(tables)
     for table in tables:
         write_parquet(getattr(results, table), staging / TABLE_FILES[table])

@@ -44,6 +44,7 @@ SCENARIO = {
     "solvency": None,
     "dynamics": None,
     "optimize": None,        # read by sim.optimize_read.read_optimize
+    "pricing": None,
 }
 
 SIMULATION = {
@@ -63,6 +64,7 @@ LINE = {
     "severity": Field(distribution("money"), default=None),
     "damage_ratio": Field(distribution("share"), default=None),
     "uncertainty": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
+    "parameter_uncertainty": Field(NUMBER, default=0.0, check=FINITE_NON_NEGATIVE),
     "capital_class": Field(STRING, default="other", check=one_of(*model.CAPITAL_CLASSES)),
     "premium_subsidy": Field(NUMBER, default=0.0, check=SHARE),
     "subsidy_rate_cap": Field(NUMBER, default=math.inf, check=POSITIVE_OR_INF),
@@ -180,6 +182,14 @@ DYNAMICS = {
 }
 
 # [optimize]: read only by `poolsim optimize` (sim.optimize_space checks the key paths against the pool)
+PRICING_METHODS = ("credibility",)
+PRICING = {
+    "method": Field(STRING, default="credibility", check=one_of(*PRICING_METHODS)),
+    "credibility_k": Field(NUMBER, default=None, check=FINITE_POSITIVE),
+    "target_loss_ratio": Field(NUMBER, required=True, check=FINITE_POSITIVE),
+    "max_rate_change": Field(NUMBER, default=math.inf, check=AT_LEAST_ZERO),
+}
+
 OBJECTIVES = ("cost", "net_result")
 FINITE = Check("a finite number", lambda v: math.isfinite(v), json_schema={"type": "number"})
 OPTIMIZE = {

@@ -16,7 +16,7 @@ from .correlation import correlation_matrix, nearest_correlation
 from .optimize_read import read_optimize
 from .regulation import DEFAULT_PROBABILITY_BY_RATING
 from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MAX_POLICIES, MEMBER, PERCENT_LIKE, POOL, REINSURER,
-                              ROLES, SCENARIO, SIMULATION, SOLVENCY, TREATY_TERMS, TREATY_TYPE, Field, _TERM_HOMES)
+                              PRICING, ROLES, SCENARIO, SIMULATION, SOLVENCY, TREATY_TERMS, TREATY_TYPE, Field, _TERM_HOMES)
 from .scenario_tables import TableReader
 from .scenario_values import STRING, SUM_TOLERANCE, _is_number, show
 
@@ -53,6 +53,7 @@ class Reader(TableReader):
         pool = self.pool(data.get("pool"))
         solvency = self.optional_table(data.get("solvency"), "solvency", SOLVENCY, model.Solvency)
         dynamics = self.dynamics(data.get("dynamics"))
+        pricing = self.pricing(data.get("pricing"))
         optimize = self.optimize(data.get("optimize"), pool)
         if self.problems:
             return None
@@ -65,11 +66,20 @@ class Reader(TableReader):
                                   "(the recoveries receivable at the year end, which C-ROSS credit risk is "
                                   "charged on): simulation.years = 1 is a one-year run; set years > 1 for a "
                                   "multi-year run")
+        if pricing is not None and simulation.years == 1:
+            self.note("pricing", "[pricing] reprices at each renewal of a multi-year run: simulation.years = 1 "
+                                 "has none, so the rates stay as written; set years > 1 to reprice")
         return model.Scenario(
             name=top["name"], currency=top["currency"], simulation=simulation, lines=lines,
             pool=pool, dependence=dependence, catastrophes=catastrophes, reinsurers=reinsurers,
-            solvency=solvency, dynamics=dynamics, optimize=optimize,
+            solvency=solvency, dynamics=dynamics, optimize=optimize, pricing=pricing,
         )
+
+    def pricing(self, value: Any) -> model.Pricing | None:
+        if value is None:
+            return None
+        clean = self.table(value, "pricing", PRICING)
+        return model.Pricing(**clean) if clean is not None and len(clean) == len(PRICING) else None
 
     def optimize(self, value: Any, pool: model.Pool | None) -> model.Optimize | None:
         if value is None:
@@ -123,6 +133,13 @@ class Reader(TableReader):
             return None
         if isinstance(clean.get("name"), str) and "premium_rate" in clean:
             self.line_premium_rates[clean["name"]] = clean["premium_rate"]
+        frequency = clean.get("frequency")
+        if (getattr(frequency, "kind", None) == "bernoulli" and clean.get("uncertainty", 0.0) > 0.0
+                and clean.get("parameter_uncertainty", 0.0) > 0.0):
+            self.problem(f"{path}.parameter_uncertainty",
+                         f"{path} has a bernoulli frequency with both uncertainty = {show(clean['uncertainty'])} "
+                         f"and parameter_uncertainty = {show(clean['parameter_uncertainty'])}; give one of them "
+                         "(a product of two levels could make the yearly probability pass 1)")
         if len(self.problems) > before:
             return None
         return model.Line(**clean)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MEMBER, OPTIMIZE, OPTIMIZE_PRICING,
-                              OPTIMIZE_VARY, POOL, REINSURER, SIMULATION, SOLVENCY, TREATY_TERMS)
+                              OPTIMIZE_VARY, POOL, PRICING, REINSURER, SIMULATION, SOLVENCY, TREATY_TERMS)
 from .scenario_values import FINITE_NON_NEGATIVE, SHARE
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -78,6 +78,7 @@ NESTING: dict[str, dict[str, Table | Special | str]] = {
         "reinsurers": Table("reinsurers", REINSURER, array=True),
         "solvency": Table("solvency", SOLVENCY),
         "dynamics": Table("dynamics", DYNAMICS),
+        "pricing": Table("pricing", PRICING),
         "optimize": Table("optimize", OPTIMIZE),
     },
     "optimize": {
@@ -127,6 +128,7 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("", "reinsurers"): "The reinsurers the panels name.",
     ("", "solvency"): "The solvency regime the members' ratios follow.",
     ("", "dynamics"): "Multi-year behaviour, used when simulation.years > 1.",
+    ("", "pricing"): "Repricing as experience accrues, at each renewal of a multi-year run.",
     ("simulation", "trials"): "Simulated years (one-year runs) or paths (multi-year runs).",
     ("simulation", "seed"): "Seed of the random streams: the same seed and the same loss sections give the "
                             "same gross losses, trial by trial.",
@@ -147,7 +149,13 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("lines", "severity"): "Ground-up loss per claim (money). Give severity or damage_ratio, not both.",
     ("lines", "damage_ratio"): "Ground-up loss per claim as a fraction of the policy's sum insured.",
     ("lines", "uncertainty"): "Coefficient of variation of the line's yearly risk level (a gamma multiplier "
-                              "with mean 1 on the claim frequency); 0: the rate is known.",
+                              "with mean 1 on the claim frequency): the year's swing around the true level; "
+                              "0: no swing.",
+    ("lines", "parameter_uncertainty"): "Coefficient of variation of the line's true risk level (a gamma "
+                                        "multiplier with mean 1 on the claim frequency), unknown to the "
+                                        "insurers: drawn once per path and kept for all its years; 0: the "
+                                        "true rate is the one written. A bernoulli line takes this or "
+                                        "uncertainty, not both.",
     ("lines", "capital_class"): "C-ROSS class of the line for minimum capital.",
     ("dependence", "copula"): "Copula joining the lines' yearly risk levels.",
     ("dependence", "df"): "Degrees of freedom of the t copula (t copula only).",
@@ -236,6 +244,14 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("dynamics", "exit_below_solvency"): "A member whose ratio ends a year below this leaves at renewal "
                                          "(1.2 is 120%; 0: no exits).",
     ("dynamics", "reallocation"): "Who takes a leaving member's share: all others pro rata, or the lead.",
+    ("pricing", "method"): "How each renewal sets a line's premium rate: credibility, Z x the rate the observed "
+                           "experience implies + (1 - Z) x the prior (written) rate, Z = n / (n + credibility_k).",
+    ("pricing", "credibility_k"): "Bühlmann's k, in policy-years (one policy insured for one year); n counts "
+                                  "the policy-years observed on the path.",
+    ("pricing", "target_loss_ratio"): "The loss ratio a rate aims at: the experience rate is the observed "
+                                      "losses over the observed sum insured, divided by this.",
+    ("pricing", "max_rate_change"): "Largest change of a rate from one year to the next, as a fraction of "
+                                    "last year's (0.25 is +-25%).",
 }
 
 # Defaults that are not a plain value (None or inf in the loader's tables).
@@ -266,6 +282,9 @@ DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
     ("", "reinsurers"): "none",
     ("", "solvency"): 'regime = "c-ross"',
     ("", "dynamics"): "no growth, claims paid in the year, no delay, no exits",
+    ("", "pricing"): "none: rates stay as written",
+    ("pricing", "credibility_k"): "derived from parameter_uncertainty (EPV / VHM)",
+    ("pricing", "max_rate_change"): "no cap",
     ("dependence", "correlation"): "[] (independent)",
     ("pool", "reinsurance"): "none",
     ("pool.members", "reinsurance"): "none",

@@ -213,13 +213,15 @@ def premium_reserve_risk_by_band(retained_by_class: np.ndarray, nonproportional:
 
     Parameters
     ----------
-    retained_by_class : (n_members, n_classes)
-    nonproportional : (n_members, n_classes) non-proportional K term
-    outstanding_reserves : (n_members, n_classes) net outstanding claims, default 0
+    retained_by_class : (n_members, n_classes), or (n_trials, n_members, n_classes)
+        when the premium differs by trial (multi-year runs that reprice)
+    nonproportional : (n_members, n_classes) non-proportional K term, or with a trial axis
+    outstanding_reserves : (n_members, n_classes) net outstanding claims, default 0, or
+        (n_trials, n_members, n_classes) (multi-year runs: each path's own)
 
     Returns
     -------
-    (n_bands, n_members)
+    (n_bands, n_members), or (n_bands, n_trials, n_members) when any input has a trial axis
     """
     premium_factor = np.array([regulation.RF0[name][0] for name in CAPITAL_CLASSES])
     reserve_factor = np.array([regulation.RF0[name][1] for name in CAPITAL_CLASSES])
@@ -232,7 +234,7 @@ def premium_reserve_risk_by_band(retained_by_class: np.ndarray, nonproportional:
         k = np.clip(term + nonproportional, *regulation.K_BOUNDS)
         premium = retained_by_class * premium_factor * (1.0 + k)
         per_class = np.sqrt(premium**2 + 2.0 * rho * premium * reserve + reserve**2)
-        by_band.append(np.sqrt(np.einsum("mi,ij,mj->m", per_class, correlation, per_class)))
+        by_band.append(np.sqrt(np.einsum("...i,ij,...j->...", per_class, correlation, per_class)))
     return np.stack(by_band)
 
 
@@ -293,14 +295,16 @@ def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_by_clas
 
     Parameters
     ----------
-    retained_by_class : (n_members, n_classes)
-    nonproportional_by_class : (n_members, n_classes) XL and stop-loss premiums paid, by class
+    retained_by_class : (n_members, n_classes), or (n_trials, n_members, n_classes)
+    nonproportional_by_class : (n_members, n_classes) XL and stop-loss premiums paid, by class,
+        or (n_trials, n_members, n_classes)
     combined : (n_trials, n_members) the member's combined ratio in each trial
     cat_loss, cat_recovery : (n_trials, n_members) catastrophe loss after
         proportional cover, and cat XL recoveries
     credit_exposure : (n_trials, n_members) recoverables × credit factor
     other_minimum_capital : (n_members,)
-    outstanding_reserves : (n_members, n_classes), optional (multi-year runs)
+    outstanding_reserves : (n_members, n_classes), or (n_trials, n_members, n_classes),
+        optional (multi-year runs: each path's net outstanding claims)
     market_risk : market-risk minimum capital (0: the pool holds no assets here)
     catastrophe : (n_members,), optional
         :func:`catastrophe_risk` of the whole run, when these are only some of its
@@ -310,7 +314,10 @@ def cross_minimum_capital(retained_by_class: np.ndarray, nonproportional_by_clas
     nonproportional = nonproportional_term(nonproportional_by_class, retained_by_class)
     by_band = premium_reserve_risk_by_band(retained_by_class, nonproportional, outstanding_reserves)
     band = combined_ratio_band(np.asarray(combined, dtype=np.float64))
-    premium_reserve = np.take_along_axis(by_band, band, axis=0)
+    if by_band.ndim == 3:       # a trial axis: each trial's own risk in its band
+        premium_reserve = np.take_along_axis(by_band, band[None], axis=0)[0]
+    else:
+        premium_reserve = np.take_along_axis(by_band, band, axis=0)
     if catastrophe is None:
         catastrophe = catastrophe_risk(cat_loss, cat_recovery)
     non_life = non_life_risk(premium_reserve, catastrophe)

@@ -54,3 +54,23 @@ def add_premium_payers(summary: pd.DataFrame, scenario: Scenario, parties: Parti
     summary["premium_paid_by_government"] = np.where(is_writer, government, np.nan)
     summary["premium_paid_by_insureds"] = np.where(is_writer, summary["gross_premium"] - government, np.nan)
     return summary
+
+
+def set_government_premium(summary: pd.DataFrame, government_by_year: np.ndarray,
+                           party_names: list[str]) -> pd.DataFrame:
+    """A multi-year ``summary`` whose premium payers are ``government_by_year`` ``(n_years,
+    n_parties)``, the mean premium the government paid each party each year (a run that
+    reprices, :func:`sim.repricing.government_premium_by_year`: the subsidy follows each path's
+    rate up to the cap); the whole-horizon rows take the mean over the years, as in
+    :func:`add_premium_payers`."""
+    summary = summary.copy()
+    is_writer = summary["kind"].isin(["pool", "member"]).to_numpy()
+    column = {name: i for i, name in enumerate(party_names)}
+    party = summary["party"].map(column).to_numpy()
+    years = summary["year"]
+    government = np.where(years.notna().to_numpy(),
+                          government_by_year[np.where(years.notna(), years, 1).astype(int) - 1, party],
+                          government_by_year.mean(axis=0)[party])
+    summary["premium_paid_by_government"] = np.where(is_writer, government, np.nan)
+    summary["premium_paid_by_insureds"] = np.where(is_writer, summary["gross_premium"] - government, np.nan)
+    return summary

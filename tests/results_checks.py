@@ -179,7 +179,8 @@ def undocumented(folder: str | Path) -> list[str]:
     folder = Path(folder)
     named = set(re.findall(r"`([^`\s]+)`", RESULTS_DOC.read_text(encoding="utf-8")))
     found = []
-    for name in ("summary.csv", "ep.csv", "allocation.csv", "treaties.csv"):
+    optional = tuple(name for name in ("pricing.csv",) if (folder / name).exists())    # [pricing] runs only
+    for name in ("summary.csv", "ep.csv", "allocation.csv", "treaties.csv") + optional:
         columns = pd.read_csv(folder / name, nrows=0).columns
         found += [f"{name}: {column}" for column in columns if column not in named]
     for name in ("trials.parquet", "line_losses.parquet"):

@@ -54,6 +54,7 @@ TREATY_EXAMPLES = [
 # Top-level tables that tiny.toml lacks.
 TABLE_EXAMPLES = {
     "dynamics": {"exposure_growth": 0.1, "payment_pattern": [0.7, 0.3], "exit_below_solvency": 1.0},
+    "pricing": {"method": "credibility", "credibility_k": 5000, "target_loss_ratio": 0.6, "max_rate_change": 0.25},
     "optimize": {"objective": "cost", "candidates": 8, "max_prob_solvency_below_100": 0.005,
                  "min_solvency_ratio_p01": 1.2, "pricing": {"loading": 0.5},
                  "vary": [{"key": "pool.reinsurance[1].retention", "min": 5e5, "max": 2e6}]},

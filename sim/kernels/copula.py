@@ -1,17 +1,17 @@
-"""The copula's random draws: per trial, the lines' standard normals and one chi-square, from
-the trial's own stream. :mod:`sim.copula` turns them into the lines' risk levels."""
+"""The copula's random draws: per trial (or path), the lines' standard normals and one
+chi-square, from its own stream. :mod:`sim.copula` turns them into the lines' risk levels."""
 import numpy as np
 
 from .jit import parallel_jit, prange
-from .rng import STREAM_COPULA, seed_state
+from .rng import seed_state
 from .sampling import standard_gamma, standard_normal
 
 
 @parallel_jit
-def _draw_normals(seed, first_trial, n_lines, chi_square_df, normals, chi_square):
+def _draw_normals(seed, stream, first_trial, n_lines, chi_square_df, normals, chi_square):
     for t in prange(normals.shape[0]):
         state = np.empty(4, dtype=np.uint64)
-        seed_state(state, seed, STREAM_COPULA, first_trial + t, 0)
+        seed_state(state, seed, stream, first_trial + t, 0)
         for j in range(n_lines):
             normals[t, j] = standard_normal(state)
         if chi_square_df > 0.0:

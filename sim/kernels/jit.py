@@ -27,7 +27,7 @@ from numba.extending import intrinsic
 
 _KERNELS = Path(__file__).parent
 # The package's modules outside this subpackage that define kernels.
-OUTSIDE_KERNEL_MODULES = ("dynamics.py", "exposure.py", "pool_kernel.py", "treaties.py")
+OUTSIDE_KERNEL_MODULES = ("dynamics_timing.py", "exposure.py", "pool_kernel.py", "treaties.py")
 
 
 def kernel_files() -> list[Path]:

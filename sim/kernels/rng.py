@@ -31,6 +31,12 @@ STREAM_COPULA = 2        # lines' yearly risk levels
 STREAM_COUNTS = 3        # claim counts, which policies claim, catastrophe events and hits
 STREAM_AMOUNTS = 4       # claim amounts and days
 STREAM_DEFAULT = 5       # reinsurer defaults
+STREAM_PARAMETER = 6     # lines' true risk levels (parameter risk), once per path
+
+# Trial ids of multi-year runs: year y (1-based) of path i is trial i + (y - 1) * YEAR_STRIDE, so
+# every (path, year) has streams of its own, and year 1 is the one-year trial i. A path's own
+# draws (its true risk levels, STREAM_PARAMETER) are keyed by i = trial mod YEAR_STRIDE.
+YEAR_STRIDE = 2 ** 40
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -42,6 +42,7 @@ from .horizon import going_concern_year_matrix, horizon_solvency_ratio, year_mat
 from .multi_year import FAN_BANDS, MULTI_YEAR_DRAWERS, plot_capital_fan, plot_exits, plot_solvency_fan
 from .one_year import (WHO_PAYS_RETURN_PERIODS, WHO_PAYS_WINDOW, loss_ratios, plot_ep_curve, plot_loss_ratio,
                        plot_solvency, plot_who_pays, premium_payers, trials_near_return_period, who_pays)
+from .pricing import PRICING_PLOT, plot_pricing
 from .style import (CJK_FAMILIES, DPI, GROSS_COLOUR, NET_COLOUR, NO_RATIO_LABEL, REGIME_NAMES, SOLVENCY_AXIS_LABELS,
                     SOLVENCY_THRESHOLDS, THRESHOLDS, _new_figure, _title, box_statistics, installed_cjk_families,
                     legible_text, missing_glyphs_note, save)
@@ -52,7 +53,7 @@ __all__ = [
     "installed_cjk_families", "legible_text", "loss_ratios", "missing_glyphs_note", "money_label",
     "money_scale", "MULTI_YEAR_DRAWERS", "NET_COLOUR", "NO_RATIO_LABEL", "plot_capital_fan",
     "plot_compare_net_ep", "plot_compare_solvency", "plot_ep_curve", "plot_exits", "PLOT_FILES",
-    "plot_loss_ratio", "plot_results", "plot_solvency", "plot_solvency_fan", "plot_who_pays",
+    "plot_loss_ratio", "plot_pricing", "plot_results", "PRICING_PLOT", "plot_solvency", "plot_solvency_fan", "plot_who_pays",
     "premium_payers", "REGIME_NAMES", "save", "save_atomically", "SOLVENCY_AXIS_LABELS",
     "SOLVENCY_THRESHOLDS", "THRESHOLDS", "trials_near_return_period", "who_pays", "WHO_PAYS_RETURN_PERIODS",
     "WHO_PAYS_WINDOW", "write_plots", "year_matrix",

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from .multi_year import MULTI_YEAR_DRAWERS
 from .one_year import plot_ep_curve, plot_loss_ratio, plot_solvency, plot_who_pays
+from .pricing import PRICING_PLOT, plot_pricing
 from .style import DPI, legible_text
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def draw_plots(results: "Results", folder: str | os.PathLike) -> list[Path]:
     drawers = dict(DRAWERS)
     if results.years > 1:
         drawers.update(MULTI_YEAR_DRAWERS)
+    if getattr(results, "pricing", None) is not None:      # a run with [pricing]
+        drawers[PRICING_PLOT] = plot_pricing
     return [save_atomically(draw(results), folder / name) for name, draw in drawers.items()]
 
 
