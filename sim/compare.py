@@ -13,7 +13,7 @@ The comparison folder (``results/compare-<stems>/`` by default) holds:
                         gross_losses_identical_to_first, party, kind, role and the
                         summary metrics
 * ``comparison.json``   seed, trials, the scenarios and which share the first's gross losses
-* ``compare_solvency.png``, ``compare_net_ep.png``
+* ``compare_solvency.png``, ``compare_net_ep.png`` (and ``compare_pricing.png`` when a run reprices)
 * ``report.html``       the structures side by side on one page (:mod:`sim.report`)
 
 It is written atomically, like a results folder; an existing folder is
@@ -149,11 +149,16 @@ def compare(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = 
 
 
 def write_comparison_plots(runs: Sequence[Results], stems: Sequence[str], folder: Path) -> list[Path]:
-    """compare_solvency.png and compare_net_ep.png in ``folder``."""
+    """compare_solvency.png and compare_net_ep.png in ``folder``, and compare_pricing.png when
+    some run reprices (``[pricing]``)."""
     labels = structure_labels(runs, stems)
     with plots.legible_text():
-        return [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
-                plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]
+        written = [plots.save_atomically(plots.plot_compare_solvency(runs, labels), folder / "compare_solvency.png"),
+                   plots.save_atomically(plots.plot_compare_net_ep(runs, labels), folder / "compare_net_ep.png")]
+        if any(results.pricing is not None for results in runs):
+            written.append(plots.save_atomically(plots.plot_compare_pricing(runs, labels),
+                                                 folder / plots.COMPARE_PRICING_PLOT))
+    return written
 
 
 def redraw_plots(folder: str | os.PathLike) -> list[Path]:

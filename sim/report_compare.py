@@ -101,6 +101,9 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
                                "Each member's solvency ratio in each structure"),
                comparison_plot("compare_net_ep.png", plots.plot_compare_net_ep,
                                "The pool's net exceedance-probability curves in each structure")]
+    if any(results.pricing is not None for results in runs):
+        figures.append(comparison_plot(plots.COMPARE_PRICING_PLOT, plots.plot_compare_pricing,
+                                       "How fast each structure's rates learn the paths' true rates"))
     at_risk = []
     for label, summary in zip(labels, summaries):
         members = summary[summary["kind"] == "member"]

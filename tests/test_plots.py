@@ -4,6 +4,7 @@ import warnings
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -170,3 +171,20 @@ def test_compare_net_ep_says_which_structures_have_the_same_curve():
     width = {label: line.get_linewidth() for line, label in zip(lines, labels)}
     # the earlier of two coinciding curves is drawn wider, so it shows around the later one
     assert width["A: net AEP"] > width["B: net AEP (same as A)"]
+
+
+def test_compare_pricing_draws_each_structure_and_line_that_reprices():
+    import types
+
+    def pricing(shares):
+        return pd.DataFrame({"line": ["ai"] * 3 + ["robot"] * 3, "year": [1, 2, 3] * 2,
+                             "share_within_10pct": shares})
+
+    pooled = types.SimpleNamespace(pricing=pricing([0.2, 0.5, 0.8, 0.1, 0.4, 0.7]))
+    alone = types.SimpleNamespace(pricing=pricing([0.2, 0.3, 0.4, 0.1, 0.2, 0.3]))
+    unpriced = types.SimpleNamespace(pricing=None)
+    figure = plots.plot_compare_pricing([pooled, alone, unpriced], ["pool", "alone", "no pricing"])
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["pool: ai", "pool: robot", "alone: ai", "alone: robot"]
+    assert list(lines[0].get_ydata()) == [20.0, 50.0, 80.0]        # per cent of paths
+    assert list(lines[3].get_ydata()) == [10.0, 20.0, 30.0]

@@ -36,7 +36,7 @@ The package, by concept:
 Every public name is importable from ``sim.plots`` itself.
 """
 from ..money import format_money, money_label, money_scale
-from .compare import plot_compare_net_ep, plot_compare_solvency
+from .compare import COMPARE_PRICING_PLOT, plot_compare_net_ep, plot_compare_pricing, plot_compare_solvency
 from .files import DRAWERS, PLOT_FILES, draw_plots, plot_results, save_atomically, write_plots
 from .horizon import going_concern_year_matrix, horizon_solvency_ratio, year_matrix
 from .multi_year import FAN_BANDS, MULTI_YEAR_DRAWERS, plot_capital_fan, plot_exits, plot_solvency_fan
@@ -52,7 +52,7 @@ __all__ = [
     "format_money", "going_concern_year_matrix", "GROSS_COLOUR", "horizon_solvency_ratio",
     "installed_cjk_families", "legible_text", "loss_ratios", "missing_glyphs_note", "money_label",
     "money_scale", "MULTI_YEAR_DRAWERS", "NET_COLOUR", "NO_RATIO_LABEL", "plot_capital_fan",
-    "plot_compare_net_ep", "plot_compare_solvency", "plot_ep_curve", "plot_exits", "PLOT_FILES",
+    "COMPARE_PRICING_PLOT", "plot_compare_net_ep", "plot_compare_pricing", "plot_compare_solvency", "plot_ep_curve", "plot_exits", "PLOT_FILES",
     "plot_loss_ratio", "plot_pricing", "plot_results", "PRICING_PLOT", "plot_solvency", "plot_solvency_fan", "plot_who_pays",
     "premium_payers", "REGIME_NAMES", "save", "save_atomically", "SOLVENCY_AXIS_LABELS",
     "SOLVENCY_THRESHOLDS", "THRESHOLDS", "trials_near_return_period", "who_pays", "WHO_PAYS_RETURN_PERIODS",

@@ -101,3 +101,32 @@ def plot_compare_net_ep(runs: Sequence["Results"], labels: Sequence[str]) -> Fig
     axes.grid(which="both", alpha=0.3)
     axes.legend(fontsize=8)
     return figure
+
+
+COMPARE_PRICING_PLOT = "compare_pricing.png"
+
+
+def plot_compare_pricing(runs: Sequence["Results"], labels: Sequence[str]) -> Figure:
+    """How fast each structure's repricing learns the true rates: by line (line style) and
+    structure (colour), the share of paths whose rate is within 10% of the path's true rate
+    in each year (``pricing.csv``). Only runs with ``[pricing]`` are drawn."""
+    colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(len(runs))]
+    styles = ("-", "--", ":", "-.")
+    figure = _new_figure(9.0, 5.5)
+    axes = figure.add_subplot()
+    for results, label, colour in zip(runs, labels, colours):
+        if results.pricing is None:
+            continue
+        for index, (line, rows) in enumerate(results.pricing.groupby("line", sort=False)):
+            rows = rows.sort_values("year")
+            axes.plot(rows["year"], 100.0 * rows["share_within_10pct"], color=colour, linestyle=styles[index % len(styles)],
+                      marker="o", markersize=4, label=f"{label}: {line}")
+    axes.set_ylim(0.0, 100.0)
+    _percent_axis(axes.yaxis)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_xlabel("year (the rate set at its renewal)")
+    axes.set_ylabel("paths whose rate is within 10% of the true rate")
+    axes.set_title("Learning the true rate across structures\n" + _wrapped_labels(labels))
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
