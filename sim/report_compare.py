@@ -16,8 +16,8 @@ import pandas as pd
 from . import plots
 from .metrics import horizon_rows
 from .report_format import MISSING, POOL_LABEL, Column, MoneyUnit, format_percent, format_probability, with_se
-from .report_page import (REPORT_FILE, Image, _largest_money, _now, figure_image, png_uri, render, saved_scenario,
-                          structure_image, write_html)
+from .report_page import (REPORT_FILE, Image, figure_image, largest_money, png_uri, render, saved_scenario,
+                          structure_image, write_html, written_at)
 from .text_tables import AT_RISK_PROBABILITY
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
         summary = horizon_rows(results.summary).copy()
         summary["reinsurance_cost"] = reinsurance_cost(summary)
         summaries.append(summary[summary["kind"] != "reinsurer"].set_index("party"))
-    unit = MoneyUnit.for_amount(runs[0].currency, max(_largest_money(horizon_rows(r.summary)) for r in runs))
+    unit = MoneyUnit.for_amount(runs[0].currency, max(largest_money(horizon_rows(r.summary)) for r in runs))
     parties = list(dict.fromkeys(party for summary in summaries for party in summary.index))
     blocks = []
     for column, label, kind, higher_is_better in COMPARED:
@@ -129,7 +129,7 @@ def comparison_context(runs: Sequence["Results"], labels: Sequence[str], folder:
         "seed": record.get("seed"),
         "trials": ", ".join(f"{int(t):,}" for t in dict.fromkeys(trials)) if trials else "",
         "multi_year": any(results.years > 1 for results in runs),
-        "written": _now(),
+        "written": written_at(),
     }
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ScenarioError, UsageError
 from .optimize_files import BEST_SCENARIO as BEST, CANDIDATES_FILE as CANDIDATES, FRONTIER_PLOT as FRONTIER
 from .optimize_files import OPTIMIZE_RECORD as RECORD
-from .report_page import REPORT_FILE, Image, _now, png_uri, render, structure_image, write_html
+from .report_page import REPORT_FILE, Image, png_uri, render, structure_image, write_html, written_at
 from .report_format import format_percent, format_probability
 
 # Columns of candidates.csv that are figures, not searched terms.
@@ -112,7 +112,7 @@ def optimisation_context(folder: Path) -> dict[str, Any]:
     best_text = (folder / BEST).read_text(encoding="utf-8") if (folder / BEST).is_file() else None
     return {
         "title": f"{record.get('scenario', folder.name)}: the structure search",
-        "written": _now(),
+        "written": written_at(),
         "currency": written.currency if written is not None else "the scenario's currency",
         "verdict": verdict, "found": best is not None,
         "comparison": {"header": ["", "as written (candidate 0)", f"{label} (candidate {shown})"], "rows": rows},

@@ -113,12 +113,13 @@ def structure_image(scenario: "Scenario | None") -> Image | None:
     return figure_image(plot_structure(scenario), f"The structure of {scenario.name}")
 
 
-def _now() -> str:
+def written_at() -> str:
+    """Now, to the minute, in UTC: when a page says it was written."""
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-
-def _largest_money(summary: pd.DataFrame) -> float:
+def largest_money(summary: pd.DataFrame) -> float:
+    """The largest finite premium or starting capital of ``summary``: what sets a page's money unit."""
     values = summary[[c for c in ("gross_premium", "capital_start") if c in summary.columns]].to_numpy(float)
     finite = values[np.isfinite(values)]
     return float(np.max(np.abs(finite))) if finite.size else 0.0

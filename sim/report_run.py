@@ -17,8 +17,8 @@ from . import plots
 from .metrics import horizon_rows
 from .report_format import (Column, MoneyUnit, format_percent, format_probability, row_number, table_rows,
                             with_se)
-from .report_page import (REPORT_FILE, Image, _largest_money, _now, plot_image, render, saved_scenario,
-                          structure_image, write_html)
+from .report_page import (REPORT_FILE, Image, largest_money, plot_image, render, saved_scenario, structure_image,
+                          write_html, written_at)
 from .text_tables import AT_RISK_PROBABILITY
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def run_context(results: "Results", folder: Path, plots_folder: Path | None) -> 
     from .results import SCENARIO_FILE
 
     summary = horizon_rows(results.summary).reset_index(drop=True)
-    unit = MoneyUnit.for_amount(results.currency, _largest_money(summary))
+    unit = MoneyUnit.for_amount(results.currency, largest_money(summary))
     multi_year = results.years > 1
     period = "paths" if multi_year else "years"
     members = summary[summary["kind"] == "member"]
@@ -95,7 +95,7 @@ def run_context(results: "Results", folder: Path, plots_folder: Path | None) -> 
         "record": run_record_rows(record),
         "notes": [str(note) for note in record.get("notes", [])],
         "scenario_text": results.scenario_text,
-        "written": _now(),
+        "written": written_at(),
     }
 
 

@@ -47,8 +47,9 @@ from .style import (CJK_FAMILIES, DPI, GROSS_COLOUR, NET_COLOUR, NO_RATIO_LABEL,
                     SOLVENCY_THRESHOLDS, THRESHOLDS, _new_figure, _title, box_statistics, installed_cjk_families,
                     legible_text, missing_glyphs_note, save)
 
+# Also importable, not public: _new_figure and _title (optimize_output's frontier plot and the tests use them).
 __all__ = [
-    "_new_figure", "_title", "box_statistics", "CJK_FAMILIES", "DPI", "draw_plots", "DRAWERS", "FAN_BANDS",
+    "box_statistics", "CJK_FAMILIES", "DPI", "draw_plots", "DRAWERS", "FAN_BANDS",
     "format_money", "going_concern_year_matrix", "GROSS_COLOUR", "horizon_solvency_ratio",
     "installed_cjk_families", "legible_text", "loss_ratios", "missing_glyphs_note", "money_label",
     "money_scale", "MULTI_YEAR_DRAWERS", "NET_COLOUR", "NO_RATIO_LABEL", "plot_capital_fan",
