@@ -22,7 +22,7 @@ PRICING_PLOT = "pricing.png"
 def plot_pricing(results: "Results") -> Figure:
     """The rates by year against the true rates, and the share of paths priced within 10%."""
     table = results.pricing
-    figure = Figure(figsize=(12.0, 5.0), layout="constrained")
+    figure = Figure(figsize=(12.0, 6.0), layout="constrained")
     rates, within = figure.subplots(1, 2)
     colours = [f"C{i}" for i in range(10)]
     for index, (line, rows) in enumerate(table.groupby("line", sort=False)):
@@ -44,12 +44,12 @@ def plot_pricing(results: "Results") -> Figure:
     rates.yaxis.set_major_formatter(percent)
     rates.set_ylabel("premium rate (% of sum insured)")
     rates.set_title("Premium rate set at each renewal", fontsize=10)
-    rates.legend(fontsize=7, frameon=False)
+    rates.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     within.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}%"))
     within.set_ylim(0.0, 100.0)
     within.set_ylabel("paths whose rate is within 10% of the true rate")
     within.set_title("Priced within 10% of the path's true rate", fontsize=10)
-    within.legend(fontsize=8, frameon=False)
+    within.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3)
     figure.suptitle(f"{results.name}\nRepricing by credibility as experience accrues\n"
                     f"{results.n_trials:,} simulated paths of {results.years} years")
     return figure
