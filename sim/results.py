@@ -89,6 +89,9 @@ class Results:
         self.treaties = treaties if treaties is not None else pd.DataFrame(columns=costs.TREATY_TABLE_COLUMNS)
         self.folder = folder                # where it was written or read
         self.scenario_text = scenario_text  # scenario.toml: the scenario as run (sim.scenario_text)
+        # trials.parquet columns the run still holds whole, (n_trials, n_parties) in party order: the
+        # plots and report of a fresh run take them from here instead of reading the file
+        self.held_columns: dict[str, np.ndarray] = {}
 
     def __repr__(self) -> str:
         return f"Results({self.name!r}, folder={self.folder!s})"
@@ -188,6 +191,10 @@ class Results:
         self._needs_trials()
         trials = self._tables["trials"]
         names = self.party_names
+        if trials is None and column in self.held_columns and self.years == 1:
+            matrix = self.held_columns[column].view()
+            matrix.flags.writeable = False
+            return matrix
         if trials is None and self._written_by_stream():
             # The layout the run streamed (trial-major, parties in order, one year): the column alone.
             values = self._read_columns("trials", [column])[column].to_numpy(dtype=np.float64)
