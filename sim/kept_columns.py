@@ -4,12 +4,16 @@ The tables of every trial (trials.parquet, line_losses.parquet) are streamed to
 disk chunk by chunk (:mod:`sim.table_stream`); the statistics need far less:
 
 * kept whole, float64 ``(n_trials, n_parties)``: the columns behind quantiles, expected
-  shortfalls, EP curves, standard errors and the allocation — ``gross_loss``,
-  ``ceded_loss``, ``default_loss``, ``net_loss``, ``max_occurrence_gross``,
-  ``max_occurrence_net`` and the year's ``net_result``;
+  shortfalls, EP curves, standard errors and the allocation — ``ceded_loss``,
+  ``default_loss``, ``net_loss``, ``max_occurrence_net`` and the year's ``net_result``;
+  and ``gross_loss`` and ``max_occurrence_gross``, of which only the pool's and the
+  reinsurers' columns are kept: a member's is its share of the pool's, as
+  :func:`sim.pool.allocate_chunk` works it out (``np.outer(pool, shares)``), and is
+  worked out again, to the same bits, when the tables are built;
 * kept whole, float64 ``(n_trials, n_members)``: what the C-ROSS minimum capital needs
-  trial by trial (the combined ratio, the credit exposure) and for its catastrophe part,
-  a quantile of the run (the catastrophe loss and the cat XL recovery);
+  trial by trial (the credit exposure; the band of the combined ratio, int8) and for
+  its catastrophe part, a quantile of the run (the catastrophe loss and the cat XL
+  recovery);
 * kept whole: ``treaty_ceded_loss`` ``(n_trials, n_treaties)`` and the line losses
   ``(n_trials, n_lines)``;
 * only summed: every column of which the tables take no more than the mean (premiums,
@@ -33,6 +37,12 @@ from .party_arrays import PartyArrays
 # Kept whole, (n_trials, n_parties).
 WHOLE_PARTY_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss",
                        "max_occurrence_gross", "max_occurrence_net")
+# Of these, the members' columns are their shares of the pool's: kept as the pool's and the reinsurers'.
+SHARED_PARTY_COLUMNS = ("gross_loss", "max_occurrence_gross")
+# A combined ratio in each C-ROSS band (solvency.combined_ratio_band): the band is all the minimum
+# capital takes of it, so a member's band is kept (int8) and given back as its band's ratio.
+BAND_RATIOS = np.array(solvency.COMBINED_RATIO_BOUNDS + (np.nan,))
+assert np.array_equal(solvency.combined_ratio_band(BAND_RATIOS), np.arange(len(BAND_RATIOS)))
 # Only their mean is used, (n_parties,).
 SUMMED_PARTY_COLUMNS = ("gross_premium", "ceded_premium", "reinstatement_premium", "commission", "expenses",
                         "lead_fee", "defaulted")
@@ -78,11 +88,18 @@ class KeptColumns:
     def __init__(self, scenario: Scenario, parties: Parties, n_trials: int, n_treaties: int):
         n_parties, n_lines = parties.n_parties, len(scenario.lines)
         self.scenario, self.parties, self.n_trials = scenario, parties, n_trials
-        self.members = parties.columns("member")
-        n_members = self.members.stop - self.members.start
-        self.whole = {name: np.empty((n_trials, n_parties)) for name in WHOLE_PARTY_COLUMNS + ("net_result",)}
+        self.members = members = parties.columns("member")
+        n_members = members.stop - members.start
+        self.shares = np.asarray(parties.share, dtype=np.float64)[members]
+        self.reinsurers = parties.columns("reinsurer")
+        n_reinsurers = self.reinsurers.stop - self.reinsurers.start
+        self.whole = {name: np.empty((n_trials, n_parties))
+                      for name in WHOLE_PARTY_COLUMNS + ("net_result",) if name not in SHARED_PARTY_COLUMNS}
+        self.pool_column = {name: np.empty(n_trials) for name in SHARED_PARTY_COLUMNS}
+        self.reinsurer_columns = {name: np.empty((n_trials, n_reinsurers)) for name in SHARED_PARTY_COLUMNS}
         self.member = {name: np.empty((n_trials, n_members)) for name in (
-            "combined", "credit_exposure", "cat_loss_after_proportional", "cat_xl_recovery")}
+            "credit_exposure", "cat_loss_after_proportional", "cat_xl_recovery")}
+        self.member["band"] = np.empty((n_trials, n_members), dtype=np.int8)
         self.treaty_ceded_loss = np.empty((n_trials, n_treaties))
         self.line_loss = np.empty((n_trials, n_lines))
         self.sums = {name: RunningSum(n_parties) for name in SUMMED_PARTY_COLUMNS}
@@ -91,13 +108,21 @@ class KeptColumns:
     def add(self, first_trial: int, arrays: PartyArrays, line_loss: np.ndarray, net_result: np.ndarray) -> None:
         """Copy a chunk's kept columns into its rows (chunks in any order, even at once)."""
         rows = slice(first_trial, first_trial + arrays.n_trials)
-        for name in WHOLE_PARTY_COLUMNS:
-            self.whole[name][rows] = arrays[name]
-        self.whole["net_result"][rows] = net_result
         members = self.members
+        for name in WHOLE_PARTY_COLUMNS:
+            if name in SHARED_PARTY_COLUMNS:
+                pool = arrays[name][:, 0]
+                if not np.array_equal(arrays[name][:, members], np.outer(pool, self.shares)):
+                    raise RuntimeError(f"the members' {name} is no longer their shares of the pool's: "
+                                       "sim.kept_columns must keep it whole")
+                self.pool_column[name][rows] = pool
+                self.reinsurer_columns[name][rows] = arrays[name][:, self.reinsurers]
+            else:
+                self.whole[name][rows] = arrays[name]
+        self.whole["net_result"][rows] = net_result
         for name in ("credit_exposure", "cat_loss_after_proportional", "cat_xl_recovery"):
             self.member[name][rows] = arrays[name][:, members]
-        self.member["combined"][rows] = member_combined_ratio(arrays, members)
+        self.member["band"][rows] = solvency.combined_ratio_band(member_combined_ratio(arrays, members))
         self.treaty_ceded_loss[rows] = arrays["treaty_ceded_loss"]
         self.line_loss[rows] = line_loss
 
@@ -107,11 +132,36 @@ class KeptColumns:
             values = arrays[name]
             running.add(np.nan_to_num(values) if name == "treaty_exhausted" else values)
 
+    def _shared_whole(self, name: str) -> np.ndarray:
+        """A column of :data:`SHARED_PARTY_COLUMNS` whole, ``(n_trials, n_parties)``: the pool's, the
+        members' shares of it (the same product as sim.pool's), the reinsurers'."""
+        pool = self.pool_column.pop(name)
+        whole = np.zeros((self.n_trials, self.parties.n_parties))
+        whole[:, 0] = pool
+        whole[:, self.members] = np.outer(pool, self.shares)
+        whole[:, self.reinsurers] = self.reinsurer_columns.pop(name)
+        return whole
+
+    def release(self, *names: str) -> None:
+        """Drop whole party columns no table still to be built needs (72 MB each at 1,000,000 trials
+        of 9 parties)."""
+        for name in names:
+            self.whole.pop(name, None)
+            self.pool_column.pop(name, None)
+            self.reinsurer_columns.pop(name, None)
+
+    def release_member_columns(self) -> None:
+        """Drop the members' C-ROSS columns once the solvency is worked out."""
+        self.member.clear()
+
     def party_columns(self) -> dict[str, np.ndarray]:
         """The columns for :func:`sim.metrics.summary` and :func:`sim.metrics.ep_table`: the kept
         ones whole, the summed ones as ``(1, n_parties)`` rows of their means (the summary takes
         no more than ``mean(axis=0)`` of those)."""
-        columns = {name: self.whole[name] for name in WHOLE_PARTY_COLUMNS}
+        for name in SHARED_PARTY_COLUMNS:
+            if name not in self.whole and name in self.pool_column:      # built once, when first asked for
+                self.whole[name] = self._shared_whole(name)
+        columns = {name: self.whole[name] for name in WHOLE_PARTY_COLUMNS if name in self.whole}
         columns.update({name: self.sums[name].mean(self.n_trials) for name in SUMMED_PARTY_COLUMNS})
         return columns
 
@@ -153,7 +203,7 @@ class KeptColumns:
             for first in range(0, n_trials, block):
                 rows = slice(first, first + block)
                 parts = solvency.cross_minimum_capital(
-                    retained, nonproportional_premium, kept["combined"][rows],
+                    retained, nonproportional_premium, BAND_RATIOS[kept["band"][rows]],
                     kept["cat_loss_after_proportional"][rows], kept["cat_xl_recovery"][rows],
                     kept["credit_exposure"][rows], other, None, catastrophe=catastrophe)
                 minimum[rows, members] = parts.total

@@ -90,6 +90,9 @@ class Results:
         self.folder = folder                # where it was written or read
         self.scenario_text = scenario_text  # scenario.toml: the scenario as run (sim.scenario_text)
         self.pricing = pricing              # pricing.csv: rates by line and year ([pricing] runs only)
+        # trials.parquet columns the run still holds whole, (n_trials, n_parties) in party order: the
+        # plots and report of a fresh run take them from here instead of reading the file
+        self.held_columns: dict[str, np.ndarray] = {}
 
     def __repr__(self) -> str:
         return f"Results({self.name!r}, folder={self.folder!s})"
@@ -116,6 +119,11 @@ class Results:
     def has_table(self, table: str) -> bool:
         """Whether the run wrote ``table`` (``"trials"`` or ``"line_losses"``)."""
         return table in self.run_info.get("tables", TABLE_FILES)    # folders before --tables have both
+
+    def _written_by_stream(self) -> bool:
+        """Whether trials.parquet is a one-year run's as the runner streams it: rows trial-major, parties
+        in summary order (run.json has ``tables`` since then)."""
+        return "tables" in self.run_info and self.years == 1 and self.folder is not None
 
     def _needs_trials(self) -> None:
         if not self.has_table("trials"):
@@ -183,9 +191,19 @@ class Results:
         """
         self._needs_trials()
         trials = self._tables["trials"]
+        names = self.party_names
+        if trials is None and column in self.held_columns and self.years == 1:
+            matrix = self.held_columns[column].view()
+            matrix.flags.writeable = False
+            return matrix
+        if trials is None and self._written_by_stream():
+            # The layout the run streamed (trial-major, parties in order, one year): the column alone.
+            values = self._read_columns("trials", [column])[column].to_numpy(dtype=np.float64)
+            matrix = values.reshape(-1, len(names))
+            matrix.flags.writeable = False
+            return matrix
         if trials is None:
             trials = self._read_columns("trials", list(dict.fromkeys(["trial", "year", "party", column])))
-        names = self.party_names
         n_parties = len(names)
         years = trials["year"].to_numpy()
         year = int(years.max()) if year is None else year

@@ -250,6 +250,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
                 finish_run_folder(results, staging, draw)
             swap_into_place(staging, folder)
         results.folder = folder
+        results.held_columns = {}       # the folder's files from now on: memory back after the run
         if out is None:
             for table in tables:          # read now: the folder goes
                 getattr(results, table)
@@ -287,6 +288,11 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
         stream.finish(outcome.minimum_capital, outcome.solvency_ratio)
     finally:
         stream.close()
+    if "trials" in tables:
+        # What the run holds anyway, for the plots and the report (the rest they read from the file).
+        results.held_columns = {name: kept.whole[name] for name in ("gross_loss", "ceded_loss", "default_loss",
+                                                                    "net_loss") if name in kept.whole}
+        results.held_columns["solvency_ratio"] = outcome.solvency_ratio
     return results
 
 

@@ -91,6 +91,47 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+def _float_column(values: np.ndarray) -> pa.Array:
+    # from_pandas: NaN becomes null, as pandas' own conversion (DataFrame.to_parquet) does
+    return pa.array(np.ascontiguousarray(values, dtype=np.float64).ravel(), from_pandas=True)
+
+
+def _names_column(n_rows_per_name: int, names: Sequence[str], n_repeats: int) -> pa.DictionaryArray:
+    """``names`` repeated ``n_repeats`` times as a dictionary column (int8 codes, as pandas' Categorical)."""
+    codes = np.tile(np.arange(len(names), dtype=np.int8), n_repeats)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int8()), pa.array(list(names), type=pa.string()))
+
+
+def trial_batch(parties: Parties, arrays, capital_end: np.ndarray, first_trial: int, schema: pa.Schema,
+                year: int = 1) -> pa.Table:
+    """:func:`trial_rows` without its whole-run columns, built as Arrow columns directly (a pandas
+    DataFrame per chunk cost more than the chunk's Parquet); ``schema`` is the spill's."""
+    n_trials, n_parties = arrays["net_loss"].shape
+    columns = [
+        pa.array(np.repeat(np.arange(first_trial, first_trial + n_trials, dtype=np.int64), n_parties)),
+        pa.array(np.full(n_trials * n_parties, year, dtype=np.int32)),
+        _names_column(1, parties.names, n_trials),
+        pa.array(np.tile(np.asarray(parties.share, dtype=np.float64), n_trials)),
+    ]
+    columns += [_float_column(arrays[key]) for key in MONEY_COLUMNS]
+    columns.append(_float_column(capital_end))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def line_batch(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np.ndarray, first_trial: int,
+               schema: pa.Schema, year: int = 1) -> pa.Table:
+    """:func:`line_rows` as Arrow columns directly, with ``schema``."""
+    n_trials, n_lines = line_loss.shape
+    columns = [
+        pa.array(np.repeat(np.arange(first_trial, first_trial + n_trials, dtype=np.int64), n_lines)),
+        pa.array(np.full(n_trials * n_lines, year, dtype=np.int32)),
+        _names_column(1, line_names, n_trials),
+        pa.array(np.ascontiguousarray(line_claims, dtype=np.int64).ravel()),
+        _float_column(line_loss),
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def dictionary_columns(table: pa.Table) -> list[str]:
     """The name columns, the only ones Parquet should dictionary-encode.
 
@@ -136,7 +177,9 @@ class TableStream:
         self.spill_path = self.folder / SPILL_FILE
         self.spill: pa.ipc.RecordBatchFileWriter | None = None
         self.spilled_rows: list[tuple[int, int]] = []       # (first trial, n_trials) of each spilled chunk
-        self.schema: pa.Schema | None = None
+        self.schema: pa.Schema | None = None          # trials.parquet's
+        self.spill_schema: pa.Schema | None = None
+        self.line_schema: pa.Schema | None = None
         self.next_trial = 0
 
     def add(self, first_trial: int, arrays, capital_end: np.ndarray, line_loss: np.ndarray,
@@ -147,16 +190,18 @@ class TableStream:
         n_trials = len(line_loss)
         self.next_trial += n_trials
         if self.lines is not None:
-            self.lines.write(arrow_table(line_rows(self.line_names, line_loss, line_claims, first_trial)))
+            if self.line_schema is None:    # the schema pandas gives the rows (of the first trial here)
+                self.line_schema = arrow_table(line_rows(self.line_names, line_loss[:1], line_claims[:1])).schema
+            self.lines.write(line_batch(self.line_names, line_loss, line_claims, first_trial, self.line_schema))
         if "trials" in self.tables:
-            table = arrow_table(trial_rows(self.parties, arrays, capital_end, None, None, first_trial))
             if self.spill is None:
-                self.spill = pa.ipc.new_file(str(self.spill_path), table.schema)
-                # trials.parquet's schema: that of the whole run's rows at once (one trial's here)
+                # trials.parquet's schema: the one pandas gives the whole run's rows (one trial's here)
                 first_row = {name: values[:1] for name, values in arrays.items()}
-                self.schema = arrow_table(trial_rows(self.parties, first_row, capital_end[:1], capital_end[:1],
-                                                     capital_end[:1], first_trial)).schema
-            self.spill.write_table(table)
+                whole_rows = trial_rows(self.parties, first_row, capital_end[:1], capital_end[:1], capital_end[:1])
+                self.schema = arrow_table(whole_rows).schema
+                self.spill_schema = arrow_table(whole_rows.iloc[:, :-len(WHOLE_RUN_TRIAL_COLUMNS)]).schema
+                self.spill = pa.ipc.new_file(str(self.spill_path), self.spill_schema)
+            self.spill.write_table(trial_batch(self.parties, arrays, capital_end, first_trial, self.spill_schema))
             self.spilled_rows.append((first_trial, n_trials))
 
     def finish(self, minimum_capital: np.ndarray, solvency_ratio: np.ndarray) -> None:

@@ -70,7 +70,11 @@ def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, ru
     line_names = [line.name for line in scenario.lines]
     columns = kept.party_columns()
     ep = metrics.ep_table(parties, columns, threads=threads)
+    # In this order, each table after the columns it alone needs: the peak of the tables is here.
+    kept.release("max_occurrence_gross", "max_occurrence_net")
+    columns = kept.party_columns()
     outcome = kept.solvency()
+    kept.release_member_columns()
     summary = metrics.summary(parties, columns, outcome.capital_start, outcome.capital_end,
                               outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
                               threads=threads)

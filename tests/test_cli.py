@@ -453,7 +453,11 @@ def test_run_calls_the_runner_with_every_option(monkeypatch, capsys, tiny_scenar
     assert status == 0
     assert calls == [(str(tiny_scenario_path), dict(trials=1000, seed=3, out=str(tmp_path / "out"), threads=2,
                                                     workers=4, scheduler=None, chunk_trials=500, plots=False,
-                                                    progress=False))]
+                                                    progress=False, tables=None))]
     printed = capsys.readouterr().out
     assert "1,500,000" in printed and "55.0%" in printed and "kind" not in printed
     assert f"results: {tmp_path / 'out'}" in printed
+    calls.clear()
+    assert cli.main(["run", str(tiny_scenario_path), "--out", str(tmp_path / "out"), "--tables", "none",
+                     "--no-progress"]) == 0
+    assert calls[0][1]["tables"] == ()

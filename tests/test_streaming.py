@@ -108,3 +108,23 @@ def test_tables_option_writes_only_the_tables_chosen(tmp_path):
     pd.testing.assert_frame_equal(again.summary, results.summary, check_dtype=False)
     with pytest.raises(sim.errors.UsageError, match="--tables"):
         sim.run(run_fingerprint.RUNS["full_programme"][0], trials=400, progress=False, tables=["trial"])
+
+
+def test_kept_columns_refuse_a_member_gross_loss_that_is_not_its_share_of_the_pool():
+    """The members' gross columns are kept as the pool's and worked out again: a pool whose
+    members' gross loss were something else must stop the run, not change its figures."""
+    from sim.chunks import prepare, simulate_chunk
+    from sim.kept_columns import KeptColumns
+    from sim.metrics import party_net_result
+    from sim.pool import treaty_labels
+
+    plan = prepare(sim.load(run_fingerprint.RUNS["full_programme"][0]))
+    chunk = simulate_chunk(plan, 0, 50)
+    kept = KeptColumns(plan.scenario, plan.parties, 50, len(treaty_labels(plan.scenario)))
+    net_result = party_net_result(plan.parties, chunk.arrays)
+    kept.add(0, chunk.arrays, chunk.line_loss, net_result)
+    np.testing.assert_array_equal(kept.party_columns()["gross_loss"], chunk.arrays.gross_loss, strict=True)
+    chunk.arrays.gross_loss[:, 1] *= 1.0 + 1e-15
+    with pytest.raises(RuntimeError, match="no longer their shares"):
+        KeptColumns(plan.scenario, plan.parties, 50, len(treaty_labels(plan.scenario))).add(
+            0, chunk.arrays, chunk.line_loss, net_result)
