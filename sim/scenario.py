@@ -585,12 +585,19 @@ DEPENDENCE = {
 
 CATASTROPHE = {
     "name": Field(STRING, required=True),
-    "rate": Field(NUMBER, required=True, check=FINITE_NON_NEGATIVE),
-    "lines": Field(LINE_NAMES, required=True),
-    "affected_share": Field(distribution("share"), required=True),
+    # rate, lines and affected_share are required unless event_table gives the events
+    # (Reader.catastrophe): one or the other, never both
+    "rate": Field(NUMBER, default=None, check=FINITE_NON_NEGATIVE),
+    "lines": Field(LINE_NAMES, default=None),
+    "affected_share": Field(distribution("share"), default=None),
     "damage_ratio": Field(distribution("share"), default=None),
     "severity": Field(distribution("money"), default=None),
+    "event_table": Field(STRING, default=None),
+    "table": Field(STRING, default=None, check=one_of("yelt", "elt")),
+    "table_years": Field(INTEGER, default=None, check=AT_LEAST_ONE),
 }
+PARAMETRIC_CATASTROPHE_KEYS = ("rate", "lines", "affected_share", "damage_ratio", "severity")
+TABLE_CATASTROPHE_KEYS = ("event_table", "table", "table_years")
 
 POOL = {
     "name": Field(STRING, required=True),
@@ -1060,10 +1067,54 @@ class Reader:
     def catastrophe(self, raw: dict, path: str) -> model.Catastrophe | None:
         before = len(self.problems)
         clean = self.table(raw, path, CATASTROPHE)
-        self.exactly_one_loss_size(raw, path)
-        if clean is None or len(self.problems) > before:
+        if clean is None:
             return None
-        return model.Catastrophe(**clean)
+        if "event_table" in raw or "table" in raw:
+            return self.table_catastrophe(raw, clean, path, before)
+        given = [key for key in TABLE_CATASTROPHE_KEYS if key in raw]
+        if given:
+            self.problem(path, f"{_join(path, given[0])} is for event tables: give it with event_table and table")
+        if len(self.problems) == before:     # else a misspelt key may be the missing one
+            for key in ("rate", "lines", "affected_share"):
+                if key not in raw:
+                    self.problem(path, f"{_join(path, key)} is missing; it is required (or give event_table "
+                                       f"and table for events from an event loss table)")
+        self.exactly_one_loss_size(raw, path)
+        if len(self.problems) > before:
+            return None
+        return model.Catastrophe(**{key: clean[key] for key in ("name",) + PARAMETRIC_CATASTROPHE_KEYS})
+
+    def table_catastrophe(self, raw: dict, clean: dict, path: str, before: int) -> model.Catastrophe | None:
+        """A catastrophe whose events come from an event loss table (:mod:`sim.event_tables`)."""
+        from .event_tables import read_event_table
+
+        both = [key for key in PARAMETRIC_CATASTROPHE_KEYS if key in raw]
+        if both:
+            self.problem(path, f"{path} gives both event_table and {', '.join(both)}; give either event_table "
+                               f"and table (the events of a YELT or ELT), or rate, lines, affected_share and "
+                               f"damage_ratio or severity")
+        for key in ("event_table", "table"):
+            if key not in raw:
+                self.problem(path, f"{_join(path, key)} is missing; an event table needs both event_table "
+                                   f'(a .csv or .parquet file, relative to the scenario) and table ("yelt" or "elt")')
+        if clean.get("table") == "elt" and clean.get("table_years") is not None:
+            self.problem(path, f"{_join(path, 'table_years')} is for a YELT; an ELT gives rates, not years")
+        if len(self.problems) > before or self.line_names is None:
+            return None
+        where = Path(self.file_of(path))
+        folder = where.parent if where.name and where.suffix else Path(".")
+        file = Path(clean["event_table"])
+        resolved = file if file.is_absolute() else folder / file
+        display = f'{self.where(path)}: {_join(path, "event_table")} = "{clean["event_table"]}"'
+        table, problems = read_event_table(resolved, display, clean["table"], self.line_names,
+                                           years=clean["table_years"])
+        if problems:
+            self.problems.extend(problems)
+            return None
+        names = tuple(self.line_names[j] for j in table.line_indices())
+        zero = Distribution("constant", 0.0)
+        return model.Catastrophe(name=clean["name"], rate=0.0, lines=names, affected_share=zero,
+                                 damage_ratio=zero, severity=None, event_table=table)
 
     def pool(self, value: Any) -> model.Pool | None:
         if value is None:

@@ -1,0 +1,242 @@
+"""Catastrophes from event loss tables (YELT and ELT): reading, checking, and their losses.
+
+The statistical checks compare with the table's own figures within 4 Monte
+Carlo standard errors (:data:`engine_cases.Z`); the YELT ones are exact.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.engine import LossModel, simulate_chunk
+from sim.exposure import build_exposure
+from sim.kernels.codes import ATTRITIONAL
+from sim.scenario import load
+
+from engine_cases import Z
+
+LINES = """
+[[lines]]
+name = "cloud"
+policies = 40
+sum_insured = {{ dist = "lognormal", median = 2e6, sigma = 0.4 }}
+premium_rate = 0.02
+frequency = {{ dist = "poisson", mean = {frequency} }}
+severity = {{ dist = "lognormal", median = 1e5, sigma = 0.8 }}
+
+[[lines]]
+name = "saas"
+policies = 25
+sum_insured = 1e6
+premium_rate = 0.02
+frequency = {{ dist = "poisson", mean = {frequency} }}
+severity = {{ dist = "lognormal", median = 5e4, sigma = 0.5 }}
+"""
+
+POOL = """
+[pool]
+name = "test pool"
+
+[[pool.members]]
+name = "lead"
+role = "lead"
+share = 1.0
+capital = 1e12
+"""
+
+
+def scenario_text(catastrophes: str, trials: int = 100, frequency: float = 0.0, seed: int = 5) -> str:
+    head = f'name = "table test"\n\n[simulation]\ntrials = {trials}\nseed = {seed}\n'
+    return head + LINES.format(frequency=frequency) + textwrap.dedent(catastrophes) + POOL
+
+
+def table_entry(file: str, kind: str, extra: str = "") -> str:
+    return f'\n[[catastrophes]]\nname = "vendor"\nevent_table = "{file}"\ntable = "{kind}"\n{extra}\n'
+
+
+def random_yelt(years: int, rng: np.random.Generator, days: bool = True) -> pd.DataFrame:
+    """A YELT of ``years`` years: a Poisson(1.5) number of events a year, each on one or both lines."""
+    rows = []
+    event = 0
+    for year in range(1, years + 1):
+        for _ in range(rng.poisson(1.5)):
+            event += 1
+            day = int(rng.integers(1, 366))
+            for line in rng.choice(["cloud", "saas"], size=int(rng.integers(1, 3)), replace=False):
+                row = {"year": year, "event": event, "line": line, "loss": float(rng.lognormal(13, 1.2))}
+                if days:
+                    row["day"] = day
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build(path):
+    scenario = load(path)
+    return scenario, LossModel.from_scenario(scenario), build_exposure(scenario)
+
+
+def chunks(scenario, model, exposure, sizes):
+    first = 0
+    out = []
+    for size in sizes:
+        out.append(simulate_chunk(scenario, model, exposure, first, size))
+        first += size
+    return out
+
+
+def test_a_yelt_gives_each_trial_its_years_losses_exactly(tmp_path, write_scenario):
+    years = 300
+    table = random_yelt(years, np.random.default_rng(1))
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    path = write_scenario(scenario_text(table_entry("vendor.csv", "yelt", f"table_years = {years}"), trials=years))
+    scenario, model, exposure = build(path)
+    # sums insured far above any loss share: no limit binds
+    chunk = simulate_chunk(scenario, model, exposure, 0, years)
+    expected = np.zeros((years, 2))
+    for (year, line), loss in table.groupby(["year", "line"])["loss"].sum().items():
+        expected[year - 1, ["cloud", "saas"].index(line)] = loss
+    assert np.allclose(chunk.line_loss, expected, rtol=1e-9, atol=0.0)
+    assert np.all(chunk.capped_loss == 0.0)
+    # one occurrence per event, in day order, each with every policy of its lines
+    per_trial = np.diff(chunk.occ_offsets)
+    assert np.array_equal(per_trial, table.groupby("year")["event"].nunique().reindex(range(1, years + 1),
+                                                                                      fill_value=0).to_numpy())
+    for t in range(years):
+        days = chunk.occ_day[chunk.occ_offsets[t]:chunk.occ_offsets[t + 1]]
+        assert np.all(np.diff(days) >= 0)
+    assert np.all(chunk.occ_event == 0)
+    sizes = np.diff(chunk.risk_offsets)
+    year_events = table.groupby(["year", "event"])["line"].apply(
+        lambda lines: sum(40 if line == "cloud" else 25 for line in lines))
+    assert sorted(sizes) == sorted(year_events.to_numpy())
+
+
+@pytest.mark.parametrize("kind", ["yelt", "elt"])
+def test_table_losses_are_the_same_whatever_the_chunks_and_threads(tmp_path, write_scenario, kind):
+    rng = np.random.default_rng(2)
+    if kind == "yelt":
+        table = random_yelt(50, rng, days=False)
+        table["policies_hit"] = rng.integers(1, 30, size=len(table))
+    else:
+        table = elt_table()
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    path = write_scenario(scenario_text(table_entry("vendor.csv", kind) + PARAMETRIC, trials=400, frequency=0.05))
+    scenario, model, exposure = build(path)
+    whole = chunks(scenario, model, exposure, [400])[0]
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        pieces = chunks(scenario, model, exposure, [1, 130, 69, 200])
+    finally:
+        numba.set_num_threads(threads)
+    for name in ("line_loss", "line_claims", "capped_loss"):
+        assert np.array_equal(getattr(whole, name), np.concatenate([getattr(c, name) for c in pieces]))
+    for name in ("occ_day", "occ_event", "risk_policy", "risk_line", "risk_loss"):
+        assert np.array_equal(getattr(whole, name), np.concatenate([getattr(c, name) for c in pieces]))
+    assert np.array_equal(np.diff(whole.occ_offsets), np.concatenate([np.diff(c.occ_offsets) for c in pieces]))
+    assert np.array_equal(np.diff(whole.risk_offsets), np.concatenate([np.diff(c.risk_offsets) for c in pieces]))
+
+
+PARAMETRIC = """
+[[catastrophes]]
+name = "outage"
+rate = 0.3
+lines = ["cloud"]
+affected_share = { dist = "beta", mean = 0.2, sd = 0.1 }
+damage_ratio = { dist = "beta", mean = 0.1, sd = 0.05 }
+"""
+
+
+def elt_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "event": [11, 11, 12, 13],
+        "rate": [0.4, 0.4, 0.25, 0.8],
+        "line": ["cloud", "saas", "cloud", "saas"],
+        "mean_loss": [4e6, 1e6, 8e6, 5e5],
+        "sd_loss": [2e6, 0.0, 3e6, 4e5],
+        "max_loss": [2e7, 1e6, 3e7, 5e6],
+    })
+
+
+def test_mixing_a_table_leaves_the_parametric_catastrophe_and_claims_unchanged(tmp_path, write_scenario):
+    table = random_yelt(30, np.random.default_rng(3))
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    alone = build(write_scenario(scenario_text(PARAMETRIC, trials=300, frequency=0.05), "alone.toml"))
+    mixed = build(write_scenario(scenario_text(PARAMETRIC + table_entry("vendor.csv", "yelt"), trials=300,
+                                               frequency=0.05), "mixed.toml"))
+    a = simulate_chunk(*alone, 0, 300)
+    b = simulate_chunk(*mixed, 0, 300)
+    # the mixed chunk less its table occurrences (catastrophe 1) is the parametric chunk
+    keep = b.occ_event != 1
+    assert np.array_equal(b.occ_day[keep], a.occ_day)
+    assert np.array_equal(b.occ_event[keep], a.occ_event)
+    sizes = np.diff(b.risk_offsets)
+    risk_keep = np.repeat(keep, sizes)
+    assert np.array_equal(b.risk_loss[risk_keep], a.risk_loss)
+    assert np.array_equal(b.risk_policy[risk_keep], a.risk_policy)
+    table_loss = np.zeros_like(b.line_loss)
+    trial_of_risk = np.repeat(np.repeat(np.arange(300), np.diff(b.occ_offsets)), sizes)
+    np.add.at(table_loss, (trial_of_risk[~risk_keep], b.risk_line[~risk_keep]), b.risk_loss[~risk_keep])
+    assert np.allclose(b.line_loss - table_loss, a.line_loss, rtol=1e-12, atol=1e-6)
+
+
+def test_limits_cap_a_policys_part_and_the_cut_is_reported(tmp_path, write_scenario):
+    table = pd.DataFrame({"year": [1, 2], "event": [1, 2], "line": ["saas", "saas"],
+                          "loss": [5e6, 4e7], "policies_hit": [5, 25]})
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    text = scenario_text(table_entry("vendor.csv", "yelt"), trials=2).replace(
+        'sum_insured = 1e6\n', 'sum_insured = 1e6\nlimit = 5e5\n')
+    scenario, model, exposure = build(write_scenario(text))
+    chunk = simulate_chunk(scenario, model, exposure, 0, 2)
+    # five policies of 1e6 each get 1e6, capped at 5e5: 2.5e6 kept, 2.5e6 cut; 25 get 1.6e6 each, capped
+    assert chunk.line_loss[:, 1] == pytest.approx([2.5e6, 25 * 5e5], rel=1e-12)
+    assert chunk.capped_loss[:, 1] == pytest.approx([2.5e6, 4e7 - 25 * 5e5], rel=1e-12)
+    assert np.array_equal(chunk.line_claims[:, 1], [5, 25])
+    first_event = chunk.risk_policy[chunk.risk_offsets[0]:chunk.risk_offsets[1]]
+    assert len(set(first_event)) == 5 and np.all((first_event >= 40) & (first_event < 65))
+
+
+def test_an_elt_gives_each_event_its_rate_and_loss_moments(tmp_path, write_scenario):
+    table = elt_table()
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    trials = 40_000
+    scenario, model, exposure = build(write_scenario(scenario_text(table_entry("vendor.csv", "elt"), trials=trials)))
+    chunk = simulate_chunk(scenario, model, exposure, 0, trials)
+    assert np.all(chunk.capped_loss == 0.0)
+    # each occurrence's loss by line: its risk losses' sum
+    sizes = np.diff(chunk.risk_offsets)
+    occurrence = np.repeat(np.arange(chunk.n_occurrences), sizes)
+    by_line = np.zeros((chunk.n_occurrences, 2))
+    np.add.at(by_line, (occurrence, chunk.risk_line), chunk.risk_loss)
+    # events are told apart by the lines they touch and their losses: 11 hits both lines,
+    # 12 only cloud, 13 only saas
+    event_11 = (by_line[:, 0] > 0) & (by_line[:, 1] > 0)
+    event_12 = (by_line[:, 0] > 0) & (by_line[:, 1] == 0)
+    event_13 = (by_line[:, 0] == 0) & (by_line[:, 1] > 0)
+    assert event_11.sum() + event_12.sum() + event_13.sum() == chunk.n_occurrences
+    for mask, rate in ((event_11, 0.4), (event_12, 0.25), (event_13, 0.8)):
+        count = mask.sum()
+        assert abs(count / trials - rate) <= Z * math.sqrt(rate / trials)
+    for mask, line, mean, sd, rate in ((event_11, 0, 4e6, 2e6, 0.4), (event_11, 1, 1e6, 0.0, 0.4),
+                                       (event_12, 0, 8e6, 3e6, 0.25), (event_13, 1, 5e5, 4e5, 0.8)):
+        losses = by_line[mask, line]
+        n = len(losses)
+        if sd == 0.0:
+            assert np.allclose(losses, mean, rtol=1e-12)
+        else:
+            assert abs(losses.mean() - mean) <= Z * sd / math.sqrt(n)
+            # the sd of the sample variance from the beta's fourth central moment
+            fourth = np.mean((losses - losses.mean()) ** 4)
+            variance_se = math.sqrt((fourth - losses.var() ** 2) / n)
+            assert abs(losses.var(ddof=1) - sd * sd) <= Z * variance_se
+            assert losses.max() <= table.loc[(table.line == ["cloud", "saas"][line]) &
+                                             (table.mean_loss == mean), "max_loss"].iloc[0]
+        # mean annual loss of the event on the line: rate x mean_loss
+        annual = np.bincount(np.repeat(np.arange(trials), np.diff(chunk.occ_offsets))[mask], weights=losses,
+                             minlength=trials)
+        assert abs(annual.mean() - rate * mean) <= Z * annual.std(ddof=1) / math.sqrt(trials)
