@@ -348,6 +348,7 @@ class _Paths:
         n_lines = len(scenario.lines)
         self.line_loss = np.zeros((n, years, n_lines))
         self.line_claims = np.zeros((n, years, n_lines), dtype=np.int64)
+        self.capped_loss = np.zeros((n, years, n_lines))
         # Carried state.
         self.active = np.ones((n, n_members), dtype=np.bool_)
         self.capital = np.broadcast_to(np.array([m.capital for m in scenario.pool.members]), (n, n_members)).copy()
@@ -419,6 +420,7 @@ class _Paths:
             paid_fraction[rows] = paid_part
             self.line_loss[rows, y] = losses.line_loss[rows]
             self.line_claims[rows, y] = losses.line_claims[rows]
+            self.capped_loss[rows, y] = losses.capped_loss[rows]
             self.groups.append((rows, pattern, parties, shares[rows[0]]))
         ended = ~self.active.any(axis=1)
 
@@ -608,13 +610,14 @@ class _Paths:
 def simulate_paths(prepared: DynamicsPrepared, first_trial: int, n_trials: int):
     """Paths ``first_trial .. first_trial + n_trials - 1`` over every year of the horizon.
 
-    Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each name of
+    Returns ``(arrays, line_loss, line_claims, capped_loss)``: ``arrays`` maps each name of
     ``PARTY_COLUMNS + DYNAMIC_COLUMNS`` to float64 ``(n_trials, n_years, n_parties)``;
-    ``line_loss`` float64 and ``line_claims`` int64 are ``(n_trials, n_years, n_lines)``.
+    ``line_loss`` and ``capped_loss`` (what limits cut from event-table losses) float64 and
+    ``line_claims`` int64 are ``(n_trials, n_years, n_lines)``.
     """
     paths = _Paths(prepared, first_trial, n_trials)
     env = simpy.Environment()
     env.process(paths.renewal(env))     # created first: at a year's start it runs before the quarter
     env.process(paths.quarters(env))
     env.run()
-    return paths.out, paths.line_loss, paths.line_claims
+    return paths.out, paths.line_loss, paths.line_claims, paths.capped_loss

@@ -251,13 +251,12 @@ def _line_codes(values, line_names: list[str], problems: TableProblems) -> np.nd
     import pandas as pd
 
     text = values.astype("string").str.strip()
-    codes = pd.Categorical(text, categories=list(dict.fromkeys(line_names))).codes.astype(np.int64)
+    codes = pd.Index(list(dict.fromkeys(line_names))).get_indexer(text.fillna("")).astype(np.int64)   # -1: not a line
     bad = codes < 0
     if bad.any():
         problems.at_rows(bad, "line", values.to_numpy(),
                          f"is not a line of the scenario (lines: {', '.join(line_names)})")
         return None
-    # line names are unique in a valid scenario, so the category code is the line's index
     return codes
 
 

@@ -51,7 +51,7 @@ TRIAL_COLUMNS = (
     "gross_premium", "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee",
     "capital_end", "minimum_capital", "solvency_ratio",
 )
-LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
+LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss", "capped_loss")
 RUN_RECORD = "run.json"     # the file that marks a folder as a results folder
 SCENARIO_FILE = "scenario.toml"
 REPORT_FILE = "report.html"
@@ -260,7 +260,9 @@ class Results:
             treaties=treaties,
             run_info=run_info,
             trials=_read_table(folder / "trials.parquet", pd.read_parquet, READ_COLUMNS["trials.parquet"]),
-            line_losses=_read_table(folder / "line_losses.parquet", pd.read_parquet, LINE_COLUMNS),
+            # capped_loss came with event tables: an older folder has none
+            line_losses=_read_table(folder / "line_losses.parquet", pd.read_parquet,
+                                    tuple(c for c in LINE_COLUMNS if c != "capped_loss")),
             summary=summary,
             ep=_read_table(folder / "ep.csv", read_csv, READ_COLUMNS["ep.csv"]),
             allocation=allocation,
@@ -496,9 +498,13 @@ def trials_table(parties: Parties, arrays: dict[str, np.ndarray], outcome: solve
     return pd.DataFrame(columns, columns=list(TRIAL_COLUMNS), copy=False)
 
 
-def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray, year: int = 1) -> pd.DataFrame:
-    """line_losses.parquet as a DataFrame; ``line_loss``, ``line_claims`` are ``(n_trials, n_lines)``."""
+def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray, year: int = 1,
+                      capped_loss: np.ndarray | None = None) -> pd.DataFrame:
+    """line_losses.parquet as a DataFrame; ``line_loss``, ``line_claims`` and ``capped_loss`` (what
+    policy limits cut from event-table losses; None: 0) are ``(n_trials, n_lines)``."""
     n_trials, n_lines = line_loss.shape
+    if capped_loss is None:
+        capped_loss = np.zeros_like(line_loss, dtype=np.float64)
     return pd.DataFrame({
         "trial": np.repeat(np.arange(n_trials, dtype=np.int64), n_lines),
         "year": np.full(n_trials * n_lines, year, dtype=np.int32),
@@ -506,12 +512,14 @@ def line_losses_table(line_names, line_loss: np.ndarray, line_claims: np.ndarray
                                           categories=list(line_names)),
         "claims": np.ascontiguousarray(line_claims, dtype=np.int64).ravel(),
         "gross_loss": np.ascontiguousarray(line_loss, dtype=np.float64).ravel(),
+        "capped_loss": np.ascontiguousarray(capped_loss, dtype=np.float64).ravel(),
     }, columns=list(LINE_COLUMNS), copy=False)
 
 
 def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                   line_loss: np.ndarray, line_claims: np.ndarray, run_info: dict[str, Any], *,
-                  release_columns: bool = False, threads: int = 1) -> Results:
+                  release_columns: bool = False, threads: int = 1,
+                  capped_loss: np.ndarray | None = None) -> Results:
     """Turn a one-year run's arrays into :class:`Results`.
 
     Parameters
@@ -526,6 +534,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
         needs it (for the runner, whose arrays are its own: 72 MB a column at 1,000,000 trials)
     threads : the EP curves and the summary's statistics are worked out on this many threads
         (the same numbers)
+    capped_loss : (n_trials, n_lines) float64, what policy limits cut from event-table losses
+        (None: 0)
     """
     if len(set(parties.names)) != len(parties.names):
         repeated = sorted({name for name in parties.names if parties.names.count(name) > 1})
@@ -555,7 +565,7 @@ def build_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.nda
         name=scenario.name,
         run_info=run_record(scenario, run_info),
         trials=trials_table(parties, arrays, outcome),
-        line_losses=line_losses_table(line_names, line_loss, line_claims),
+        line_losses=line_losses_table(line_names, line_loss, line_claims, capped_loss=capped_loss),
         summary=summary,
         ep=ep,
         allocation=allocation,
@@ -615,7 +625,7 @@ def _dynamic_columns(flows: dict[str, np.ndarray], stocks: dict[str, np.ndarray]
 
 def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                              line_loss: np.ndarray, line_claims: np.ndarray,
-                             run_info: dict[str, Any]) -> Results:
+                             run_info: dict[str, Any], capped_loss: np.ndarray | None = None) -> Results:
     """:class:`Results` of a multi-year run (arrays ``(n_trials, n_years, n_parties)``).
 
     ``summary.csv`` holds, first, one row per party for the whole horizon (``year``
@@ -689,7 +699,8 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: dict[
     summary["year"] = summary["year"].astype("Int64")
     summary = subsidy.add_premium_payers(summary, scenario, parties)
 
-    line_table = line_losses_table(line_names, stacked(line_loss), stacked(line_claims))
+    line_table = line_losses_table(line_names, stacked(line_loss), stacked(line_claims),
+                                   capped_loss=None if capped_loss is None else stacked(capped_loss))
     line_table["trial"] = np.repeat(np.arange(n_trials, dtype=np.int64), n_years * len(line_names))
     line_table["year"] = np.tile(np.repeat(np.arange(1, n_years + 1, dtype=np.int32), len(line_names)), n_trials)
     return Results(

@@ -33,6 +33,7 @@ from .dynamics import DYNAMIC_COLUMNS
 from .parties import PARTY_COLUMNS, TREATY_COLUMNS, Parties
 from .pool import allocate_chunk, parties as build_parties, treaty_labels
 from .scenario import SEED_RANGE
+from .table_events import table_notes
 
 # About this many risk losses per chunk: big enough to keep both cores busy,
 # small enough that a chunk's occurrence table stays well under 100 MB.
@@ -64,7 +65,7 @@ def prepare(scenario: Scenario) -> Prepared:
 def simulate_chunk(prepared, first_trial: int, n_trials: int, out: dict[str, np.ndarray] | None = None):
     """Gross losses and their split among the parties for one range of trials.
 
-    Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each of
+    Returns ``(arrays, line_loss, line_claims, capped_loss)``: ``arrays`` maps each of
     :data:`sim.parties.PARTY_COLUMNS` to float64 ``(n_trials, n_parties)``,
     written into ``out`` when given (one-year runs). A multi-year ``prepared``
     (:class:`sim.dynamics.DynamicsPrepared`) gives
@@ -76,7 +77,7 @@ def simulate_chunk(prepared, first_trial: int, n_trials: int, out: dict[str, np.
     losses = simulate_losses(scenario, prepared.model, prepared.exposure, first_trial, n_trials)
     arrays = allocate_chunk(scenario, prepared.exposure, prepared.parties, losses, scenario.simulation.seed,
                             out=out)
-    return arrays, losses.line_loss, losses.line_claims
+    return arrays, losses.line_loss, losses.line_claims, losses.capped_loss
 
 
 def chunk_ranges(n_trials: int, chunk_trials: int) -> list[tuple[int, int]]:
@@ -125,6 +126,7 @@ class _Collector:
         self.arrays.update({name: np.empty((n_trials, *per_trial, n_treaties)) for name in TREATY_COLUMNS})
         self.line_loss = np.empty((n_trials, *per_trial, n_lines))
         self.line_claims = np.empty((n_trials, *per_trial, n_lines), dtype=np.int64)
+        self.capped_loss = np.empty((n_trials, *per_trial, n_lines))
 
     def rows(self, first_trial: int, n_trials: int) -> dict[str, np.ndarray] | None:
         """Views of a one-year run's party arrays for these trials, for a chunk to write into."""
@@ -134,13 +136,14 @@ class _Collector:
         return {name: values[rows] for name, values in self.arrays.items()}
 
     def add(self, first_trial: int, result) -> None:
-        arrays, line_loss, line_claims = result
+        arrays, line_loss, line_claims, capped_loss = result
         rows = slice(first_trial, first_trial + len(line_loss))
         for name in self.arrays:
             if not np.may_share_memory(self.arrays[name], arrays[name]):   # not written in place
                 self.arrays[name][rows] = arrays[name]
         self.line_loss[rows] = line_loss
         self.line_claims[rows] = line_claims
+        self.capped_loss[rows] = capped_loss
 
 
 # numba threading layers that may run parallel kernels from several threads at once
@@ -235,7 +238,9 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     n_trials = scenario.simulation.trials
     # Whatever `progress` says: this is about the figures, not about how the run is going.
     # Every note the run prints is also kept in run.json ("notes"), for the report's run record.
-    notes = list(scenario.notes)
+    notes = list(scenario.notes) + table_notes(scenario, n_trials)
+    for note in notes[len(scenario.notes):]:
+        _stage(note)
     if years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
         notes.append(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are "
                      f"uncertain beyond their standard errors: it rests on the 99.5% quantile of this run's own "
@@ -284,11 +289,11 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     if years == 1:
         results = build_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
                                 collector.line_claims, run_info, release_columns=True,
-                                threads=numba.get_num_threads())
+                                threads=numba.get_num_threads(), capped_loss=collector.capped_loss)
     else:
         from .results import build_multi_year_results
         results = build_multi_year_results(scenario, prepared.parties, collector.arrays, collector.line_loss,
-                                           collector.line_claims, run_info)
+                                           collector.line_claims, run_info, capped_loss=collector.capped_loss)
     # Simulation and tables; writing the folder is not counted.
     results.run_info["wall_seconds"] = time.perf_counter() - started
     if out is not None:

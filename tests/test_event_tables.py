@@ -240,3 +240,96 @@ def test_an_elt_gives_each_event_its_rate_and_loss_moments(tmp_path, write_scena
         annual = np.bincount(np.repeat(np.arange(trials), np.diff(chunk.occ_offsets))[mask], weights=losses,
                              minlength=trials)
         assert abs(annual.mean() - rate * mean) <= Z * annual.std(ddof=1) / math.sqrt(trials)
+
+
+# ---------------------------------------------------------------- bad tables
+GOOD_YELT = "year,event,line,loss,day,policies_hit\n1,1,cloud,1e6,10,5\n1,1,saas,2e5,10,3\n2,2,cloud,4e6,200,8\n"
+GOOD_ELT = "event,rate,line,mean_loss,sd_loss,max_loss\n1,0.1,cloud,1e6,5e5,1e7\n2,0.2,saas,2e5,0,1e6\n"
+
+
+@pytest.mark.parametrize("kind, text, expected", [
+    ("yelt", "year,event,line\n1,1,cloud\n", "column loss is missing"),
+    ("yelt", GOOD_YELT + "2,3,storage,1e6,5,1\n", "row 4 (line 5), column line: 'storage' is not a line"),
+    ("yelt", GOOD_YELT + "2,3,cloud,-5,5,1\n", "row 4 (line 5), column loss: -5.0 is negative"),
+    ("yelt", GOOD_YELT + "2,3,cloud,5,366,1\n", "row 4 (line 5), column day: 366 must be within [1, 365]"),
+    ("yelt", GOOD_YELT + "2,3,cloud,5,0,1\n", "row 4 (line 5), column day: 0 must be within [1, 365]"),
+    ("yelt", GOOD_YELT + "1,1,cloud,5,10,1\n", "row 4 (line 5), column line: 'cloud' repeats an earlier row's "
+                                               "(year, event, line)"),
+    ("yelt", GOOD_YELT + "1,1,robots,5,11,1\n", "column line: 'robots' is not a line"),
+    ("yelt", GOOD_YELT.replace("1,1,saas,2e5,10,3", "1,1,saas,2e5,11,3"), "row 2 (line 3), column day: 11 "
+                                                                          "differs from the day"),
+    ("yelt", GOOD_YELT + "0,3,cloud,5,5,1\n", "row 4 (line 5), column year: 0 must be >= 1"),
+    ("yelt", GOOD_YELT + "2.5,3,cloud,5,5,1\n", "row 4 (line 5), column year: 2.5 is not a whole number"),
+    ("yelt", GOOD_YELT + "2,3,cloud,,5,1\n", "row 4 (line 5), column loss: an empty cell is not a finite number"),
+    ("yelt", GOOD_YELT + "2,3,cloud,5,5,0\n", "row 4 (line 5), column policies_hit: 0 must be >= 1"),
+    ("elt", GOOD_ELT + "3,-0.1,cloud,1e6,0,1e7\n", "row 3 (line 4), column rate: -0.1 is negative"),
+    ("elt", GOOD_ELT + "3,0.1,cloud,1e6,5e6,1e7\n", "row 3 (line 4), column sd_loss: 5000000.0 is too large"),
+    ("elt", GOOD_ELT + "3,0.1,cloud,2e7,0,1e7\n", "row 3 (line 4), column mean_loss: 20000000.0 is above max_loss"),
+    ("elt", GOOD_ELT + "1,0.1,cloud,1e6,0,1e7\n", "row 3 (line 4), column line: 'cloud' repeats"),
+    ("elt", GOOD_ELT + "3,0.1,cloud,1e6,0,0\n", "row 3 (line 4), column max_loss: 0.0 must be > 0"),
+    ("elt", GOOD_ELT.replace("event,rate", "event,rates"), "column rate is missing"),
+])
+def test_a_bad_table_exits_2_naming_the_file_row_and_column_and_writes_nothing(tmp_path, write_scenario, capsys,
+                                                                              kind, text, expected):
+    from sim.cli import main
+
+    (tmp_path / "vendor.csv").write_text(text, encoding="utf-8")
+    path = write_scenario(scenario_text(table_entry("vendor.csv", kind)))
+    out = tmp_path / "results"
+    assert main(["run", str(path), "--out", str(out), "--no-progress", "--no-plots"]) == 2
+    error = capsys.readouterr().err
+    assert 'catastrophes[0].event_table = "vendor.csv"' in error and str(path) in error
+    assert expected in error
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('rate = 0.1\n', "gives both event_table and rate"),
+    ('table_years = 5\n', "table_years is for a YELT"),
+])
+def test_a_catastrophe_with_a_table_takes_no_parametric_key(tmp_path, write_scenario, extra, expected):
+    from sim.scenario import validate
+
+    (tmp_path / "vendor.csv").write_text(GOOD_ELT, encoding="utf-8")
+    problems = validate(write_scenario(scenario_text(table_entry("vendor.csv", "elt", extra))))
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_a_missing_file_or_a_wrong_suffix_is_a_problem(tmp_path, write_scenario):
+    from sim.scenario import validate
+
+    assert "no such file" in " ".join(validate(write_scenario(scenario_text(table_entry("absent.csv", "yelt")))))
+    (tmp_path / "vendor.txt").write_text(GOOD_YELT, encoding="utf-8")
+    assert ".csv or .parquet" in " ".join(validate(write_scenario(scenario_text(table_entry("vendor.txt", "yelt")))))
+
+
+def test_parquet_tables_read_as_csv_ones_and_the_schema_knows_the_keys(tmp_path, write_scenario):
+    import tomllib
+
+    import jsonschema
+
+    from sim.schema import scenario_schema
+
+    (tmp_path / "vendor.csv").write_text(GOOD_YELT, encoding="utf-8")
+    pd.read_csv(tmp_path / "vendor.csv").to_parquet(tmp_path / "vendor.parquet")
+    from_csv = load(write_scenario(scenario_text(table_entry("vendor.csv", "yelt")), "a.toml"))
+    from_parquet = load(write_scenario(scenario_text(table_entry("vendor.parquet", "yelt")), "b.toml"))
+    a, b = from_csv.catastrophes[0].event_table, from_parquet.catastrophes[0].event_table
+    for name in ("year_offsets", "event_id", "event_day", "row_offsets", "row_line", "row_loss", "row_policies"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert a.years == 2 and list(a.event_day) == [9.5, 199.5]
+    validator = jsonschema.Draft202012Validator(scenario_schema())
+    document = tomllib.loads(scenario_text(table_entry("vendor.csv", "yelt", "table_years = 10")))
+    assert validator.is_valid(document)
+    document["catastrophes"][0]["rate"] = 0.1
+    assert not validator.is_valid(document)
+
+
+def test_trials_beyond_a_yelts_years_are_noted(tmp_path, write_scenario):
+    from sim.table_events import table_notes
+
+    (tmp_path / "vendor.csv").write_text(GOOD_YELT, encoding="utf-8")
+    scenario = load(write_scenario(scenario_text(table_entry("vendor.csv", "yelt", "table_years = 100"))))
+    assert table_notes(scenario, 100) == []
+    (note,) = table_notes(scenario, 101)
+    assert "rests on 100 distinct years" in note
