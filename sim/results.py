@@ -59,6 +59,10 @@ FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allo
          RUN_RECORD, SCENARIO_FILE, REPORT_FILE)
 PARTIAL_REPORT = f".{REPORT_FILE}.tmp"     # what a report's writing interrupted leaves (sim.report.write_html)
 PLOTS_FOLDER = "plots"
+# What `poolsim export` (sim.exports, sim.ord) adds to a results folder.
+EXPORT_FILES = ("yelt.parquet",)
+EXPORT_FOLDER = "ord"
+EXPORT_FOLDER_FILES = ("ept.csv", "palt.csv", "plt.csv", "summary_info.csv")
 # The columns Results.read needs of each saved table: the contract's, which the plots use.
 READ_COLUMNS = {
     "summary.csv": ("party", "kind", "role"),
@@ -361,6 +365,12 @@ def foreign_files(folder: Path) -> list[str]:
             continue
         if entry.name == PLOTS_FOLDER and entry.is_dir():
             found += [f"{PLOTS_FOLDER}/{listed(plot)}" for plot in sorted(entry.iterdir()) if not is_plot_file(plot)]
+            continue
+        if entry.name in EXPORT_FILES and entry.is_file():     # poolsim export, or run --export (sim.exports)
+            continue
+        if entry.name == EXPORT_FOLDER and entry.is_dir():
+            found += [f"{EXPORT_FOLDER}/{listed(table)}" for table in sorted(entry.iterdir())
+                      if table.name not in EXPORT_FOLDER_FILES]
             continue
         found.append(listed(entry))
     return found
