@@ -207,31 +207,39 @@ def merge_trial(n_table, ev_day, ev_cat, ev_first, ev_size, ev_order, hit_policy
     o = o_out
     r = r_out
     i = o_in
-    e = 0
-    while i < o_in_end or e < n_table:
-        take_engine = i < o_in_end and (e == n_table or occ_day[i] <= ev_day[ev_order[e]])
-        new_offsets[o] = r
-        if take_engine:
-            new_day[o] = occ_day[i]
-            new_event[o] = occ_event[i]
-            for q in range(risk_offsets[i], risk_offsets[i + 1]):
-                new_policy[r] = risk_policy[q]
-                new_line[r] = risk_line[q]
-                new_loss[r] = risk_loss[q]
-                r += 1
-            i += 1
-        else:
+    for e in range(n_table + 1):
+        # the engine's occurrences up to the next table occurrence's day, as one block
+        day = ev_day[ev_order[e]] if e < n_table else math.inf
+        i_end = i
+        while i_end < o_in_end and occ_day[i_end] <= day:
+            i_end += 1
+        if i_end > i:
+            n_occ = i_end - i
+            q0 = risk_offsets[i]
+            q1 = risk_offsets[i_end]
+            shift = r - q0
+            new_day[o:o + n_occ] = occ_day[i:i_end]
+            new_event[o:o + n_occ] = occ_event[i:i_end]
+            for k in range(n_occ):
+                new_offsets[o + k] = risk_offsets[i + k] + shift
+            new_policy[r:r + q1 - q0] = risk_policy[q0:q1]
+            new_line[r:r + q1 - q0] = risk_line[q0:q1]
+            new_loss[r:r + q1 - q0] = risk_loss[q0:q1]
+            o += n_occ
+            r += q1 - q0
+            i = i_end
+        if e < n_table:
             source = ev_order[e]
+            new_offsets[o] = r
             new_day[o] = ev_day[source]
             new_event[o] = ev_cat[source]
             h0 = ev_first[source]
-            for q in range(ev_size[source]):
-                new_policy[r] = hit_policy[h0 + q]
-                new_line[r] = hit_line[h0 + q]
-                new_loss[r] = hit_loss[h0 + q]
-                r += 1
-            e += 1
-        o += 1
+            size = ev_size[source]
+            new_policy[r:r + size] = hit_policy[h0:h0 + size]
+            new_line[r:r + size] = hit_line[h0:h0 + size]
+            new_loss[r:r + size] = hit_loss[h0:h0 + size]
+            r += size
+            o += 1
     return o, r
 
 
