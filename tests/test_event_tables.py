@@ -333,3 +333,22 @@ def test_trials_beyond_a_yelts_years_are_noted(tmp_path, write_scenario):
     assert table_notes(scenario, 100) == []
     (note,) = table_notes(scenario, 101)
     assert "rests on 100 distinct years" in note
+
+
+def test_the_example_with_a_yelt_gives_the_same_run_on_dask_and_in_chunks(tmp_path):
+    """scenarios/ai_cyber_vendor_events.toml: a YELT and a parametric catastrophe on the full pool."""
+    pytest.importorskip("dask.distributed")
+    import sim
+    from conftest import SCENARIOS
+
+    path = SCENARIOS / "ai_cyber_vendor_events.toml"
+    runs = [sim.run(path, trials=600, chunk_trials=600, progress=False),
+            sim.run(path, trials=600, chunk_trials=97, progress=False),
+            sim.run(path, trials=600, chunk_trials=150, workers=2, progress=False)]
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0].trials, other.trials, check_exact=True)
+        pd.testing.assert_frame_equal(runs[0].line_losses, other.line_losses, check_exact=True)
+    # the table's catastrophe loss is there: the YELT's years 1..600 on the two lines it touches
+    table = pd.read_csv(SCENARIOS / "event_tables" / "ai_cyber_cloud_outage_yelt.csv")
+    assert table["year"].between(1, 600).any()
+    assert runs[0].line_losses["gross_loss"].sum() > table.loc[table["year"] <= 600, "loss"].sum()
