@@ -19,6 +19,7 @@ turns a table's events into occurrences of a trial.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -55,7 +56,8 @@ class EventTable:
     Attributes
     ----------
     kind : "yelt" or "elt"
-    source : the file as the scenario names it, for messages
+    source : the file with the scenario and key that name it, for messages
+    file : the file as the scenario names it
     sha256 : of the file's bytes
     years : YELT: N, the number of years the table stands for; ELT: 0
     year_offsets : int64 (years + 1,), YELT: the events of year ``y`` (1-based) are
@@ -73,6 +75,7 @@ class EventTable:
 
     kind: str
     source: str
+    file: str
     sha256: str
     years: int
     year_offsets: np.ndarray
@@ -156,7 +159,7 @@ def _shown(value) -> str:
 
 
 def read_event_table(path: Path, display: str, kind: str, line_names: list[str],
-                     years: int | None = None) -> tuple[EventTable | None, list[str]]:
+                     years: int | None = None, given: str | None = None) -> tuple[EventTable | None, list[str]]:
     """Read and check the table at ``path``: ``(table, [])``, or ``(None, problems)``.
 
     Parameters
@@ -167,6 +170,7 @@ def read_event_table(path: Path, display: str, kind: str, line_names: list[str],
     line_names : the scenario's lines, in order
     years : a YELT's number of years N when the scenario gives it; else the file's
         metadata (:data:`YEARS_METADATA_KEY`), else its largest year
+    given : the file as the scenario names it (default: ``path``)
     """
     problems = TableProblems(display, path.suffix.lower() == ".csv")
     frame, file_years, digest = _read_frame(path, problems)
@@ -213,7 +217,7 @@ def read_event_table(path: Path, display: str, kind: str, line_names: list[str],
         table = _elt(frame, problems, display, digest, event, line, rate, mean, sd, largest, policies)
     if problems.messages:
         return None, problems.all()
-    return table, []
+    return dataclasses.replace(table, file=given if given is not None else os.fspath(path)), []
 
 
 def _read_frame(path: Path, problems: TableProblems):
@@ -356,7 +360,7 @@ def _yelt(frame, problems, display, digest, years, year, event, line, loss, day,
     year_offsets = np.searchsorted(event_year, np.arange(1, years + 2), side="left").astype(np.int64)
     n_rows = len(order)
     return EventTable(
-        kind="yelt", source=display, sha256=digest, years=int(years), year_offsets=year_offsets,
+        kind="yelt", source=display, file="", sha256=digest, years=int(years), year_offsets=year_offsets,
         event_id=event[order][starts], event_day=event_day, event_rate=np.zeros(len(starts)),
         row_offsets=np.append(starts, n_rows).astype(np.int64), row_line=line[order],
         row_loss=loss[order], row_sd=np.zeros(n_rows), row_max=loss[order], row_policies=policies[order])
@@ -369,11 +373,21 @@ def _elt(frame, problems, display, digest, event, line, rate, mean, sd, largest,
                         "differs from the rate of the event's first row; an event has one rate")
     n_rows = len(order)
     return EventTable(
-        kind="elt", source=display, sha256=digest, years=0,
+        kind="elt", source=display, file="", sha256=digest, years=0,
         year_offsets=np.array([0, len(starts)], dtype=np.int64),
         event_id=event[order][starts], event_day=np.full(len(starts), np.nan), event_rate=rate[order][starts],
         row_offsets=np.append(starts, n_rows).astype(np.int64), row_line=line[order],
         row_loss=mean[order], row_sd=sd[order], row_max=largest[order], row_policies=policies[order])
+
+
+def event_table_record(scenario) -> dict[str, dict]:
+    """run.json's ``event_tables``: for each catastrophe given by an event table, its file (as the
+    scenario names it), kind, years and the sha256 of its bytes (the scenario's own sha256
+    covers the file's name, not its content)."""
+    return {cat.name: {"file": cat.event_table.file,
+                       "table": cat.event_table.kind, "years": cat.event_table.years or None,
+                       "sha256": cat.event_table.sha256}
+            for cat in scenario.catastrophes if cat.event_table is not None}
 
 
 def beta_parameters(mean: np.ndarray, sd: np.ndarray, largest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, metrics, solvency, subsidy
+from .event_tables import event_table_record
 from .errors import UsageError
 from .model import Scenario
 from .parties import TREATY_COLUMNS, Parties
@@ -474,6 +475,7 @@ def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
     record.setdefault("currency", scenario.currency)
     record.setdefault("regime", scenario.solvency.regime)
     record.setdefault("notes", list(scenario.notes))
+    record.setdefault("event_tables", event_table_record(scenario))
     record.setdefault("finished", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     return record
 

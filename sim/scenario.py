@@ -1107,7 +1107,7 @@ class Reader:
         resolved = file if file.is_absolute() else folder / file
         display = f'{self.where(path)}: {_join(path, "event_table")} = "{clean["event_table"]}"'
         table, problems = read_event_table(resolved, display, clean["table"], self.line_names,
-                                           years=clean["table_years"])
+                                           years=clean["table_years"], given=clean["event_table"])
         if problems:
             self.problems.extend(problems)
             return None

@@ -181,6 +181,17 @@ def test_a_runs_exported_yelt_fed_back_gives_the_same_gross_losses_trial_for_tri
     np.testing.assert_allclose(lines_b["gross_loss"], lines_a["gross_loss"], rtol=1e-9, atol=1e-6)
     np.testing.assert_array_equal(lines_b["claims"], lines_a["claims"])
     assert (lines_b["capped_loss"] == 0).all()
+    # run.json records the table's content, which the scenario's sha256 does not cover
+    import hashlib
+    import json
+
+    import results_checks
+
+    record = json.loads((tmp_path / "second" / "run.json").read_text(encoding="utf-8"))["event_tables"]
+    digest = hashlib.sha256((tmp_path / "first" / "yelt.parquet").read_bytes()).hexdigest()
+    assert record == {"replayed": {"file": str(tmp_path / "first" / "yelt.parquet"), "table": "yelt",
+                                   "years": 600, "sha256": digest}}
+    assert results_checks.undocumented(tmp_path / "second") == []
     # the folder's own export, made again from the folder alone, is the same file
     before = pd.read_parquet(tmp_path / "first" / "yelt.parquet")
     assert main(["export", "yelt", str(tmp_path / "first")]) == 0
