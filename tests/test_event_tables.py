@@ -5,6 +5,7 @@ Carlo standard errors (:data:`engine_cases.Z`); the YELT ones are exact.
 """
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 
@@ -352,3 +353,34 @@ def test_the_example_with_a_yelt_gives_the_same_run_on_dask_and_in_chunks(tmp_pa
     table = pd.read_csv(SCENARIOS / "event_tables" / "ai_cyber_cloud_outage_yelt.csv")
     assert table["year"].between(1, 600).any()
     assert runs[0].line_losses["gross_loss"].sum() > table.loc[table["year"] <= 600, "loss"].sum()
+
+
+def test_what_the_limits_cut_and_what_they_let_through_add_up_to_the_table_in_every_trial(tmp_path, write_scenario):
+    """Conservation: with sums insured that vary and limits that bind, each trial's line loss
+    plus its capped_loss is the table year's loss to the line."""
+    years = 200
+    rng = np.random.default_rng(4)
+    table = random_yelt(years, rng)
+    table["loss"] *= 20.0          # losses of tens of millions on lines of 1-2 million policies
+    table["policies_hit"] = rng.integers(1, 40, size=len(table))
+    table.to_csv(tmp_path / "vendor.csv", index=False)
+    text = scenario_text(table_entry("vendor.csv", "yelt", f"table_years = {years}"), trials=years).replace(
+        "median = 2e6, sigma = 0.4 }\n", "median = 2e6, sigma = 0.4 }\nlimit = 1.5e6\n")
+    scenario, model, exposure = build(write_scenario(text))
+    chunk = simulate_chunk(scenario, model, exposure, 0, years)
+    expected = np.zeros((years, 2))
+    for (year, line), loss in table.groupby(["year", "line"])["loss"].sum().items():
+        expected[year - 1, ["cloud", "saas"].index(line)] = loss
+    assert chunk.capped_loss.sum() > 0.1 * expected.sum()          # the limits do bind
+    assert np.allclose(chunk.line_loss + chunk.capped_loss, expected, rtol=1e-9, atol=1e-6)
+    assert np.all(chunk.risk_loss <= exposure.limit[chunk.risk_policy])
+
+
+def test_a_bad_parquet_table_names_its_row(tmp_path, write_scenario):
+    from sim.scenario import validate
+
+    bad = pd.read_csv(io.StringIO(GOOD_YELT))
+    bad.loc[2, "loss"] = -1.0
+    bad.to_parquet(tmp_path / "vendor.parquet", index=False)
+    problems = validate(write_scenario(scenario_text(table_entry("vendor.parquet", "yelt"))))
+    assert any("row 3, column loss: -1.0 is negative" in problem for problem in problems), problems
