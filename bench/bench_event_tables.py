@@ -14,8 +14,9 @@ the same losses from parametric ones.
    ``policies_hit`` as simulated). Both runs then have the same risk losses,
    trial for trial: only how the catastrophe losses are made differs. Times
    :func:`sim.engine.simulate_chunk` over the runner's default chunks, on 1 and
-   2 numba threads, after an untimed warm-up; each row ``--repeat`` times, rows
-   taking turns, keeping each row's fastest.
+   2 numba threads, after an untimed warm-up, with the allocator settings
+   ``sim.run`` uses during the chunks (:func:`sim.memory.keep_freed_memory`);
+   each row ``--repeat`` times, rows taking turns, keeping each row's fastest.
 """
 from __future__ import annotations
 
@@ -141,6 +142,9 @@ def main() -> None:
             event_table=table),))
         tabled_model = LossModel.from_scenario(tabled)
         runs = {"parametric": (parametric, model), "YELT": (tabled, tabled_model)}
+        from sim.memory import keep_freed_memory
+
+        keep_freed_memory()        # as sim.run does during the chunks: freed arrays reused, not faulted in again
         for scenario, loss_model in runs.values():     # warm-up: compile or load the kernels
             simulate_chunk(scenario, loss_model, exposure, 0, 1_000)
         best: dict[tuple[str, int], tuple[float, float, int]] = {}
