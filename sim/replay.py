@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import pandas as pd
 
-from .errors import ScenarioError, UsageError
+from .errors import UsageError
 from .model import Scenario
 from .occurrences import LossChunk
 
@@ -85,6 +84,7 @@ def replay_chunks(scenario: Scenario, chunk_trials: int | None = None) -> Iterat
 
 
 def parties_of(scenario: Scenario):
+    """The run's parties (sim.parties.Parties), as the runner builds them."""
     from .runner import prepare
 
     return prepare(scenario).parties
@@ -101,11 +101,6 @@ def check_same_run(folder: Path, replayed: Replayed) -> None:
             raise UsageError(f"{folder}: making the run again does not give its trials.parquet {column} (a "
                              f"different poolsim version, or a changed event table?); run the scenario again "
                              f"with --export instead")
-
-
-def frame_of_rows(columns: dict[str, list[np.ndarray]]) -> pd.DataFrame:
-    """A DataFrame of the concatenated parts of each column."""
-    return pd.DataFrame({name: (np.concatenate(parts) if parts else np.zeros(0)) for name, parts in columns.items()})
 
 
 def occurrence_losses(chunk: LossChunk, n_lines: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -135,7 +130,6 @@ def replay(folder: Path | None, scenario: Scenario, on_chunk=None) -> Replayed:
     """Make the run again, calling ``on_chunk(first_trial, losses, arrays)`` on each chunk, and
     (for a folder) check it gives the folder's trials. Raises ScenarioError or UsageError."""
     n_trials = scenario.simulation.trials
-    parties = None
     kept: dict[str, np.ndarray] = {}
     for first, losses, arrays in replay_chunks(scenario):
         if not kept:
@@ -150,5 +144,3 @@ def replay(folder: Path | None, scenario: Scenario, on_chunk=None) -> Replayed:
         check_same_run(folder, replayed)
     return replayed
 
-
-__all__ = ["Replayed", "ScenarioError", "folder_scenario", "replay", "occurrence_losses", "frame_of_rows"]
