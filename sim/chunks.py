@@ -47,12 +47,14 @@ class Chunk:
         PathArrays with a year axis ``(n_trials, n_years, ...)`` for a multi-year run
     line_loss : float64 ``(n_trials, n_lines)`` gross loss by line (``(n_trials, n_years, n_lines)``)
     line_claims : int64, the same shape: policy losses by line
+    capped_loss : float64, the same shape: what policy limits cut from event-table losses
     """
 
     first_trial: int
     arrays: PartyArrays
     line_loss: np.ndarray
     line_claims: np.ndarray
+    capped_loss: np.ndarray
 
     @property
     def n_trials(self) -> int:
@@ -82,7 +84,7 @@ class OneYearPlan:
         losses = simulate_losses(self.scenario, self.model, self.exposure, first_trial, n_trials)
         arrays = allocate_chunk(self.scenario, self.exposure, self.parties, losses, self.scenario.simulation.seed,
                                 out=out)
-        return Chunk(first_trial, arrays, losses.line_loss, losses.line_claims)
+        return Chunk(first_trial, arrays, losses.line_loss, losses.line_claims, losses.capped_loss)
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ class MultiYearPlan:
         return self.prepared.exposures[-1]
 
     def simulate(self, first_trial: int, n_trials: int, out=None) -> Chunk:
-        arrays, line_loss, line_claims = simulate_paths(self.prepared, first_trial, n_trials)
-        return Chunk(first_trial, PathArrays.from_mapping(arrays), line_loss, line_claims)
+        arrays, line_loss, line_claims, capped_loss = simulate_paths(self.prepared, first_trial, n_trials)
+        return Chunk(first_trial, PathArrays.from_mapping(arrays), line_loss, line_claims, capped_loss)
 
 
 Plan = OneYearPlan | MultiYearPlan

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: both; without trials, no plots or report)")
     run.add_argument("--no-plots", action="store_true", help="do not draw plots")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--export", action="append", choices=("ord", "yelt"), default=[], metavar="ord|yelt",
+                     help="also write ord/ (Oasis ORD ept, palt, plt, summary_info) or yelt.parquet (the run's "
+                          "catastrophe occurrences) into the results folder; may be repeated")
     run.set_defaults(command=run_command, command_parser=run)
 
     compare = commands.add_parser("compare", help="run several scenarios on the same seed and compare them",
@@ -149,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("folder", metavar="RESULTS_DIR",
                       help="a results folder written by poolsim run, or a comparison folder by poolsim compare")
     plot.set_defaults(command=plot_command, command_parser=plot)
+
+    export = commands.add_parser("export", help="write a results folder's occurrences as Oasis ORD tables or a YELT",
+                                 description="Write ord/ (ORD ept.csv, palt.csv, plt.csv, summary_info.csv) or "
+                                             "yelt.parquet into a one-year results folder, making its run again "
+                                             "(same seed, same trials) for the occurrences the folder does not keep.")
+    export.add_argument("kind", choices=("ord", "yelt"), metavar="ord|yelt", help="what to write")
+    export.add_argument("folder", metavar="RESULTS_DIR", help="a results folder written by poolsim run")
+    export.set_defaults(command=export_command, command_parser=export)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files",
                                  description="Print the JSON Schema (draft 2020-12) of scenario files, for "
@@ -261,6 +272,24 @@ def run_command(arguments: argparse.Namespace) -> int:
     print(f"\nresults: {folder}")
     if (Path(folder) / "report.html").is_file():
         print(f"report: {Path(folder) / 'report.html'}")
+    if arguments.export:
+        from .chunks import with_overrides
+        from .exports import export
+
+        for written in export(folder, arguments.export, with_overrides(scenario, arguments.trials, arguments.seed)):
+            print(f"export: {written}")
+    return EXIT_OK
+
+
+def export_command(arguments: argparse.Namespace) -> int:
+    from .exports import export
+
+    folder = Path(arguments.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
+    _announce_compilation(False)
+    for written in export(folder, [arguments.kind]):
+        print(f"export: {written}")
     return EXIT_OK
 
 

@@ -156,10 +156,11 @@ def expected_risk_losses_per_path_year(prepared: DynamicsPrepared) -> float:
 def simulate_paths(prepared: DynamicsPrepared, first_trial: int, n_trials: int):
     """Paths ``first_trial .. first_trial + n_trials - 1`` over every year of the horizon.
 
-    Returns ``(arrays, line_loss, line_claims)``: ``arrays`` maps each name of
+    Returns ``(arrays, line_loss, line_claims, capped_loss)``: ``arrays`` maps each name of
     ``PARTY_COLUMNS + DYNAMIC_COLUMNS`` to float64 ``(n_trials, n_years, n_parties)``;
-    ``line_loss`` float64 and ``line_claims`` int64 are ``(n_trials, n_years, n_lines)``.
+    ``line_loss`` and ``capped_loss`` (what limits cut from event-table losses) float64 and
+    ``line_claims`` int64 are ``(n_trials, n_years, n_lines)``.
     """
     paths = Paths(prepared, first_trial, n_trials)
     run_calendar(paths)
-    return paths.out, paths.line_loss, paths.line_claims
+    return paths.out, paths.line_loss, paths.line_claims, paths.capped_loss

@@ -81,6 +81,7 @@ class Paths:
         n_lines = len(scenario.lines)
         self.line_loss = np.zeros((n, years, n_lines))
         self.line_claims = np.zeros((n, years, n_lines), dtype=np.int64)
+        self.capped_loss = np.zeros((n, years, n_lines))
         # Carried state.
         self.active = np.ones((n, n_members), dtype=np.bool_)
         self.capital = np.broadcast_to(np.array([m.capital for m in scenario.pool.members]), (n, n_members)).copy()
@@ -164,6 +165,7 @@ class Paths:
             paid_fraction[rows] = paid_part
             self.line_loss[rows, y] = losses.line_loss[rows]
             self.line_claims[rows, y] = losses.line_claims[rows]
+            self.capped_loss[rows, y] = losses.capped_loss[rows]
             self.groups.append((rows, pattern, parties, shares[rows[0]], line_premiums))
         ended = ~self.active.any(axis=1)
 

@@ -48,6 +48,7 @@ from .kernels.passes import TRIALS_PER_BLOCK, _parallel_pass, _serial_pass
 
 from .model import Scenario
 from .occurrences import Exposure, LossChunk
+from .table_events import PackedTables, add_table_events, expected_table_sizes, pack_tables
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class LossModel:
     cat_damage_is_ratio: np.ndarray  # (n_cats,) bool
     cat_line_offsets: np.ndarray     # (n_cats + 1,) CSR into cat_lines
     cat_lines: np.ndarray            # line indices hit by each catastrophe type
+    tables: PackedTables | None = None   # the catastrophes given by event tables (rate 0 above)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> "LossModel":
@@ -78,6 +80,7 @@ class LossModel:
             cat_damage_is_ratio=np.array([cat.severity is None for cat in cats], dtype=np.bool_),
             cat_line_offsets=np.concatenate([[0], np.cumsum([len(c) for c in cat_lines])]).astype(np.int64),
             cat_lines=np.array([j for c in cat_lines for j in c], dtype=np.int64),
+            tables=pack_tables(scenario),
         )
 
 
@@ -215,9 +218,13 @@ def simulate_chunk(scenario: Scenario, model: LossModel, exposure: Exposure,
                                                     hit_room, mean_occ, mean_risk, line_loss, line_claims)
     occ_day, occ_event, risk_offsets, risk_policy, risk_line, risk_loss = out
     risk_offsets[-1] = trial_risk_offsets[-1]
-    return LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,
-                     risk_offsets=risk_offsets, risk_policy=risk_policy, risk_line=risk_line,
-                     risk_loss=risk_loss, line_loss=line_loss, line_claims=line_claims, risk_level=levels)
+    chunk = LossChunk(first_trial=first_trial, occ_offsets=occ_offsets, occ_day=occ_day, occ_event=occ_event,
+                      risk_offsets=risk_offsets, risk_policy=risk_policy, risk_line=risk_line,
+                      risk_loss=risk_loss, line_loss=line_loss, line_claims=line_claims, risk_level=levels,
+                      capped_loss=np.zeros_like(line_loss))
+    if model.tables is not None:
+        chunk = add_table_events(seed, model.tables, exposure, chunk)
+    return chunk
 
 
 def _trial_room(mean: float) -> int:
@@ -235,8 +242,9 @@ def _output_arrays(n_occ: int, n_risk: int) -> tuple:
 
 
 def expected_sizes(scenario: Scenario, exposure: Exposure) -> tuple[float, float]:
-    """Expected ``(occurrences, risk losses)`` of a trial at risk level 1: attritional claims
-    plus catastrophe events, and attritional claims plus policies hit."""
+    """Expected ``(occurrences, risk losses)`` of a trial at risk level 1 that the engine's kernels
+    draw: attritional claims plus parametric catastrophe events, and attritional claims plus
+    policies hit (event tables' are added after, :mod:`sim.table_events`)."""
     def policies(name):
         j = scenario.line_index(name)
         return exposure.line_start[j + 1] - exposure.line_start[j]
@@ -251,5 +259,6 @@ def expected_sizes(scenario: Scenario, exposure: Exposure) -> tuple[float, float
 
 
 def expected_risk_losses(scenario: Scenario, exposure: Exposure) -> float:
-    """Expected number of risk losses per trial (attritional claims + policies hit), for chunk sizing."""
-    return expected_sizes(scenario, exposure)[1]
+    """Expected number of risk losses per trial (attritional claims + policies hit, event tables'
+    included), for chunk sizing."""
+    return expected_sizes(scenario, exposure)[1] + expected_table_sizes(scenario, exposure)[1]

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .distributions import Distribution
+
+if TYPE_CHECKING:
+    from .event_tables import EventTable
 
 TREATY_TYPES = ("quota_share", "surplus", "per_risk_xl", "cat_xl", "stop_loss")
 CAPITAL_CLASSES = ("property", "liability", "special", "other")
@@ -61,7 +65,9 @@ class Dependence:
 
 @dataclass(frozen=True)
 class Catastrophe:
-    """A systemic event type: Poisson(rate) events a year, each hitting many policies."""
+    """A systemic event type: Poisson(rate) events a year, each hitting many policies; or the
+    events of an event loss table (``event_table``: then ``rate`` is 0, ``lines`` the table's,
+    and the share and damage constants 0, so the engine's parametric draws make none)."""
 
     name: str
     rate: float
@@ -69,6 +75,7 @@ class Catastrophe:
     affected_share: Distribution       # share of each listed line's policies hit
     damage_ratio: Distribution | None  # per hit policy, share of its sum insured ...
     severity: Distribution | None      # ... or money (exactly one is set)
+    event_table: "EventTable | None" = None   # a YELT or ELT (sim.event_tables) instead of the above
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class LossChunk:
     line_loss: np.ndarray      # float64 (n_trials, n_lines), sum of risk losses by line
     line_claims: np.ndarray    # int64 (n_trials, n_lines), number of risk losses by line
     risk_level: np.ndarray     # float64 (n_trials, n_lines), the lines' yearly risk multipliers
+    # float64 (n_trials, n_lines): what policy limits cut from event-table losses (sim.table_events);
+    # None in a chunk made by hand (then 0)
+    capped_loss: np.ndarray | None = None
 
     @property
     def n_trials(self) -> int:
@@ -109,4 +112,5 @@ def subset_chunk(chunk: LossChunk, rows: np.ndarray) -> LossChunk:
         occ_day=chunk.occ_day[occ], occ_event=chunk.occ_event[occ],
         risk_offsets=_offsets_of(chunk.risk_offsets[occ + 1] - chunk.risk_offsets[occ]),
         risk_policy=chunk.risk_policy[risk], risk_line=chunk.risk_line[risk], risk_loss=chunk.risk_loss[risk],
-        line_loss=chunk.line_loss[rows], line_claims=chunk.line_claims[rows], risk_level=chunk.risk_level[rows])
+        line_loss=chunk.line_loss[rows], line_claims=chunk.line_claims[rows], risk_level=chunk.risk_level[rows],
+        capped_loss=None if chunk.capped_loss is None else chunk.capped_loss[rows])

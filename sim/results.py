@@ -53,7 +53,9 @@ READ_COLUMNS = {
     "ep.csv": ("party", "basis", "metric", "return_period", "loss"),
 }
 REWRITE_HINT = "run poolsim run again to write the folder anew"
-_REQUIRED = {"trials": READ_COLUMNS["trials.parquet"], "line_losses": LINE_COLUMNS}
+# capped_loss came with event tables: an older folder's line_losses.parquet has none
+_REQUIRED = {"trials": READ_COLUMNS["trials.parquet"],
+             "line_losses": tuple(column for column in LINE_COLUMNS if column != "capped_loss")}
 
 
 def package_version() -> str:

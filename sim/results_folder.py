@@ -32,7 +32,11 @@ FILES = ("summary.csv", "trials.parquet", "line_losses.parquet", "ep.csv", "allo
          RUN_RECORD, SCENARIO_FILE, REPORT_FILE, PRICING_FILE)
 PARTIAL_REPORT = f".{REPORT_FILE}.tmp"     # what a report's writing interrupted leaves (sim.report.write_html)
 PLOTS_FOLDER = "plots"
-SMALL_TABLES = ("summary", "ep", "allocation", "treaties")   # Results attributes written as <name>.csv
+SMALL_TABLES = ("summary", "ep", "allocation", "treaties")
+# What `poolsim export` (sim.exports, sim.ord) adds to a results folder.
+EXPORT_FILES = ("yelt.parquet",)
+EXPORT_FOLDER = "ord"
+EXPORT_FOLDER_FILES = ("ept.csv", "palt.csv", "plt.csv", "summary_info.csv")   # Results attributes written as <name>.csv
 
 
 def current_umask() -> int:
@@ -81,6 +85,12 @@ def foreign_files(folder: Path) -> list[str]:
     found = []
     for entry in sorted(folder.iterdir()):
         if entry.name in FILES + (PARTIAL_REPORT,) and entry.is_file():
+            continue
+        if entry.name in EXPORT_FILES and entry.is_file():     # poolsim export, or run --export (sim.exports)
+            continue
+        if entry.name == EXPORT_FOLDER and entry.is_dir():
+            found += [f"{EXPORT_FOLDER}/{listed(table)}" for table in sorted(entry.iterdir())
+                      if table.name not in EXPORT_FOLDER_FILES]
             continue
         if entry.name == PLOTS_FOLDER and entry.is_dir():
             found += [f"{PLOTS_FOLDER}/{listed(plot)}" for plot in sorted(entry.iterdir()) if not is_plot_file(plot)]

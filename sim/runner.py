@@ -39,6 +39,7 @@ from .results import Results
 from .results_folder import check_replaceable, swap_into_place
 from .run_folder import draws_plots, finish_run_folder, legible_if, staged
 from .solvency import capital_end, party_capital_start
+from .table_events import table_notes
 from .table_stream import TABLE_FILES, TABLES, TableStream
 from .tables import build_multi_year_results, one_year_results
 
@@ -137,7 +138,8 @@ class _PathCollector:
         self.arrays: dict[str, np.ndarray] | None = None
 
     def add(self, chunk: Chunk) -> None:
-        columns = dict(chunk.arrays.items()) | {"line_loss": chunk.line_loss, "line_claims": chunk.line_claims}
+        columns = dict(chunk.arrays.items()) | {"line_loss": chunk.line_loss, "line_claims": chunk.line_claims,
+                                                "capped_loss": chunk.capped_loss}
         if self.arrays is None:
             self.arrays = {name: np.empty((self.n_trials, *values.shape[1:]), dtype=values.dtype)
                            for name, values in columns.items()}
@@ -179,7 +181,9 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     n_trials = scenario.simulation.trials
     # Whatever `progress` says: this is about the figures, not about how the run is going.
     # Every note the run prints is also kept in run.json ("notes"), for the report's run record.
-    notes = list(scenario.notes)
+    notes = list(scenario.notes) + table_notes(scenario, n_trials)
+    for note in notes[len(scenario.notes):]:
+        _stage(note)
     if plan.years == 1 and n_trials < FEW_TRIALS_FOR_SOLVENCY:
         notes.append(f"note: with {n_trials:,} trials the minimum capital, and so the solvency ratios, are "
                      f"uncertain beyond their standard errors: it rests on the 99.5% quantile of this run's own "
@@ -277,7 +281,7 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
         kept.add(chunk.first_trial, chunk.arrays, chunk.line_loss, net_result)
         kept.add_in_order(chunk.arrays)
         stream.add(chunk.first_trial, chunk.arrays, capital_end(start, net_result), chunk.line_loss,
-                   chunk.line_claims)
+                   chunk.line_claims, chunk.capped_loss)
 
     try:
         each_chunk(take)
@@ -305,7 +309,8 @@ def _multi_year(plan, run_info: dict, staging: Path, tables: Sequence[str], each
     arrays = collector.arrays
     say(f"{plan.scenario.simulation.trials:,} trials simulated in {{seconds}} s; computing the tables")
     results = build_multi_year_results(plan.scenario, plan.parties, PathArrays.from_mapping(arrays),
-                                       arrays["line_loss"], arrays["line_claims"], run_info)
+                                       arrays["line_loss"], arrays["line_claims"], run_info,
+                                       capped_loss=arrays["capped_loss"])
     if plan.prepared.pricing is not None:      # [pricing]: the rates the run charged, against the true ones
         attach_pricing(results, plan.scenario, plan.prepared.pricing, arrays["line_loss"], arrays)
     results.run_info["tables"] = list(tables)

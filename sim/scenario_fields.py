@@ -79,12 +79,19 @@ DEPENDENCE = {
 
 CATASTROPHE = {
     "name": Field(STRING, required=True),
-    "rate": Field(NUMBER, required=True, check=FINITE_NON_NEGATIVE),
-    "lines": Field(LINE_NAMES, required=True),
-    "affected_share": Field(distribution("share"), required=True),
+    # rate, lines and affected_share are required unless event_table gives the events
+    # (Reader.catastrophe): one or the other, never both
+    "rate": Field(NUMBER, default=None, check=FINITE_NON_NEGATIVE),
+    "lines": Field(LINE_NAMES, default=None),
+    "affected_share": Field(distribution("share"), default=None),
     "damage_ratio": Field(distribution("share"), default=None),
     "severity": Field(distribution("money"), default=None),
+    "event_table": Field(STRING, default=None),
+    "table": Field(STRING, default=None, check=one_of("yelt", "elt")),
+    "table_years": Field(INTEGER, default=None, check=AT_LEAST_ONE),
 }
+PARAMETRIC_CATASTROPHE_KEYS = ("rate", "lines", "affected_share", "damage_ratio", "severity")
+TABLE_CATASTROPHE_KEYS = ("event_table", "table", "table_years")
 
 POOL = {
     "name": Field(STRING, required=True),

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import model
 from .correlation import correlation_matrix, nearest_correlation
+from .distributions import Distribution
+from .event_tables import read_event_table
 from .optimize_read import read_optimize
 from .regulation import DEFAULT_PROBABILITY_BY_RATING
-from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MAX_POLICIES, MEMBER, PERCENT_LIKE, POOL, REINSURER,
-                              PRICING, ROLES, SCENARIO, SIMULATION, SOLVENCY, TREATY_TERMS, TREATY_TYPE, Field, _TERM_HOMES)
+from .scenario_fields import (CATASTROPHE, DEPENDENCE, DYNAMICS, LINE, MAX_POLICIES, MEMBER, PARAMETRIC_CATASTROPHE_KEYS,
+                              PERCENT_LIKE, POOL, PRICING, REINSURER, ROLES, SCENARIO, SIMULATION, SOLVENCY,
+                              TABLE_CATASTROPHE_KEYS, TREATY_TERMS, TREATY_TYPE, Field, _TERM_HOMES)
 from .scenario_tables import TableReader
-from .scenario_values import STRING, SUM_TOLERANCE, _is_number, show
+from .scenario_values import STRING, SUM_TOLERANCE, _is_number, _join, show
 
 EIGENVALUE_TOLERANCE = 1e-10  # a correlation matrix eigenvalue below -this is negative
 
@@ -268,10 +272,52 @@ class Reader(TableReader):
     def catastrophe(self, raw: dict, path: str) -> model.Catastrophe | None:
         before = len(self.problems)
         clean = self.table(raw, path, CATASTROPHE)
-        self.exactly_one_loss_size(raw, path)
-        if clean is None or len(self.problems) > before:
+        if clean is None:
             return None
-        return model.Catastrophe(**clean)
+        if "event_table" in raw or "table" in raw:
+            return self.table_catastrophe(raw, clean, path, before)
+        given = [key for key in TABLE_CATASTROPHE_KEYS if key in raw]
+        if given:
+            self.problem(path, f"{_join(path, given[0])} is for event tables: give it with event_table and table")
+        if len(self.problems) == before:     # else a misspelt key may be the missing one
+            for key in ("rate", "lines", "affected_share"):
+                if key not in raw:
+                    self.problem(path, f"{_join(path, key)} is missing; it is required (or give event_table "
+                                       f"and table for events from an event loss table)")
+        self.exactly_one_loss_size(raw, path)
+        if len(self.problems) > before:
+            return None
+        return model.Catastrophe(**{key: clean[key] for key in ("name",) + PARAMETRIC_CATASTROPHE_KEYS})
+
+    def table_catastrophe(self, raw: dict, clean: dict, path: str, before: int) -> model.Catastrophe | None:
+        """A catastrophe whose events come from an event loss table (:mod:`sim.event_tables`)."""
+        both = [key for key in PARAMETRIC_CATASTROPHE_KEYS if key in raw]
+        if both:
+            self.problem(path, f"{path} gives both event_table and {', '.join(both)}; give either event_table "
+                               f"and table (the events of a YELT or ELT), or rate, lines, affected_share and "
+                               f"damage_ratio or severity")
+        for key in ("event_table", "table"):
+            if key not in raw:
+                self.problem(path, f"{_join(path, key)} is missing; an event table needs both event_table "
+                                   f'(a .csv or .parquet file, relative to the scenario) and table ("yelt" or "elt")')
+        if clean.get("table") == "elt" and clean.get("table_years") is not None:
+            self.problem(path, f"{_join(path, 'table_years')} is for a YELT; an ELT gives rates, not years")
+        if len(self.problems) > before or self.line_names is None:
+            return None
+        where = Path(self.file_of(path))
+        folder = where.parent if where.name and where.suffix else Path(".")
+        file = Path(clean["event_table"])
+        resolved = file if file.is_absolute() else folder / file
+        display = f'{self.where(path)}: {_join(path, "event_table")} = "{clean["event_table"]}"'
+        table, problems = read_event_table(resolved, display, clean["table"], self.line_names,
+                                           years=clean["table_years"], given=clean["event_table"])
+        if problems:
+            self.problems.extend(problems)
+            return None
+        names = tuple(self.line_names[j] for j in table.line_indices())
+        zero = Distribution("constant", 0.0)
+        return model.Catastrophe(name=clean["name"], rate=0.0, lines=names, affected_share=zero,
+                                 damage_ratio=zero, severity=None, event_table=table)
 
     def pool(self, value: Any) -> model.Pool | None:
         if value is None:

@@ -106,7 +106,15 @@ NESTING: dict[str, dict[str, Table | Special | str]] = {
 RULES: dict[str, list[dict]] = {
     # Reader.exactly_one_loss_size
     "lines": [{"oneOf": [{"required": ["severity"]}, {"required": ["damage_ratio"]}]}],
-    "catastrophes": [{"oneOf": [{"required": ["severity"]}, {"required": ["damage_ratio"]}]}],
+    # Reader.catastrophe: parametric (rate, lines, affected_share and one loss size) or an event table
+    "catastrophes": [{"oneOf": [
+        {"required": ["rate", "lines", "affected_share"],
+         "oneOf": [{"required": ["severity"]}, {"required": ["damage_ratio"]}],
+         "not": {"anyOf": [{"required": ["event_table"]}, {"required": ["table"]}, {"required": ["table_years"]}]}},
+        {"required": ["event_table", "table"],
+         "not": {"anyOf": [{"required": [key]} for key in ("rate", "lines", "affected_share", "damage_ratio",
+                                                              "severity")]}},
+    ]}],
     # Reader.reinsurer: a rating or a default probability, not both
     "reinsurers": [{"not": {"required": ["rating", "default_probability"]}}],
     # Reader.check_layer_premium
@@ -169,6 +177,18 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("catastrophes", "damage_ratio"): "Loss of each policy hit as a fraction of its sum insured, drawn per "
                                       "policy. Give damage_ratio or severity, not both.",
     ("catastrophes", "severity"): "Loss of each policy hit (money), drawn per policy.",
+    ("catastrophes", "event_table"): "Instead of rate, lines, affected_share and damage_ratio or severity: a "
+                                     "catastrophe model's event loss table (.csv or .parquet, path relative to "
+                                     "this file) whose events are this catastrophe's. Each event's loss to a line "
+                                     "is spread over policies_hit random policies of the line (all when the "
+                                     "column is absent) in proportion to their sums insured, each part capped at "
+                                     "the policy's limit (deductibles are not applied).",
+    ("catastrophes", "table"): "The event_table's kind: \"yelt\" (columns year, event, line, loss, and "
+                               "optionally day 1-365 and policies_hit; trial t takes year (t mod N) + 1) or "
+                               "\"elt\" (event, rate, line, mean_loss, sd_loss, max_loss, optionally "
+                               "policies_hit; each event occurs Poisson(rate) times a year, each occurrence's "
+                               "loss a beta on [0, max_loss] with that mean and sd).",
+    ("catastrophes", "table_years"): "A YELT's number of years N (a year with no event has no row).",
     ("pool", "name"): "The pool's name.",
     ("pool", "lead_fee"): "Fraction of each follower's gross premium paid to the lead (the override).",
     ("pool", "members"): "The member insurers; exactly one is the lead and the shares sum to 1.",
@@ -267,6 +287,12 @@ DEFAULTS_IN_WORDS: dict[tuple[str, str], str] = {
     ("lines", "damage_ratio"): "(give this or severity)",
     ("catastrophes", "damage_ratio"): "(give this or severity)",
     ("catastrophes", "severity"): "(give this or damage_ratio)",
+    ("catastrophes", "rate"): "(required without event_table)",
+    ("catastrophes", "lines"): "(required without event_table)",
+    ("catastrophes", "affected_share"): "(required without event_table)",
+    ("catastrophes", "event_table"): "none: the parametric keys above",
+    ("catastrophes", "table"): "(required with event_table)",
+    ("catastrophes", "table_years"): "the file's: poolsim's YELT export says it, else the largest year",
     ("treaty", "lines"): "all lines",
     ("treaty", "name"): "type #position",
     ("surplus", "covered_lines"): "all lines",

@@ -34,7 +34,7 @@ TRIAL_COLUMNS = (
 # The trials.parquet columns that rest on the whole run, written last.
 WHOLE_RUN_TRIAL_COLUMNS = ("minimum_capital", "solvency_ratio")
 MONEY_COLUMNS = TRIAL_COLUMNS[4:14]
-LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
+LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss", "capped_loss")
 TABLES = ("trials", "line_losses")      # the tables --tables chooses among
 TABLE_FILES = {"trials": "trials.parquet", "line_losses": "line_losses.parquet"}
 SPILL_FILE = ".trials.arrow"
@@ -74,9 +74,12 @@ def trial_rows(parties: Parties, arrays, capital_end: np.ndarray, minimum_capita
 
 
 def line_rows(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np.ndarray, first_trial: int = 0,
-              year: int = 1) -> pd.DataFrame:
-    """line_losses.parquet rows; ``line_loss``, ``line_claims`` are ``(n_trials, n_lines)``."""
+              year: int = 1, capped_loss: np.ndarray | None = None) -> pd.DataFrame:
+    """line_losses.parquet rows; ``line_loss``, ``line_claims`` and ``capped_loss`` (what policy
+    limits cut from event-table losses; None: 0) are ``(n_trials, n_lines)``."""
     n_trials, n_lines = line_loss.shape
+    if capped_loss is None:
+        capped_loss = np.zeros_like(line_loss, dtype=np.float64)
     return pd.DataFrame({
         "trial": np.repeat(np.arange(first_trial, first_trial + n_trials, dtype=np.int64), n_lines),
         "year": np.full(n_trials * n_lines, year, dtype=np.int32),
@@ -84,6 +87,7 @@ def line_rows(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np.
                                           categories=list(line_names)),
         "claims": np.ascontiguousarray(line_claims, dtype=np.int64).ravel(),
         "gross_loss": np.ascontiguousarray(line_loss, dtype=np.float64).ravel(),
+        "capped_loss": np.ascontiguousarray(capped_loss, dtype=np.float64).ravel(),
     }, columns=list(LINE_COLUMNS), copy=False)
 
 
@@ -118,8 +122,8 @@ def trial_batch(parties: Parties, arrays, capital_end: np.ndarray, first_trial: 
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def line_batch(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np.ndarray, first_trial: int,
-               schema: pa.Schema, year: int = 1) -> pa.Table:
+def line_batch(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np.ndarray, capped_loss: np.ndarray,
+               first_trial: int, schema: pa.Schema, year: int = 1) -> pa.Table:
     """:func:`line_rows` as Arrow columns directly, with ``schema``."""
     n_trials, n_lines = line_loss.shape
     columns = [
@@ -128,6 +132,7 @@ def line_batch(line_names: Sequence[str], line_loss: np.ndarray, line_claims: np
         _names_column(1, line_names, n_trials),
         pa.array(np.ascontiguousarray(line_claims, dtype=np.int64).ravel()),
         _float_column(line_loss),
+        _float_column(capped_loss),
     ]
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -183,7 +188,7 @@ class TableStream:
         self.next_trial = 0
 
     def add(self, first_trial: int, arrays, capital_end: np.ndarray, line_loss: np.ndarray,
-            line_claims: np.ndarray) -> None:
+            line_claims: np.ndarray, capped_loss: np.ndarray) -> None:
         """The chunk of trials from ``first_trial``, which must be the next one."""
         if first_trial != self.next_trial:
             raise ValueError(f"chunk of trial {first_trial} came before trial {self.next_trial}'s")
@@ -192,7 +197,8 @@ class TableStream:
         if self.lines is not None:
             if self.line_schema is None:    # the schema pandas gives the rows (of the first trial here)
                 self.line_schema = arrow_table(line_rows(self.line_names, line_loss[:1], line_claims[:1])).schema
-            self.lines.write(line_batch(self.line_names, line_loss, line_claims, first_trial, self.line_schema))
+            self.lines.write(line_batch(self.line_names, line_loss, line_claims, capped_loss, first_trial,
+                                        self.line_schema))
         if "trials" in self.tables:
             if self.spill is None:
                 # trials.parquet's schema: the one pandas gives the whole run's rows (one trial's here)

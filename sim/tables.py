@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, metrics, solvency, subsidy
+from .event_tables import event_table_record
 from .kept_columns import KeptColumns
 from .model import Scenario
 from .parties import TREATY_COLUMNS, Parties
@@ -47,6 +48,7 @@ def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
     record.setdefault("currency", scenario.currency)
     record.setdefault("regime", scenario.solvency.regime)
     record.setdefault("notes", list(scenario.notes))
+    record.setdefault("event_tables", event_table_record(scenario))
     record.setdefault("finished", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     return record
 
@@ -89,7 +91,7 @@ def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, ru
 
 def build_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.ndarray],
                   line_loss: np.ndarray, line_claims: np.ndarray, run_info: dict[str, Any], *,
-                  threads: int = 1) -> Results:
+                  threads: int = 1, capped_loss: np.ndarray | None = None) -> Results:
     """:class:`Results` of a one-year run from its whole arrays, every table in memory.
 
     Parameters
@@ -101,6 +103,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.
     line_loss : (n_trials, n_lines) float64 gross loss by line
     line_claims : (n_trials, n_lines) int64 policy losses by line
     run_info : name, sha256, seed, trials, years, version, wall_seconds, threads, ...
+    capped_loss : (n_trials, n_lines) float64, what policy limits cut from event-table losses
+        (None: 0)
     """
     arrays = PartyArrays.from_mapping(arrays)
     n_trials = arrays.n_trials
@@ -111,7 +115,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.
     results, outcome = one_year_results(scenario, parties, kept, run_info, threads=threads)
     results.trials = trial_rows(parties, arrays, outcome.capital_end, outcome.minimum_capital,
                                 outcome.solvency_ratio)
-    results.line_losses = line_rows([line.name for line in scenario.lines], line_loss, line_claims)
+    results.line_losses = line_rows([line.name for line in scenario.lines], line_loss, line_claims,
+                                    capped_loss=capped_loss)
     results.run_info["tables"] = ["trials", "line_losses"]
     return results
 
@@ -166,7 +171,7 @@ def _dynamic_columns(flows: dict[str, np.ndarray], stocks: dict[str, np.ndarray]
 
 def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.ndarray],
                              line_loss: np.ndarray, line_claims: np.ndarray,
-                             run_info: dict[str, Any]) -> Results:
+                             run_info: dict[str, Any], capped_loss: np.ndarray | None = None) -> Results:
     """:class:`Results` of a multi-year run (arrays ``(n_trials, n_years, n_parties)``).
 
     ``summary.csv`` holds, first, one row per party for the whole horizon (``year``
@@ -241,7 +246,8 @@ def build_multi_year_results(scenario: Scenario, parties: Parties, arrays: Mappi
     summary["year"] = summary["year"].astype("Int64")
     summary = subsidy.add_premium_payers(summary, scenario, parties)
 
-    line_table = line_rows(line_names, stacked(line_loss), stacked(line_claims))
+    line_table = line_rows(line_names, stacked(line_loss), stacked(line_claims),
+                           capped_loss=None if capped_loss is None else stacked(capped_loss))
     line_table["trial"] = np.repeat(np.arange(n_trials, dtype=np.int64), n_years * len(line_names))
     line_table["year"] = np.tile(np.repeat(np.arange(1, n_years + 1, dtype=np.int32), len(line_names)), n_trials)
     return Results(

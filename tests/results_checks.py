@@ -31,7 +31,7 @@ TRIAL_COLUMNS = (
     "trial", "year", "party", "share", "gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium",
     "ceded_premium", "reinstatement_premium", "commission", "capital_end", "solvency_ratio",
 )
-LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss")
+LINE_COLUMNS = ("trial", "year", "line", "claims", "gross_loss", "capped_loss")
 EP_COLUMNS = ("party", "basis", "metric", "return_period", "loss")
 ALLOCATION_COLUMNS = ("basis", "component_kind", "component", "contribution", "share_of_tvar")
 RETURN_PERIODS = {2, 5, 10, 20, 50, 100, 200, 250, 500, 1000}

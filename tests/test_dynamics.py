@@ -85,7 +85,7 @@ def deterministic(write_scenario, trials=8, years=4, thin_capital=1e10, growth=0
 
 def paths(scenario, trials=None):
     prepared = prepare_dynamics(scenario)
-    arrays, line_loss, _ = simulate_paths(prepared, 0, trials or scenario.simulation.trials)
+    arrays, line_loss, *_ = simulate_paths(prepared, 0, trials or scenario.simulation.trials)
     return prepared.parties, arrays, line_loss
 
 

@@ -57,7 +57,7 @@ def test_trials_table_layout():
     shuffled._tables = {**results._tables, "trials": trials.sample(frac=1.0, random_state=1)}
     np.testing.assert_array_equal(shuffled.party_matrix("net_loss"), arrays["net_loss"])
     lines = results.line_losses
-    assert list(lines.columns) == ["trial", "year", "line", "claims", "gross_loss"]
+    assert list(lines.columns) == ["trial", "year", "line", "claims", "gross_loss", "capped_loss"]
     assert lines["claims"].dtype == np.int64
     np.testing.assert_allclose(lines.groupby("trial")["gross_loss"].sum(), arrays["gross_loss"][:, 0])
 
