@@ -309,7 +309,7 @@ def test_parquet_tables_read_as_csv_ones_and_the_schema_knows_the_keys(tmp_path,
 
     import jsonschema
 
-    from sim.schema import scenario_schema
+    from sim.schema_json import scenario_schema
 
     (tmp_path / "vendor.csv").write_text(GOOD_YELT, encoding="utf-8")
     pd.read_csv(tmp_path / "vendor.csv").to_parquet(tmp_path / "vendor.parquet")

@@ -123,7 +123,7 @@ max_rate_change = 0.5
 
 def run_paths(scenario):
     prepared = prepare_dynamics(scenario)
-    arrays, line_loss, _ = simulate_paths(prepared, 0, scenario.simulation.trials)
+    arrays, line_loss, *_ = simulate_paths(prepared, 0, scenario.simulation.trials)
     return prepared, arrays, line_loss
 
 
