@@ -187,8 +187,9 @@ def remove_abandoned_staging(folder: Path) -> list[Path]:
     for entry in folder.parent.iterdir():
         if not (entry.name.startswith(prefix) and entry.is_dir()):
             continue
-        pid = entry.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _process_running(int(pid)):
+        # ours only: <pid>-<random>; mkdtemp's random part has no "-" (an older version's, a comparison's)
+        pid, separator, _ = entry.name[len(prefix):].partition("-")
+        if separator and pid.isdigit() and not _process_running(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

@@ -129,3 +129,16 @@ def test_kept_columns_refuse_a_member_gross_loss_that_is_not_its_share_of_the_po
     with pytest.raises(RuntimeError, match="no longer their shares"):
         KeptColumns(plan.scenario, plan.parties, 50, len(treaty_labels(plan.scenario))).add(
             0, chunk.arrays, chunk.line_loss, net_result)
+
+
+def test_only_the_temporary_folders_of_dead_runs_are_removed(tmp_path):
+    from sim.results_folder import remove_abandoned_staging
+
+    folder = tmp_path / "results"
+    dead = tmp_path / ".results.tmp-999999999-abcd1234"     # no process has that id
+    alive = tmp_path / f".results.tmp-{os.getpid()}-abcd1234"
+    other = tmp_path / ".results.tmp-12345678"              # another writer's (mkdtemp's random part)
+    for path in (dead, alive, other):
+        path.mkdir()
+    assert remove_abandoned_staging(folder) == [dead]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([alive.name, other.name])
