@@ -142,6 +142,18 @@ class KeptColumns:
         whole[:, self.reinsurers] = self.reinsurer_columns.pop(name)
         return whole
 
+    def party_column(self, name: str, party: int) -> np.ndarray:
+        """Party ``party``'s ``(n_trials,)`` column of a kept party column, without building the
+        whole ``(n_trials, n_parties)`` array of a shared one (a member's: the pool's times its
+        share, the same product as ``np.outer``'s)."""
+        if name in self.whole:
+            return self.whole[name][:, party]
+        if party == 0:
+            return self.pool_column[name]
+        if self.members.start <= party < self.members.stop:
+            return self.pool_column[name] * self.shares[party - self.members.start]
+        return self.reinsurer_columns[name][:, party - self.reinsurers.start]
+
     def release(self, *names: str) -> None:
         """Drop whole party columns no table still to be built needs (72 MB each at 1,000,000 trials
         of 9 parties)."""

@@ -46,7 +46,7 @@ Definitions (docs/results.md gives them for users):
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -275,8 +275,9 @@ def exceedance_levels(return_periods: Sequence[float]) -> np.ndarray:
     return 1.0 - 1.0 / np.asarray(return_periods, dtype=np.float64)
 
 
-def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
-             return_periods: Sequence[float] = RETURN_PERIODS, threads: int = 1) -> pd.DataFrame:
+def ep_table(parties: Parties, arrays: dict[str, np.ndarray] | None,
+             return_periods: Sequence[float] = RETURN_PERIODS, threads: int = 1,
+             column_of: Callable[[str, int], np.ndarray] | None = None) -> pd.DataFrame:
     """Empirical AEP and OEP curves of every party, gross and net.
 
     AEP uses the yearly ``gross_loss`` / ``net_loss``, OEP the largest single
@@ -285,8 +286,12 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
     rows only, as the allocation does not track its recoveries occurrence by
     occurrence. The loss at return
     period ``T`` is the empirical quantile at ``1 − 1/T`` (``inverted_cdf``),
-    hence non-decreasing in ``T``. The four curves' quantiles are worked out on
-    ``threads`` threads (:func:`in_threads`).
+    hence non-decreasing in ``T``. The quantiles are worked out one party's column at a
+    time (a copy of one column, not of the whole ``(n_trials, n_parties)`` array: the same
+    order statistics), on ``threads`` threads (:func:`in_threads`).
+
+    ``arrays``: dict of ``(n_trials, n_parties)`` for the four columns; or ``column_of``,
+    giving party ``j``'s ``(n_trials,)`` column of a name (the caller builds it only when asked).
 
     Returns
     -------
@@ -301,9 +306,24 @@ def ep_table(parties: Parties, arrays: dict[str, np.ndarray],
                ("net", "AEP", "net_loss"), ("net", "OEP", "max_occurrence_net"))
     names = np.array(parties.names, dtype=object)
     n_parties, n_periods = len(names), len(periods)
-    by_column = in_threads({column: (lambda column=column: empirical_quantiles(arrays[column], levels))
-                            for _, _, column in sources}, threads)
+    if column_of is None:
+        def column_of(name: str, party: int) -> np.ndarray:
+            return arrays[name][:, party]
     with_occurrences = np.array([kind != "reinsurer" for kind in parties.kinds], dtype=np.bool_)
+
+    def party_quantiles(column: str, party: int) -> np.ndarray:
+        return empirical_quantiles(np.ascontiguousarray(column_of(column, party)), levels)
+
+    wanted = [(column, party) for _, metric, column in sources for party in range(n_parties)
+              if metric == "AEP" or with_occurrences[party]]
+    by_party = in_threads({wanted_pair: (lambda pair=wanted_pair: party_quantiles(*pair)) for wanted_pair in wanted},
+                          threads)
+    by_column = {}
+    for _, _, column in sources:
+        by_column[column] = np.full((n_periods, n_parties), np.nan)
+        for party in range(n_parties):
+            if (column, party) in by_party:
+                by_column[column][:, party] = by_party[(column, party)]
     frames = []
     for basis, metric, column in sources:
         quantiles = by_column[column]     # (n_periods, n_parties)

@@ -128,7 +128,10 @@ def capital_end(capital_start: np.ndarray, net_result: np.ndarray) -> np.ndarray
     """
     capital_start = np.asarray(capital_start, dtype=np.float64)
     finite = np.isfinite(capital_start)
-    return np.where(finite, np.where(finite, capital_start, 0.0) + net_result, np.nan)
+    # In place: one (n_trials, n_parties) array, not a sum and then a selection of it.
+    end = np.add(np.where(finite, capital_start, 0.0), net_result)
+    end[..., ~finite] = np.nan
+    return end
 
 
 # --------------------------------------------------------------------------- C-ROSS pieces

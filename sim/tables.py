@@ -70,13 +70,14 @@ def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, ru
     """
     check_party_names(parties)
     line_names = [line.name for line in scenario.lines]
-    columns = kept.party_columns()
-    ep = metrics.ep_table(parties, columns, threads=threads)
-    # In this order, each table after the columns it alone needs: the peak of the tables is here.
+    # The EP curves a party's column at a time, the shared columns never built whole.
+    ep = metrics.ep_table(parties, None, threads=threads, column_of=kept.party_column)
+    # In this order, each table after the columns it alone needs.
     kept.release("max_occurrence_gross", "max_occurrence_net")
-    columns = kept.party_columns()
+    # The solvency before the whole gross loss is built for the summary: the peak of the tables is here.
     outcome = kept.solvency()
     kept.release_member_columns()
+    columns = kept.party_columns()
     summary = metrics.summary(parties, columns, outcome.capital_start, outcome.capital_end,
                               outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
                               threads=threads)
