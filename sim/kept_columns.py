@@ -166,6 +166,11 @@ class KeptColumns:
         """Drop the members' C-ROSS columns once the solvency is worked out."""
         self.member.clear()
 
+    def release_line_and_treaty_columns(self) -> None:
+        """Drop the line losses and the treaties' ceded losses once the allocation and the
+        treaty table are built."""
+        self.line_loss = self.treaty_ceded_loss = None
+
     def party_columns(self) -> dict[str, np.ndarray]:
         """The columns for :func:`sim.metrics.summary` and :func:`sim.metrics.ep_table`: the kept
         ones whole, the summed ones as ``(1, n_parties)`` rows of their means (the summary takes
@@ -221,8 +226,10 @@ class KeptColumns:
                 minimum[rows, members] = parts.total
         minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
         ratio = np.full_like(result, np.nan)
-        ratio[:, members] = solvency.solvency_ratio(end[:, members], minimum[:, members])
-        ratio[:, pool] = solvency.solvency_ratio(end[:, pool], minimum[:, pool])
+        # A party's column at a time: the same elementwise figures, without copies of the
+        # members' columns and their temporaries (several hundred MB at 10,000,000 trials).
+        for party in list(members) + list(pool):
+            ratio[:, party] = solvency.solvency_ratio(end[:, party], minimum[:, party])
         ratio[:, reinsurers] = np.nan
         return solvency.SolvencyOutcome(start, result, end, minimum, ratio)
 

@@ -77,13 +77,15 @@ def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, ru
     # The solvency before the whole gross loss is built for the summary: the peak of the tables is here.
     outcome = kept.solvency()
     kept.release_member_columns()
+    # The allocation and the treaties before the summary, their columns dropped once they are built.
+    allocation = metrics.allocation(parties, {"net_loss": kept.whole["net_loss"]}, kept.line_loss, line_names)
+    treaties = costs.treaty_table(treaty_labels(scenario), kept.treaty_columns())
+    kept.release_line_and_treaty_columns()
     columns = kept.party_columns()
     summary = metrics.summary(parties, columns, outcome.capital_start, outcome.capital_end,
                               outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
                               threads=threads)
     summary = subsidy.add_premium_payers(summary, scenario, parties)
-    allocation = metrics.allocation(parties, columns, kept.line_loss, line_names)
-    treaties = costs.treaty_table(treaty_labels(scenario), kept.treaty_columns())
     results = Results(name=scenario.name, run_info=run_record(scenario, run_info), summary=summary, ep=ep,
                       allocation=allocation, currency=scenario.currency, treaties=treaties,
                       scenario_text=text_as_run(scenario))
