@@ -287,16 +287,20 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
         each_chunk(take)
         say(f"{n_trials:,} trials simulated in {{seconds}} s; computing the tables")
         results, outcome = one_year_results(scenario, parties, kept, run_info, threads=numba.get_num_threads())
+        minimum_capital, solvency_ratio = outcome.minimum_capital, outcome.solvency_ratio
+        # Neither the capital at the end nor the net results go into trials.parquet from here: dropped.
+        del outcome
+        kept.release("net_result")
         if "trials" in tables:
             say("writing trials.parquet")
-        stream.finish(outcome.minimum_capital, outcome.solvency_ratio)
+        stream.finish(minimum_capital, solvency_ratio)
     finally:
         stream.close()
     if "trials" in tables:
         # What the run holds anyway, for the plots and the report (the rest they read from the file).
         results.held_columns = {name: kept.whole[name] for name in ("gross_loss", "ceded_loss", "default_loss",
                                                                     "net_loss") if name in kept.whole}
-        results.held_columns["solvency_ratio"] = outcome.solvency_ratio
+        results.held_columns["solvency_ratio"] = solvency_ratio
     return results
 
 
