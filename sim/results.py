@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import costs
@@ -315,8 +316,6 @@ def _float_column(path: Path, column: str) -> np.ndarray:
     Through pandas, a column of 90,000,000 rows (10,000,000 trials of 9 parties) passed through
     two more copies, and Arrow's memory pool kept what they had taken (some 1.4 GB) after the read.
     """
-    import pyarrow as pa
-
     file = pq.ParquetFile(path)
     if column not in file.schema_arrow.names:
         raise UsageError(f"{path}: is not a table poolsim wrote: it has no column {column}; {REWRITE_HINT}")
