@@ -191,47 +191,13 @@ class KeptColumns:
 
     def solvency(self) -> solvency.SolvencyOutcome:
         """Capital, minimum capital and solvency ratio of every party in every trial: what
-        :func:`sim.solvency.assess` gives from every column, from the kept ones."""
-        scenario, parties = self.scenario, self.parties
-        members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
-        pool = parties.indices("pool")
-        start = solvency.party_capital_start(parties)
-        result = self.whole["net_result"]
-        end = solvency.capital_end(start, result)
-        by_name = {member.name: member for member in scenario.pool.members}
-        other = np.array([by_name[parties.names[i]].other_minimum_capital for i in members], dtype=np.float64)
-        n_trials = result.shape[0]
-        minimum = np.full_like(result, np.nan)
-        if scenario.solvency.regime == "var":
-            holds_risk = np.asarray(parties.share, dtype=np.float64)[members] > 0.0
-            minimum[:, members] = np.broadcast_to(solvency.var_minimum_capital(result[:, members], other,
-                                                                               holds_risk=holds_risk),
-                                                  (n_trials, len(members)))
-        else:
-            kept = self.member
-            line_classes = [line.capital_class for line in scenario.lines]
-            retained = solvency.retained_premium_by_class(parties.line_gross_premium[members],
-                                                          parties.line_proportional_ceded_premium[members],
-                                                          line_classes)
-            nonproportional_premium = parties.line_nonproportional_premium[members] @ solvency.class_matrix(
-                line_classes)
-            catastrophe = solvency.catastrophe_risk(kept["cat_loss_after_proportional"], kept["cat_xl_recovery"])
-            block = solvency.ASSESS_BLOCK_TRIALS
-            for first in range(0, n_trials, block):
-                rows = slice(first, first + block)
-                parts = solvency.cross_minimum_capital(
-                    retained, nonproportional_premium, BAND_RATIOS[kept["band"][rows]],
-                    kept["cat_loss_after_proportional"][rows], kept["cat_xl_recovery"][rows],
-                    kept["credit_exposure"][rows], other, None, catastrophe=catastrophe)
-                minimum[rows, members] = parts.total
-        minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
-        ratio = np.full_like(result, np.nan)
-        # A party's column at a time: the same elementwise figures, without copies of the
-        # members' columns and their temporaries (several hundred MB at 10,000,000 trials).
-        for party in list(members) + list(pool):
-            ratio[:, party] = solvency.solvency_ratio(end[:, party], minimum[:, party])
-        ratio[:, reinsurers] = np.nan
-        return solvency.SolvencyOutcome(start, result, end, minimum, ratio)
+        :func:`sim.solvency.assess` gives from every column, from the kept ones (the members'
+        combined ratios as their C-ROSS bands)."""
+        kept = self.member
+        return solvency.outcome(self.scenario, self.parties, self.whole["net_result"],
+                                lambda rows: BAND_RATIOS[kept["band"][rows]],
+                                kept["cat_loss_after_proportional"], kept["cat_xl_recovery"],
+                                kept["credit_exposure"])
 
 
 def member_combined_ratio(arrays: PartyArrays, members: slice) -> np.ndarray:

@@ -419,10 +419,39 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
     arrays : dict of (n_trials, n_parties), every key of ``PARTY_COLUMNS``
     outstanding_reserves : (n_members, n_classes) net outstanding claims, optional
     """
+    member_columns = parties.columns("member")     # views: ten copies were 0.4 GB at 1,000,000 trials
+    member_arrays = {key: arrays[key][:, member_columns] for key in (
+        "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
+        "reinstatement_premium", "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")}
+
+    def combined_of(rows: slice) -> np.ndarray:
+        block = {key: values[rows] for key, values in member_arrays.items()}
+        member_net_premium = net_premium(block["gross_premium"], block["ceded_premium"],
+                                         block["reinstatement_premium"])
+        combined = combined_ratio(block["net_loss"], block["expenses"], block["commission"],
+                                  block["lead_fee"], member_net_premium)
+        # A trial with no positive net premium has no meaningful combined ratio: worst band.
+        return np.where(member_net_premium > 0.0, combined, np.nan)
+
+    return outcome(scenario, parties, party_net_result(parties, arrays), combined_of,
+                   member_arrays["cat_loss_after_proportional"], member_arrays["cat_xl_recovery"],
+                   member_arrays["credit_exposure"], outstanding_reserves)
+
+
+def outcome(scenario: Scenario, parties: Parties, result: np.ndarray, combined_of,
+            cat_loss_after_proportional: np.ndarray, cat_xl_recovery: np.ndarray, credit_exposure: np.ndarray,
+            outstanding_reserves: np.ndarray | None = None) -> SolvencyOutcome:
+    """:class:`SolvencyOutcome` of the net results ``result`` (n_trials, n_parties).
+
+    Under C-ROSS the members' minimum capital takes ``combined_of(rows)``, the members'
+    combined ratios of the trials ``rows`` (a slice; (n_rows, n_members), NaN for the worst
+    band, or any value in the same band), and the members' catastrophe and credit columns,
+    each (n_trials, n_members). It runs on blocks of trials: only the catastrophe risk needs
+    every trial at once, and the blocks' dozen temporaries were 0.6 GB at 1,000,000 trials.
+    """
     members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
     pool = parties.indices("pool")
     start = party_capital_start(parties)
-    result = party_net_result(parties, arrays)
     end = capital_end(start, result)
 
     by_name = {member.name: member for member in scenario.pool.members}
@@ -436,36 +465,24 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                                                                   holds_risk=holds_risk),
                                               (n_trials, len(members)))
     else:
-        member_columns = parties.columns("member")     # views: ten copies were 0.4 GB at 1,000,000 trials
-        member_arrays = {key: arrays[key][:, member_columns] for key in (
-            "net_loss", "expenses", "commission", "lead_fee", "gross_premium", "ceded_premium",
-            "reinstatement_premium", "cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")}
         line_classes = [line.capital_class for line in scenario.lines]
         retained = retained_premium_by_class(parties.line_gross_premium[members],
                                              parties.line_proportional_ceded_premium[members], line_classes)
         nonproportional_premium = parties.line_nonproportional_premium[members] @ class_matrix(line_classes)
-        # Only the catastrophe risk needs every trial at once; the rest is trial by trial, so it
-        # runs on blocks of trials: its dozen temporaries were 0.6 GB at 1,000,000 trials.
-        catastrophe = catastrophe_risk(member_arrays["cat_loss_after_proportional"],
-                                       member_arrays["cat_xl_recovery"])
+        catastrophe = catastrophe_risk(cat_loss_after_proportional, cat_xl_recovery)
         for first in range(0, n_trials, ASSESS_BLOCK_TRIALS):
-            block = {key: values[first:first + ASSESS_BLOCK_TRIALS] for key, values in member_arrays.items()}
-            member_net_premium = net_premium(block["gross_premium"], block["ceded_premium"],
-                                             block["reinstatement_premium"])
-            combined = combined_ratio(block["net_loss"], block["expenses"], block["commission"],
-                                      block["lead_fee"], member_net_premium)
-            # A trial with no positive net premium has no meaningful combined ratio: worst band.
-            combined = np.where(member_net_premium > 0.0, combined, np.nan)
+            rows = slice(first, first + ASSESS_BLOCK_TRIALS)
             parts = cross_minimum_capital(
-                retained, nonproportional_premium, combined, block["cat_loss_after_proportional"],
-                block["cat_xl_recovery"], block["credit_exposure"], other, outstanding_reserves,
-                catastrophe=catastrophe)
-            minimum[first:first + ASSESS_BLOCK_TRIALS, members] = parts.total
+                retained, nonproportional_premium, combined_of(rows), cat_loss_after_proportional[rows],
+                cat_xl_recovery[rows], credit_exposure[rows], other, outstanding_reserves, catastrophe=catastrophe)
+            minimum[rows, members] = parts.total
     minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
 
     ratio = np.full_like(result, np.nan)
-    ratio[:, members] = solvency_ratio(end[:, members], minimum[:, members])
-    ratio[:, pool] = solvency_ratio(end[:, pool], minimum[:, pool])
+    # A party's column at a time: the same elementwise figures, without copies of the
+    # members' columns and their temporaries (several hundred MB at 10,000,000 trials).
+    for party in list(members) + list(pool):
+        ratio[:, party] = solvency_ratio(end[:, party], minimum[:, party])
     ratio[:, reinsurers] = np.nan
     return SolvencyOutcome(start, result, end, minimum, ratio)
 
