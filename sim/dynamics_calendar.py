@@ -71,22 +71,19 @@ def reinsurer_default(env: simpy.Environment, paths, late):
     paths.book_default(late)
 
 
-def quarter_ends(env: simpy.Environment, paths):
-    for quarter in range(paths.years * QUARTERS):
-        yield At(env, quarter + 1, Step.QUARTER_END)
-        paths.book_quarter(quarter)
+def each_quarter(step: Step, act):
+    """A process that takes ``step`` at the end of every quarter of the horizon:
+    ``act(paths, quarter)``, quarters counted from 0."""
+    def process(env: simpy.Environment, paths):
+        for quarter in range(paths.years * QUARTERS):
+            yield At(env, quarter + 1, step)
+            act(paths, quarter)
+    return process
 
 
-def payment_dates(env: simpy.Environment, paths):
-    for quarter in range(paths.years * QUARTERS):
-        yield At(env, quarter + 1, Step.PAYMENTS)
-        paths.pay_claims(quarter)
-
-
-def recovery_dates(env: simpy.Environment, paths):
-    for quarter in range(paths.years * QUARTERS):
-        yield At(env, quarter + 1, Step.RECOVERIES)
-        paths.receive_recoveries(quarter)
+quarter_ends = each_quarter(Step.QUARTER_END, lambda paths, quarter: paths.book_quarter(quarter))
+payment_dates = each_quarter(Step.PAYMENTS, lambda paths, quarter: paths.pay_claims(quarter))
+recovery_dates = each_quarter(Step.RECOVERIES, lambda paths, quarter: paths.receive_recoveries(quarter))
 
 
 def year_ends(env: simpy.Environment, paths):
