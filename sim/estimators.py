@@ -11,6 +11,12 @@ Every function works on columns of per-trial values (float64, shape
 * **Expected shortfall** at ``p`` (:func:`expected_shortfall`): the mean of the
   worst ``1 - p`` of the trials, a fractional trial counted with its fraction;
   ties at the VaR count only as far as needed to fill the tail.
+* **Sums in trial order.** Every sum over the trials adds them one after another, in trial
+  order: what NumPy does along axis 0 of a ``(n_trials, n_columns)`` array of two or more
+  columns (row after row). A single column it would sum pairwise, which rounds
+  differently: :func:`trial_order_sum` adds a column as the array would. A party's figures
+  are therefore the same to the bit whether worked out from its column alone or from every
+  party's at once, which lets a long run work them out a column at a time.
 * **Standard errors**: of a mean, ``sd / sqrt(n_trials)``; of a probability,
   ``sqrt(p (1 - p) / n_trials)``; of quantiles and tail means, batch means over
   :data:`N_BATCHES` contiguous batches of trials
@@ -44,6 +50,35 @@ def safe_divide(numerator, denominator) -> np.ndarray:
     np.divide(numerator, denominator, out=out, where=denominator != 0)
     return out
 
+
+
+def trial_order_sum(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """Sum along axis 0 in trial order (see the module docstring), of the rows ``where`` is true.
+
+    ``(n_trials,)`` gives a scalar, ``(n_trials, n_columns)`` one sum per column.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 2 and values.shape[1] > 1:
+        return values.sum(axis=0) if where is None else values.sum(axis=0, where=where)
+    if values.ndim == 2:
+        return trial_order_sum(values[:, 0], None if where is None else np.asarray(where)[:, 0])[None]
+    taken = values if where is None else values[where]
+    return np.add.accumulate(taken)[-1] if len(taken) else np.float64(0.0)
+
+
+def trial_order_mean(values: np.ndarray) -> np.ndarray:
+    """Mean along axis 0, the trials summed in trial order (:func:`trial_order_sum`)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.true_divide(trial_order_sum(values), values.shape[0])
+
+
+def _trial_order_std(values: np.ndarray, ddof: int = 1) -> np.ndarray:
+    """``np.std(values, axis=0, ddof=ddof)`` with its two sums in trial order."""
+    values = np.asarray(values, dtype=np.float64)
+    n_values = values.shape[0]
+    deviation = values - trial_order_sum(values) / n_values
+    deviation *= deviation
+    return np.sqrt(trial_order_sum(deviation) / max(n_values - ddof, 0))
 
 
 # --------------------------------------------------------------------------- tail measures
@@ -186,7 +221,7 @@ def value_and_tail_at_risk(losses: np.ndarray, level: float = VAR_LEVEL) -> np.n
     k = tail_trial_count(losses.shape[0], level)
     boundary = _tail_boundary(losses, k)
     above = losses > boundary
-    shortfall = (losses.sum(axis=0, where=above) + (k - above.sum(axis=0)) * boundary) / k
+    shortfall = (trial_order_sum(losses, where=above) + (k - above.sum(axis=0)) * boundary) / k
     return np.stack([threshold, shortfall])
 
 
@@ -239,7 +274,7 @@ def batch_standard_error(values: np.ndarray, statistic: Callable[[np.ndarray], n
     if batch_trials < 2 or too_few_in_tail:
         return np.full(np.shape(statistic(values)), np.nan)
     estimates = np.stack([statistic(batch) for batch in np.array_split(values, n_batches, axis=0)])
-    return np.std(estimates, axis=0, ddof=1) / np.sqrt(n_batches)
+    return _trial_order_std(estimates, ddof=1) / np.sqrt(n_batches)
 
 
 def nan_quantile(values: np.ndarray, level: float) -> np.ndarray:
@@ -264,8 +299,9 @@ def nan_quantile(values: np.ndarray, level: float) -> np.ndarray:
 def nan_mean(values: np.ndarray) -> np.ndarray:
     """Mean along axis 0 ignoring NaN; all-NaN columns give NaN without a warning."""
     values = np.asarray(values, dtype=np.float64)
-    count = np.sum(~np.isnan(values), axis=0)
-    total = np.nansum(values, axis=0)
+    missing = np.isnan(values)
+    count = values.shape[0] - np.count_nonzero(missing, axis=0)
+    total = trial_order_sum(np.where(missing, 0.0, values))
     return safe_divide(total, count)
 
 

@@ -55,7 +55,7 @@ from .estimators import (  # noqa: F401 - the estimators' names stay importable 
     batch_standard_error, empirical_quantiles, expected_shortfall, in_threads, mean_standard_error,
     MIN_TAIL_TRIALS_PER_BATCH, N_BATCHES, nan_mean, nan_quantile, order_statistic_index, order_statistics,
     proportion_standard_error, QUANTILE_METHOD, safe_divide, tail_trial_count, tail_value_at_risk,
-    tail_weights, value_and_tail_at_risk, value_at_risk, VAR_LEVEL,
+    tail_weights, trial_order_mean, trial_order_sum, value_and_tail_at_risk, value_at_risk, VAR_LEVEL,
 )
 from .parties import Parties
 
@@ -122,6 +122,13 @@ def _member_indices(parties: Parties) -> np.ndarray:
     return parties.indices("member")
 
 
+# The columns of which the summary takes the mean.
+MEAN_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium", "ceded_premium",
+                "reinstatement_premium", "commission", "expenses", "lead_fee", "defaulted")
+# The whole-run columns beside PARTY_COLUMNS' that summary_of_columns asks column_of for.
+OUTCOME_COLUMNS = ("net_result", "capital_end", "solvency_ratio", "minimum_capital")
+
+
 def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.ndarray,
             capital_end: np.ndarray, solvency_ratio: np.ndarray,
             minimum_capital: np.ndarray | None = None, n_batches: int = N_BATCHES,
@@ -140,8 +147,38 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         denominator stays ``n_trials``)
     minimum_capital : (n_trials, n_parties), optional, reported as ``mean_minimum_capital``
     net_result : (n_trials, n_parties), optional: :func:`party_net_result`, when the caller has it
-    threads : the standard errors and tail statistics are worked out on this many threads
-        (:func:`in_threads`); the numbers are the same
+    threads : the parties' figures are worked out on this many threads (the same numbers)
+
+    Returns
+    -------
+    The table of :func:`summary_of_columns`.
+    """
+    if net_result is None:
+        net_result = party_net_result(parties, arrays)
+    whole = {**arrays, "net_result": net_result, "capital_end": capital_end, "solvency_ratio": solvency_ratio}
+    if minimum_capital is not None:
+        whole["minimum_capital"] = minimum_capital
+
+    def column_of(name: str, party: int) -> np.ndarray:
+        return whole[name][:, party]
+
+    return summary_of_columns(parties, column_of, capital_start, arrays["net_loss"].shape[0],
+                              has_minimum_capital=minimum_capital is not None, n_batches=n_batches,
+                              threads=threads)
+
+
+def summary_of_columns(parties: Parties, column_of: Callable[[str, int], np.ndarray], capital_start: np.ndarray,
+                       n_trials: int, has_minimum_capital: bool = True, n_batches: int = N_BATCHES,
+                       threads: int = 1) -> pd.DataFrame:
+    """The summary (:func:`summary`) a party's column at a time.
+
+    ``column_of(name, party)`` gives party ``party``'s ``(n_trials,)`` column of a name of
+    :data:`MEAN_COLUMNS` or :data:`OUTCOME_COLUMNS` (``minimum_capital`` only with
+    ``has_minimum_capital``); a column of which only the mean is wanted may be given as its
+    mean alone, ``(1,)``. Each party's figures need only its own columns, a few at a time
+    (the pool's row also each member's capital at the end and ratio, one after another), and
+    every sum over the trials is in trial order (:mod:`sim.estimators`): the figures are
+    those of the whole ``(n_trials, n_parties)`` arrays, to the bit.
 
     Returns
     -------
@@ -153,53 +190,80 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     """
     kinds = np.array(parties.kinds)
     is_reinsurer = kinds == "reinsurer"
-    n_trials = arrays["net_loss"].shape[0]
+    n_parties = len(kinds)
 
-    gross_loss, net_loss = arrays["gross_loss"], arrays["net_loss"]
-    if net_result is None:
-        net_result = party_net_result(parties, arrays)
+    def figures_of(party: int) -> dict[str, float]:
+        """Every figure of one party that passes over its trials."""
+        def column(name: str) -> np.ndarray:
+            return np.ascontiguousarray(column_of(name, party), dtype=np.float64)
 
-    def recovery_by_trial() -> np.ndarray:
-        """What a cedant actually received back (recoveries due less defaults); for a
-        reinsurer, what it paid."""
-        recovery = np.subtract(arrays["ceded_loss"], arrays["default_loss"])
-        recovery[:, is_reinsurer] = net_loss[:, is_reinsurer]
-        return recovery
+        def share_of_trials(event: np.ndarray, values: np.ndarray) -> float:
+            """Share of trials with ``event``, NaN when every value is NaN."""
+            return float(event.mean()) if not np.all(np.isnan(values)) else np.nan
 
-    def mean_and_standard_error(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return values.mean(axis=0), mean_standard_error(values)
+        figures = {f"mean_{name}": float(trial_order_mean(column(name)))
+                   for name in MEAN_COLUMNS if name not in ("gross_loss", "net_loss", "ceded_loss", "default_loss")}
+        gross = column("gross_loss")
+        figures.update(mean_gross_loss=float(trial_order_mean(gross)), gross_loss_se=float(mean_standard_error(gross)))
+        del gross
+        net = column("net_loss")
+        figures.update(mean_net_loss=float(trial_order_mean(net)), net_loss_se=float(mean_standard_error(net)))
+        figures["var"], figures["tvar"] = value_and_tail_at_risk(net)
+        figures["var_se"], figures["tvar_se"] = batch_standard_error(net, value_and_tail_at_risk, n_batches,
+                                                                     tail_probability=1.0 - VAR_LEVEL)
+        ceded, default = column("ceded_loss"), column("default_loss")
+        figures.update(mean_ceded_loss=float(trial_order_mean(ceded)),
+                       mean_default_loss=float(trial_order_mean(default)),
+                       default_loss_se=float(mean_standard_error(default)))
+        # What a cedant actually received back (recoveries due less defaults); a reinsurer, what it paid.
+        recovery = net if is_reinsurer[party] else np.subtract(ceded, default)
+        del ceded, default, net
+        figures.update(recovery=float(trial_order_mean(recovery)), recovery_se=float(mean_standard_error(recovery)))
+        del recovery
+        result = column("net_result")
+        figures.update(net_result=float(trial_order_mean(result)), net_result_se=float(mean_standard_error(result)))
+        del result
+        end = column("capital_end")
+        figures.update(capital_end=float(nan_mean(end)), capital_end_se=float(mean_standard_error(end)),
+                       prob_ruin=share_of_trials(end < 0.0, end))
+        del end
+        ratio = column("solvency_ratio")
+        figures.update(
+            solvency_ratio=float(nan_mean(ratio)), solvency_ratio_se=float(mean_standard_error(ratio)),
+            solvency_ratio_p01=float(nan_quantile(ratio, SOLVENCY_LOW_LEVEL)),
+            solvency_ratio_p01_se=float(batch_standard_error(
+                ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches,
+                tail_probability=SOLVENCY_LOW_LEVEL)),
+            prob_below=share_of_trials(ratio < 1.0, ratio))
+        del ratio
+        figures["minimum_capital"] = float(nan_mean(column("minimum_capital"))) if has_minimum_capital else np.nan
+        return figures
 
-    def share_of_trials(event: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Share of trials with ``event``, NaN for a party whose ``values`` are all NaN."""
-        return np.where(~np.all(np.isnan(values), axis=0), event.mean(axis=0), np.nan)
+    def any_member() -> tuple[float, float]:
+        """P(some member ruined), P(some member below 100%): each member's column in turn."""
+        members = _member_indices(parties)
+        if not len(members):
+            return np.nan, np.nan
+        # (A multi-year horizon's capital and ratios have a row per path, its losses per path-year.)
+        ruined, below, any_ratio = np.asarray(False), np.asarray(False), False
+        for member in members:
+            ruined = ruined | (np.asarray(column_of("capital_end", member)) < 0.0)
+            ratio = np.asarray(column_of("solvency_ratio", member))
+            below = below | (ratio < 1.0)
+            any_ratio = any_ratio or not np.isnan(ratio).all()
+        # No member with a ratio in any trial (all run off): not applicable, as each member's own.
+        return float(ruined.mean()), (float(below.mean()) if any_ratio else np.nan)
 
-    # Every statistic that passes over all the trials, side by side on `threads` threads.
-    worked = in_threads({
-        "mean": lambda: {key: arrays[key].mean(axis=0) for key in (
-            "gross_loss", "ceded_loss", "default_loss", "net_loss", "gross_premium",
-            "ceded_premium", "reinstatement_premium", "commission", "expenses", "lead_fee", "defaulted")},
-        "gross_loss_se": lambda: mean_standard_error(gross_loss),
-        "net_loss_se": lambda: mean_standard_error(net_loss),
-        "tail": lambda: value_and_tail_at_risk(net_loss),
-        "tail_se": lambda: batch_standard_error(net_loss, value_and_tail_at_risk, n_batches,
-                                                tail_probability=1.0 - VAR_LEVEL),
-        "capital_end": lambda: nan_mean(capital_end),
-        "capital_end_se": lambda: mean_standard_error(capital_end),
-        "solvency_ratio": lambda: nan_mean(solvency_ratio),
-        "solvency_ratio_se": lambda: mean_standard_error(solvency_ratio),
-        "solvency_ratio_p01": lambda: nan_quantile(solvency_ratio, SOLVENCY_LOW_LEVEL),
-        "solvency_ratio_p01_se": lambda: batch_standard_error(
-            solvency_ratio, lambda batch: nan_quantile(batch, SOLVENCY_LOW_LEVEL), n_batches,
-            tail_probability=SOLVENCY_LOW_LEVEL),
-        "prob_ruin": lambda: share_of_trials(capital_end < 0.0, capital_end),
-        "prob_below": lambda: share_of_trials(solvency_ratio < 1.0, solvency_ratio),
-        "recovery": lambda: mean_and_standard_error(recovery_by_trial()),
-        "default_loss_se": lambda: mean_standard_error(arrays["default_loss"]),
-        "net_result": lambda: mean_and_standard_error(net_result),
-        "minimum_capital": lambda: (nan_mean(minimum_capital) if minimum_capital is not None
-                                    else np.full(len(kinds), np.nan)),
-    }, threads)
-    mean = worked["mean"]
+    tasks: dict[object, Callable[[], object]] = {party: (lambda party=party: figures_of(party))
+                                                 for party in range(n_parties)}
+    tasks["any_member"] = any_member
+    worked = in_threads(tasks, threads)
+    by_party = [worked[party] for party in range(n_parties)]
+
+    def across(name: str) -> np.ndarray:
+        return np.array([figures[name] for figures in by_party], dtype=np.float64)
+
+    mean = {name: across(f"mean_{name}") for name in MEAN_COLUMNS}
     premium_net = net_premium(mean["gross_premium"], mean["ceded_premium"], mean["reinstatement_premium"])
     member_cost = mean["net_loss"] + mean["expenses"] - mean["commission"] - mean["lead_fee"]
     reinsurer_cost = mean["net_loss"] + mean["commission"]   # a reinsurer pays the commission
@@ -207,9 +271,7 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
     # no meaning as loss ratios (a large loss would show as a large negative ratio): left blank.
     ratio_premium = np.where(premium_net > 0.0, premium_net, 0.0)
     combined = safe_divide(np.where(is_reinsurer, reinsurer_cost, member_cost), ratio_premium)
-    var_net, tvar_net = worked["tail"]
-    var_net_se, tvar_net_se = worked["tail_se"]
-    prob_ruin, prob_below = worked["prob_ruin"], worked["prob_below"]
+    prob_ruin, prob_below = across("prob_ruin"), across("prob_below")
 
     columns: dict[str, object] = {
         "party": list(parties.names),
@@ -219,51 +281,43 @@ def summary(parties: Parties, arrays: dict[str, np.ndarray], capital_start: np.n
         "gross_premium": mean["gross_premium"],
         "net_premium": premium_net,
         "expected_gross_loss": mean["gross_loss"],
-        "expected_gross_loss_se": worked["gross_loss_se"],
+        "expected_gross_loss_se": across("gross_loss_se"),
         "expected_net_loss": mean["net_loss"],
-        "expected_net_loss_se": worked["net_loss_se"],
+        "expected_net_loss_se": across("net_loss_se"),
         "gross_loss_ratio": safe_divide(mean["gross_loss"], mean["gross_premium"]),
         "net_loss_ratio": safe_divide(mean["net_loss"], ratio_premium),
         "combined_ratio": combined,
-        "var_995_net_loss": var_net,
-        "var_995_net_loss_se": var_net_se,
-        "tvar_995_net_loss": tvar_net,
-        "tvar_995_net_loss_se": tvar_net_se,
+        "var_995_net_loss": across("var"),
+        "var_995_net_loss_se": across("var_se"),
+        "tvar_995_net_loss": across("tvar"),
+        "tvar_995_net_loss_se": across("tvar_se"),
         "capital_start": np.asarray(capital_start, dtype=np.float64),
-        "mean_capital_end": worked["capital_end"],
-        "mean_capital_end_se": worked["capital_end_se"],
-        "mean_solvency_ratio": worked["solvency_ratio"],
-        "mean_solvency_ratio_se": worked["solvency_ratio_se"],
-        "solvency_ratio_p01": worked["solvency_ratio_p01"],
-        "solvency_ratio_p01_se": worked["solvency_ratio_p01_se"],
+        "mean_capital_end": across("capital_end"),
+        "mean_capital_end_se": across("capital_end_se"),
+        "mean_solvency_ratio": across("solvency_ratio"),
+        "mean_solvency_ratio_se": across("solvency_ratio_se"),
+        "solvency_ratio_p01": across("solvency_ratio_p01"),
+        "solvency_ratio_p01_se": across("solvency_ratio_p01_se"),
         "prob_solvency_below_100": prob_below,
         "prob_solvency_below_100_se": proportion_standard_error(prob_below, n_trials),
         "prob_ruin": prob_ruin,
         "prob_ruin_se": proportion_standard_error(prob_ruin, n_trials),
-        "expected_recovery": worked["recovery"][0],
-        "expected_recovery_se": worked["recovery"][1],
+        "expected_recovery": across("recovery"),
+        "expected_recovery_se": across("recovery_se"),
         "expected_default_loss": mean["default_loss"],
-        "expected_default_loss_se": worked["default_loss_se"],
+        "expected_default_loss_se": across("default_loss_se"),
         "expected_ceded_loss": mean["ceded_loss"],
         "expected_expenses": mean["expenses"],
         "expected_commission": mean["commission"],
         "expected_lead_fee": mean["lead_fee"],
-        "expected_net_result": worked["net_result"][0],
-        "expected_net_result_se": worked["net_result"][1],
-        "mean_minimum_capital": worked["minimum_capital"],
+        "expected_net_result": across("net_result"),
+        "expected_net_result_se": across("net_result_se"),
+        "mean_minimum_capital": across("minimum_capital"),
         "prob_default": np.where(is_reinsurer, mean["defaulted"], np.nan),
     }
     table = pd.DataFrame(columns)
-
-    members = _member_indices(parties)
+    any_ruin, any_below = worked["any_member"]
     pool_rows = kinds == "pool"
-    if len(members):
-        any_ruin = (capital_end[:, members] < 0.0).any(axis=1).mean()
-        member_ratio = solvency_ratio[:, members]
-        # No member with a ratio in any trial (all run off): not applicable, as each member's own.
-        any_below = (member_ratio < 1.0).any(axis=1).mean() if not np.isnan(member_ratio).all() else np.nan
-    else:
-        any_ruin = any_below = np.nan
     table["prob_any_member_ruin"] = np.where(pool_rows, any_ruin, np.nan)
     table["prob_any_member_below_100"] = np.where(pool_rows, any_below, np.nan)
     return table

@@ -278,3 +278,41 @@ def test_allocation_with_ties_at_the_boundary_still_adds_up_to_the_expected_shor
     assert contributions.sum() == pytest.approx(shortfall, rel=1e-15)
     # the tied trials weigh (5 - 1) / 8 / 5 = 0.1 each: member 0 gets 9/5 + 0.1 * (4 * 1 + 4 * 3)
     assert contributions[0] == pytest.approx(9 / 5 + 0.1 * 16, rel=1e-15)
+
+
+def test_a_column_alone_gives_the_whole_arrays_figures_to_the_bit():
+    """A long run works its figures out one party's column at a time (sim.kept_columns): each
+    estimator must give a column alone what NumPy gives it beside the other parties' columns,
+    whose sums along axis 0 add the trials one after another (a lone column NumPy sums pairwise)."""
+    from sim import estimators
+    rng = np.random.default_rng(20261206)
+    whole = rng.lognormal(0.0, 2.0, (40_001, 5))
+    with_gaps = whole.copy()
+    with_gaps[::13, 2] = np.nan
+    with_gaps[:, 4] = np.nan
+    with np.errstate(invalid="ignore"):
+        nan_mean = np.nansum(with_gaps, axis=0) / np.sum(~np.isnan(with_gaps), axis=0)
+    expected = {
+        "mean": whole.mean(axis=0),
+        "nan_mean": nan_mean,
+        "shortfall sum": whole.sum(axis=0, where=whole > np.quantile(whole, 0.99, axis=0)),
+        "sd of batch figures": np.std(whole[:20], axis=0, ddof=1),
+    }
+    for column in range(whole.shape[1]):
+        alone, alone_with_gaps = np.ascontiguousarray(whole[:, column]), np.ascontiguousarray(with_gaps[:, column])
+        assert estimators.trial_order_mean(alone) == expected["mean"][column]
+        figure = estimators.nan_mean(alone_with_gaps)
+        assert figure == expected["nan_mean"][column] or (np.isnan(figure) and column == 4)
+        tail = alone > np.quantile(alone, 0.99)
+        assert estimators.trial_order_sum(alone, where=tail) == expected["shortfall sum"][column]
+        assert estimators._trial_order_std(alone[:20]) == expected["sd of batch figures"][column]
+        for statistic, values, one in (
+                (estimators.value_and_tail_at_risk, whole, alone),
+                (estimators.mean_standard_error, with_gaps, alone_with_gaps),
+                (lambda values: estimators.batch_standard_error(values, estimators.value_and_tail_at_risk),
+                 whole, alone),
+                (lambda values: estimators.batch_standard_error(values, lambda batch: estimators.nan_quantile(
+                    batch, 0.01)), with_gaps, alone_with_gaps)):
+            assert np.array_equal(statistic(one), statistic(values)[..., column], equal_nan=True)
+    # Pairwise summation of a lone column rounds differently somewhere: the reason for trial order.
+    assert any(whole[:, column].copy().mean() != expected["mean"][column] for column in range(whole.shape[1]))
