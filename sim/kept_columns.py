@@ -1,40 +1,48 @@
 """What a one-year run keeps of its chunks for summary.csv, ep.csv, allocation.csv and treaties.csv.
 
 The tables of every trial (trials.parquet, line_losses.parquet) are streamed to
-disk chunk by chunk (:mod:`sim.table_stream`); the statistics need far less:
+disk chunk by chunk (:mod:`sim.table_stream`); the statistics need far less.
+What they need of every trial is kept in a :class:`~sim.column_store.ColumnStore`,
+on disk in a run (in the staging folder, removed before the folder is swapped in),
+a column per party, member, treaty or line, float64 unless noted:
 
-* kept whole, float64 ``(n_trials, n_parties)``: the columns behind quantiles, expected
-  shortfalls, EP curves, standard errors and the allocation — ``ceded_loss``,
-  ``default_loss``, ``net_loss``, ``max_occurrence_net`` and the year's ``net_result``;
-  and ``gross_loss`` and ``max_occurrence_gross``, of which only the pool's and the
-  reinsurers' columns are kept: a member's is its share of the pool's, as
-  :func:`sim.pool.allocate_chunk` works it out (``np.outer(pool, shares)``), and is
-  worked out again, to the same bits, when the tables are built;
-* kept whole, float64 ``(n_trials, n_members)``: what the C-ROSS minimum capital needs
-  trial by trial (the credit exposure; the band of the combined ratio, int8) and for
-  its catastrophe part, a quantile of the run (the catastrophe loss and the cat XL
-  recovery);
-* kept whole: ``treaty_ceded_loss`` ``(n_trials, n_treaties)`` and the line losses
-  ``(n_trials, n_lines)``;
+* per party: the columns behind quantiles, expected shortfalls, EP curves, standard
+  errors and the allocation — ``ceded_loss``, ``default_loss``, ``net_loss``,
+  ``max_occurrence_net`` and the year's ``net_result``; and ``gross_loss`` and
+  ``max_occurrence_gross``, of which only the pool's and the reinsurers' columns are
+  kept: a member's is its share of the pool's, as :func:`sim.pool.allocate_chunk`
+  works it out (``np.outer(pool, shares)``), and is worked out again, to the same
+  bits, when asked for;
+* per member: what the C-ROSS minimum capital needs trial by trial (the credit
+  exposure; the band of the combined ratio, int8) and for its catastrophe part, a
+  quantile of the run (the catastrophe loss and the cat XL recovery);
+* ``treaty_ceded_loss`` per treaty and ``line_loss`` per line;
+* once the tables are worked out, each party's capital at the end, minimum capital
+  and solvency ratio (:data:`SOLVENCY_COLUMNS`), for trials.parquet;
 * only summed: every column of which the tables take no more than the mean (premiums,
   commission, expenses, lead fee, defaults, the treaties' other columns).
 
-The sums are the same floating-point additions, in the same order, as NumPy's
-``mean(axis=0)`` of the whole ``(n_trials, n)`` array (row after row, which is
-how NumPy reduces a row-major array along its first axis), so every figure is
-the same to the bit as when every column of every trial was kept. Kept whole
-means float64: a float32 copy would change the quantiles and the sums.
+Every table is then worked out a party's column (or a block of trials) at a time, so
+memory holds a few columns, not every party's: 80 MB a column at 10,000,000 trials.
+Every sum over the trials is in trial order (:mod:`sim.estimators`): the same
+floating-point additions, in the same order, as NumPy's ``mean(axis=0)`` of the whole
+``(n_trials, n)`` array (row after row), and the running sums add chunks the same way, so
+every figure is the same to the bit as when every column of every trial was kept in
+memory. Kept means float64: a float32 copy would change the quantiles and the sums.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from . import metrics, solvency
+from .column_store import ColumnStore
 from .model import Scenario
 from .parties import Parties
 from .party_arrays import PartyArrays
 
-# Kept whole, (n_trials, n_parties).
+# Kept for every trial, (n_trials, n_parties).
 WHOLE_PARTY_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss",
                        "max_occurrence_gross", "max_occurrence_net")
 # Of these, the members' columns are their shares of the pool's: kept as the pool's and the reinsurers'.
@@ -43,6 +51,11 @@ SHARED_PARTY_COLUMNS = ("gross_loss", "max_occurrence_gross")
 # capital takes of it, so a member's band is kept (int8) and given back as its band's ratio.
 BAND_RATIOS = np.array(solvency.COMBINED_RATIO_BOUNDS + (np.nan,))
 assert np.array_equal(solvency.combined_ratio_band(BAND_RATIOS), np.arange(len(BAND_RATIOS)))
+# The members' columns behind their C-ROSS minimum capital (with their combined ratio's band), in
+# the order solvency.minimum_capital_rows takes them.
+MEMBER_COLUMNS = ("cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")
+# What KeptColumns.solvency adds, (n_trials, n_parties).
+SOLVENCY_COLUMNS = ("capital_end", "minimum_capital", "solvency_ratio")
 # Only their mean is used, (n_parties,).
 SUMMED_PARTY_COLUMNS = ("gross_premium", "ceded_premium", "reinstatement_premium", "commission", "expenses",
                         "lead_fee", "defaulted")
@@ -81,50 +94,54 @@ class RunningSum:
 
 
 class KeptColumns:
-    """The full-run arrays of a one-year run that the statistics need, filled chunk by chunk
-    (in any order: each chunk writes its own rows), and the running sums of the rest
-    (added in trial order: :meth:`add_in_order`)."""
+    """The whole-run columns of a one-year run that the statistics need, in a
+    :class:`~sim.column_store.ColumnStore` (on disk in a long run), filled chunk by chunk (in
+    any order: each chunk writes its own rows), and the running sums of the rest (added in
+    trial order: :meth:`add_in_order`). Every table is then worked out a party's (a member's,
+    a treaty's, a block of trials') column at a time.
 
-    def __init__(self, scenario: Scenario, parties: Parties, n_trials: int, n_treaties: int):
+    ``folder``: where the store keeps its files (None: in memory).
+    """
+
+    def __init__(self, scenario: Scenario, parties: Parties, n_trials: int, n_treaties: int,
+                 folder: Path | None = None):
         n_parties, n_lines = parties.n_parties, len(scenario.lines)
         self.scenario, self.parties, self.n_trials = scenario, parties, n_trials
         self.members = members = parties.columns("member")
-        n_members = members.stop - members.start
         self.shares = np.asarray(parties.share, dtype=np.float64)[members]
         self.reinsurers = parties.columns("reinsurer")
-        n_reinsurers = self.reinsurers.stop - self.reinsurers.start
-        self.whole = {name: np.empty((n_trials, n_parties))
-                      for name in WHOLE_PARTY_COLUMNS + ("net_result",) if name not in SHARED_PARTY_COLUMNS}
-        self.pool_column = {name: np.empty(n_trials) for name in SHARED_PARTY_COLUMNS}
-        self.reinsurer_columns = {name: np.empty((n_trials, n_reinsurers)) for name in SHARED_PARTY_COLUMNS}
-        self.member = {name: np.empty((n_trials, n_members)) for name in (
-            "credit_exposure", "cat_loss_after_proportional", "cat_xl_recovery")}
-        self.member["band"] = np.empty((n_trials, n_members), dtype=np.int8)
-        self.treaty_ceded_loss = np.empty((n_trials, n_treaties))
-        self.line_loss = np.empty((n_trials, n_lines))
+        # A shared column's store columns: the pool's, then the reinsurers'.
+        self.shared_parties = [0] + list(range(self.reinsurers.start, self.reinsurers.stop))
+        self.store = store = ColumnStore(n_trials, folder)
+        for name in WHOLE_PARTY_COLUMNS + ("net_result",):
+            store.create(name, len(self.shared_parties) if name in SHARED_PARTY_COLUMNS else n_parties)
+        for name in MEMBER_COLUMNS:
+            store.create(name, members.stop - members.start)
+        store.create("band", members.stop - members.start, dtype=np.int8)
+        store.create("treaty_ceded_loss", n_treaties)
+        store.create("line_loss", n_lines)
         self.sums = {name: RunningSum(n_parties) for name in SUMMED_PARTY_COLUMNS}
         self.sums.update({name: RunningSum(n_treaties) for name in SUMMED_TREATY_COLUMNS})
+        self.capital_start = solvency.party_capital_start(parties)
 
     def add(self, first_trial: int, arrays: PartyArrays, line_loss: np.ndarray, net_result: np.ndarray) -> None:
-        """Copy a chunk's kept columns into its rows (chunks in any order, even at once)."""
-        rows = slice(first_trial, first_trial + arrays.n_trials)
-        members = self.members
+        """Write a chunk's kept columns at its rows (chunks in any order, even at once)."""
+        members, store = self.members, self.store
         for name in WHOLE_PARTY_COLUMNS:
             if name in SHARED_PARTY_COLUMNS:
                 pool = arrays[name][:, 0]
                 if not np.array_equal(arrays[name][:, members], np.outer(pool, self.shares)):
                     raise RuntimeError(f"the members' {name} is no longer their shares of the pool's: "
                                        "sim.kept_columns must keep it whole")
-                self.pool_column[name][rows] = pool
-                self.reinsurer_columns[name][rows] = arrays[name][:, self.reinsurers]
+                store.write(name, first_trial, arrays[name][:, self.shared_parties])
             else:
-                self.whole[name][rows] = arrays[name]
-        self.whole["net_result"][rows] = net_result
-        for name in ("credit_exposure", "cat_loss_after_proportional", "cat_xl_recovery"):
-            self.member[name][rows] = arrays[name][:, members]
-        self.member["band"][rows] = solvency.combined_ratio_band(member_combined_ratio(arrays, members))
-        self.treaty_ceded_loss[rows] = arrays["treaty_ceded_loss"]
-        self.line_loss[rows] = line_loss
+                store.write(name, first_trial, arrays[name])
+        store.write("net_result", first_trial, net_result)
+        for name in MEMBER_COLUMNS:
+            store.write(name, first_trial, arrays[name][:, members])
+        store.write("band", first_trial, solvency.combined_ratio_band(member_combined_ratio(arrays, members)))
+        store.write("treaty_ceded_loss", first_trial, arrays["treaty_ceded_loss"])
+        store.write("line_loss", first_trial, line_loss)
 
     def add_in_order(self, arrays: PartyArrays) -> None:
         """Add a chunk to the running sums; chunks must come in trial order."""
@@ -132,72 +149,58 @@ class KeptColumns:
             values = arrays[name]
             running.add(np.nan_to_num(values) if name == "treaty_exhausted" else values)
 
-    def _shared_whole(self, name: str) -> np.ndarray:
-        """A column of :data:`SHARED_PARTY_COLUMNS` whole, ``(n_trials, n_parties)``: the pool's, the
-        members' shares of it (the same product as sim.pool's), the reinsurers'."""
-        pool = self.pool_column.pop(name)
-        whole = np.zeros((self.n_trials, self.parties.n_parties))
-        whole[:, 0] = pool
-        whole[:, self.members] = np.outer(pool, self.shares)
-        whole[:, self.reinsurers] = self.reinsurer_columns.pop(name)
-        return whole
-
     def party_column(self, name: str, party: int) -> np.ndarray:
-        """Party ``party``'s ``(n_trials,)`` column of a kept party column, without building the
-        whole ``(n_trials, n_parties)`` array of a shared one (a member's: the pool's times its
-        share, the same product as ``np.outer``'s)."""
-        if name in self.whole:
-            return self.whole[name][:, party]
-        if party == 0:
-            return self.pool_column[name]
+        """Party ``party``'s ``(n_trials,)`` column of a kept party column (a member's of a shared
+        one: the pool's times its share, the same product as ``np.outer``'s), or of
+        :data:`SOLVENCY_COLUMNS` once :meth:`solvency` has run; of a summed one, its mean, ``(1,)``."""
+        if name in self.sums:
+            return self.sums[name].mean(self.n_trials)[0, party:party + 1]
+        if name not in SHARED_PARTY_COLUMNS:
+            return self.store.column(name, party)
         if self.members.start <= party < self.members.stop:
-            return self.pool_column[name] * self.shares[party - self.members.start]
-        return self.reinsurer_columns[name][:, party - self.reinsurers.start]
+            return self.store.column(name, 0) * self.shares[party - self.members.start]
+        return self.store.column(name, self.shared_parties.index(party))
+
+    def whole(self, name: str, columns=None) -> np.ndarray:
+        """A kept array whole, ``(n_trials, n_columns)`` (of ``columns`` only, when given)."""
+        return self.store.rows(name, columns=columns)
 
     def release(self, *names: str) -> None:
-        """Drop whole party columns no table still to be built needs (72 MB each at 1,000,000 trials
-        of 9 parties)."""
-        for name in names:
-            self.whole.pop(name, None)
-            self.pool_column.pop(name, None)
-            self.reinsurer_columns.pop(name, None)
+        """Drop kept columns no table still to be built needs."""
+        self.store.drop(*names)
 
-    def release_member_columns(self) -> None:
-        """Drop the members' C-ROSS columns once the solvency is worked out."""
-        self.member.clear()
-
-    def release_line_and_treaty_columns(self) -> None:
-        """Drop the line losses and the treaties' ceded losses once the allocation and the
-        treaty table are built."""
-        self.line_loss = self.treaty_ceded_loss = None
-
-    def party_columns(self) -> dict[str, np.ndarray]:
-        """The columns for :func:`sim.metrics.summary` and :func:`sim.metrics.ep_table`: the kept
-        ones whole, the summed ones as ``(1, n_parties)`` rows of their means (the summary takes
-        no more than ``mean(axis=0)`` of those)."""
-        for name in SHARED_PARTY_COLUMNS:
-            if name not in self.whole and name in self.pool_column:      # built once, when first asked for
-                self.whole[name] = self._shared_whole(name)
-        columns = {name: self.whole[name] for name in WHOLE_PARTY_COLUMNS if name in self.whole}
-        columns.update({name: self.sums[name].mean(self.n_trials) for name in SUMMED_PARTY_COLUMNS})
-        return columns
+    def close(self) -> None:
+        """Remove the kept columns."""
+        self.store.close()
 
     def treaty_columns(self) -> dict[str, np.ndarray]:
         """The columns for :func:`sim.costs.treaty_table`: ceded loss whole, the rest as mean rows
         (``treaty_exhausted``'s the share of trials exhausted, NaN taken as 0, as the table does)."""
         columns = {name: self.sums[name].mean(self.n_trials) for name in SUMMED_TREATY_COLUMNS}
-        columns["treaty_ceded_loss"] = self.treaty_ceded_loss
+        columns["treaty_ceded_loss"] = self.whole("treaty_ceded_loss")
         return columns
 
-    def solvency(self) -> solvency.SolvencyOutcome:
-        """Capital, minimum capital and solvency ratio of every party in every trial: what
-        :func:`sim.solvency.assess` gives from every column, from the kept ones (the members'
-        combined ratios as their C-ROSS bands)."""
-        kept = self.member
-        return solvency.outcome(self.scenario, self.parties, self.whole["net_result"],
-                                lambda rows: BAND_RATIOS[kept["band"][rows]],
-                                kept["cat_loss_after_proportional"], kept["cat_xl_recovery"],
-                                kept["credit_exposure"])
+    def solvency(self) -> None:
+        """Capital at the end, minimum capital and solvency ratio of every party in every trial,
+        kept as :data:`SOLVENCY_COLUMNS`: what :func:`sim.solvency.assess` gives from every column,
+        from the kept ones (the members' combined ratios as their C-ROSS bands), a member's column
+        or a block of trials at a time."""
+        store, members = self.store, range(self.members.start, self.members.stop)
+        run_wide = solvency.members_run_wide_capital(
+            self.scenario, self.parties,
+            lambda name, i: store.column(name, members[i]) if name == "net_result" else store.column(name, i))
+        for name in SOLVENCY_COLUMNS:
+            store.create(name, self.parties.n_parties)
+        for first in range(0, self.n_trials, solvency.ASSESS_BLOCK_TRIALS):
+            rows = slice(first, min(first + solvency.ASSESS_BLOCK_TRIALS, self.n_trials))
+            minimum = solvency.minimum_capital_rows(
+                self.scenario, self.parties, run_wide, BAND_RATIOS[store.rows("band", rows)],
+                *(store.rows(name, rows) for name in MEMBER_COLUMNS))
+            end = solvency.capital_end(self.capital_start, store.rows("net_result", rows))
+            store.write("capital_end", first, end)
+            store.write("minimum_capital", first, minimum)
+            store.write("solvency_ratio", first, solvency.ratio_rows(self.parties, end, minimum))
+        store.drop(*MEMBER_COLUMNS, "band")
 
 
 def member_combined_ratio(arrays: PartyArrays, members: slice) -> np.ndarray:
@@ -209,3 +212,27 @@ def member_combined_ratio(arrays: PartyArrays, members: slice) -> np.ndarray:
                                       arrays["commission"][:, members], arrays["lead_fee"][:, members],
                                       member_net_premium)
     return np.where(member_net_premium > 0.0, combined, np.nan)
+
+
+# Where a run's KeptColumns keep their files, in its staging folder (removed before it is swapped in).
+KEPT_FOLDER = ".kept-columns"
+# The trials.parquet columns a fresh run's plots and report take from its kept columns.
+HELD_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss", "solvency_ratio")
+
+
+class HeldColumns:
+    """Some trials.parquet columns of a fresh one-year run, a party at a time from its kept
+    columns (:attr:`sim.results.Results.held_columns`), until :meth:`close`."""
+
+    def __init__(self, kept: KeptColumns, names) -> None:
+        self.kept, self.names = kept, frozenset(names)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def party_column(self, name: str, party: int) -> np.ndarray:
+        """Party ``party``'s ``(n_trials,)`` column, a new array."""
+        return self.kept.party_column(name, party)
+
+    def close(self) -> None:
+        self.kept.close()

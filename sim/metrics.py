@@ -443,8 +443,14 @@ def allocation(parties: Parties, arrays: dict[str, np.ndarray], line_loss: np.nd
     share_of_tvar. Within a basis the contributions sum to the TVaR and the
     shares to 1.
     """
+    return member_and_line_allocation(parties, arrays["net_loss"][:, _member_indices(parties)], line_loss,
+                                      line_names, level)
+
+
+def member_and_line_allocation(parties: Parties, member_net: np.ndarray, line_loss: np.ndarray,
+                               line_names: Sequence[str], level: float = VAR_LEVEL) -> pd.DataFrame:
+    """:func:`allocation` from the members' net loss alone, ``(n_trials, n_members)``."""
     members = _member_indices(parties)
-    member_net = arrays["net_loss"][:, members]
     member_contribution, net_tvar = co_tail_contributions(member_net, member_net.sum(axis=1), level)
     line_loss = np.asarray(line_loss, dtype=np.float64)
     line_contribution, gross_tvar = co_tail_contributions(line_loss, line_loss.sum(axis=1), level)

@@ -93,9 +93,10 @@ class Results:
         self.folder = folder                # where it was written or read
         self.scenario_text = scenario_text  # scenario.toml: the scenario as run (sim.scenario_text)
         self.pricing = pricing              # pricing.csv: rates by line and year ([pricing] runs only)
-        # trials.parquet columns the run still holds whole, (n_trials, n_parties) in party order: the
-        # plots and report of a fresh run take them from here instead of reading the file
-        self.held_columns: dict[str, np.ndarray] = {}
+        # trials.parquet columns a fresh one-year run still holds (sim.kept_columns.HeldColumns: a
+        # party's column at a time, until closed): its plots and report take them from there
+        # instead of reading the file
+        self.held_columns = None
 
     def __repr__(self) -> str:
         return f"Results({self.name!r}, folder={self.folder!s})"
@@ -195,8 +196,9 @@ class Results:
         self._needs_trials()
         trials = self._tables["trials"]
         names = self.party_names
-        if trials is None and column in self.held_columns and self.years == 1:
-            matrix = self.held_columns[column].view()
+        if trials is None and self.held_columns is not None and column in self.held_columns and self.years == 1:
+            matrix = np.stack([self.held_columns.party_column(column, party) for party in range(len(names))],
+                              axis=1)
             matrix.flags.writeable = False
             return matrix
         if trials is None and self._written_by_stream():
@@ -235,6 +237,25 @@ class Results:
         matrix = np.full((len(trial_numbers), n_parties), np.nan)
         matrix[trial_rows, codes] = values
         return matrix
+
+    def party_column(self, column: str, party: str) -> np.ndarray:
+        """One trials column of one party, ``(n_trials,)``, trials in ascending order; the last
+        year's of a multi-year run. A fresh run's held columns give it without the other parties'."""
+        self._needs_trials()
+        index = self.party_names.index(party)
+        if self._tables["trials"] is None and self.years == 1:
+            if self.held_columns is not None and column in self.held_columns:
+                return self.held_columns.party_column(column, index)
+            if self._written_by_stream():
+                return _read_file(self.folder / TABLE_FILES["trials"],
+                                  lambda path: _float_column(path, column, every=(len(self.party_names), index)))
+        return np.array(self.party_matrix(column)[:, index])
+
+    def drop_held_columns(self) -> None:
+        """Forget the held columns (:attr:`held_columns`): from now on the tables come from the files."""
+        if self.held_columns is not None:
+            self.held_columns.close()
+            self.held_columns = None
 
     def party_by_year(self, column: str, party: str) -> np.ndarray:
         """One trials column of one party as ``(n_trials, n_years)``, trials in ascending order."""
@@ -310,8 +331,10 @@ def _read_file(path: Path, read):
         raise UsageError(f"{path}: cannot be read ({reason}); {REWRITE_HINT}") from None
 
 
-def _float_column(path: Path, column: str) -> np.ndarray:
-    """One column of a Parquet file as float64, read row group by row group into one array.
+def _float_column(path: Path, column: str, every: tuple[int, int] | None = None) -> np.ndarray:
+    """One column of a Parquet file as float64, read row group by row group into one array;
+    with ``every`` = ``(step, first)``, only the rows ``first, first + step, …`` (one party's of
+    a table with ``step`` parties a trial).
 
     Through pandas, Arrow's memory pool kept about 2.4 times the column's size after the read
     (measured on 27,000,000 rows): at 10,000,000 trials of 9 parties, some 1.7 GB a column.
@@ -319,12 +342,15 @@ def _float_column(path: Path, column: str) -> np.ndarray:
     file = pq.ParquetFile(path)
     if column not in file.schema_arrow.names:
         raise UsageError(f"{path}: is not a table poolsim wrote: it has no column {column}; {REWRITE_HINT}")
-    values = np.empty(file.metadata.num_rows, dtype=np.float64)
-    at, part = 0, None
+    step, first = every or (1, 0)
+    n_rows = file.metadata.num_rows
+    values = np.empty(len(range(first, n_rows, step)), dtype=np.float64)
+    at, row, part = 0, 0, None
     for group in range(file.num_row_groups):
         part = file.read_row_group(group, columns=[column]).column(0).to_numpy()
-        values[at:at + len(part)] = part
-        at += len(part)
+        taken = part[(first - row) % step::step]
+        values[at:at + len(taken)] = taken
+        at, row = at + len(taken), row + len(part)
     del part
     pa.default_memory_pool().release_unused()
     return values

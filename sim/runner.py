@@ -28,7 +28,7 @@ from .chunks import (MAX_CHUNK_TRIALS, MIN_CHUNK_TRIALS, RISK_LOSSES_PER_CHUNK, 
                      THREAD_SAFE_LAYERS, Chunk, OneYearPlan, Plan, chunk_ranges, default_chunk_trials, prepare,
                      simulate_chunk, with_overrides)
 from .errors import ScenarioError, UsageError
-from .kept_columns import KeptColumns
+from .kept_columns import HELD_COLUMNS, KEPT_FOLDER, HeldColumns, KeptColumns
 from .memory import keep_freed_memory, release_freed_memory
 from .metrics import party_net_result
 from .model import Scenario
@@ -249,12 +249,14 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
             draw = draws_plots(results, plots)
             if out is not None:
                 say(f"writing {out}" + (" and drawing its plots" if draw else ""))
-            with legible_if(draw):
-                results.folder = staging
-                finish_run_folder(results, staging, draw)
+            try:
+                with legible_if(draw):
+                    results.folder = staging
+                    finish_run_folder(results, staging, draw)
+            finally:
+                results.drop_held_columns()     # the folder's files from now on
             swap_into_place(staging, folder)
         results.folder = folder
-        results.held_columns = {}       # the folder's files from now on: memory back after the run
         if out is None:
             for table in tables:          # read now: the folder goes
                 getattr(results, table)
@@ -272,7 +274,7 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
 
     scenario, parties = plan.scenario, plan.parties
     n_trials = scenario.simulation.trials
-    kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)))
+    kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)), folder=staging / KEPT_FOLDER)
     stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
     start = party_capital_start(parties)
 
@@ -286,21 +288,22 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
     try:
         each_chunk(take)
         say(f"{n_trials:,} trials simulated in {{seconds}} s; computing the tables")
-        results, outcome = one_year_results(scenario, parties, kept, run_info, threads=numba.get_num_threads())
-        minimum_capital, solvency_ratio = outcome.minimum_capital, outcome.solvency_ratio
-        # Neither the capital at the end nor the net results go into trials.parquet from here: dropped.
-        del outcome
-        kept.release("net_result")
+        results = one_year_results(scenario, parties, kept, run_info, threads=numba.get_num_threads())
+        # Neither the capital at the end nor the net results go into trials.parquet from here.
+        kept.release("net_result", "capital_end")
         if "trials" in tables:
             say("writing trials.parquet")
-        stream.finish(minimum_capital, solvency_ratio)
+        stream.finish(lambda name, rows: kept.store.rows(name, rows))
+    except BaseException:
+        kept.close()
+        raise
     finally:
         stream.close()
     if "trials" in tables:
         # What the run holds anyway, for the plots and the report (the rest they read from the file).
-        results.held_columns = {name: kept.whole[name] for name in ("gross_loss", "ceded_loss", "default_loss",
-                                                                    "net_loss") if name in kept.whole}
-        results.held_columns["solvency_ratio"] = solvency_ratio
+        results.held_columns = HeldColumns(kept, HELD_COLUMNS)
+    else:
+        kept.close()
     return results
 
 

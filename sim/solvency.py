@@ -58,12 +58,13 @@ of the members taken together, with no diversification credit between them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import regulation
 from .metrics import (VAR_LEVEL, combined_ratio, empirical_quantiles, net_premium,
-                      order_statistic_index, party_net_result, safe_divide)
+                      order_statistic_index, party_net_result, safe_divide, trial_order_mean)
 from .model import CAPITAL_CLASSES, Scenario
 from .parties import Parties
 
@@ -270,7 +271,7 @@ def catastrophe_risk(cat_loss: np.ndarray, cat_recovery: np.ndarray, level: floa
     # ranked low..high (and position `rank` the VaR): no full sort needed.
     order = np.argpartition(cat_loss, sorted({low, rank, high}), axis=0)
     var = np.take_along_axis(cat_loss, order[rank:rank + 1], axis=0)[0]
-    recovery = np.take_along_axis(cat_recovery, order[low:high + 1], axis=0).mean(axis=0)
+    recovery = trial_order_mean(np.take_along_axis(cat_recovery, order[low:high + 1], axis=0))
     return np.maximum(var - recovery, 0.0)
 
 
@@ -438,6 +439,66 @@ def assess(scenario: Scenario, parties: Parties, arrays: dict[str, np.ndarray],
                    member_arrays["credit_exposure"], outstanding_reserves)
 
 
+def members_run_wide_capital(scenario: Scenario, parties: Parties,
+                             member_column: Callable[[str, int], np.ndarray]) -> np.ndarray:
+    """The part of each member's minimum capital that needs every trial of the run, ``(n_members,)``:
+    its C-ROSS catastrophe risk (:func:`catastrophe_risk`), or under the ``var`` regime its whole
+    minimum capital (:func:`var_minimum_capital`).
+
+    ``member_column(name, i)`` gives member ``i``'s ``(n_trials,)`` column of ``net_result``,
+    ``cat_loss_after_proportional`` or ``cat_xl_recovery``: a member at a time, the figures
+    those of the members' whole arrays (:mod:`sim.estimators` sums in trial order).
+    """
+    members = parties.indices("member")
+    if scenario.solvency.regime == "var":
+        other = _other_minimum_capital(scenario, parties)
+        holds_risk = np.asarray(parties.share, dtype=np.float64)[members] > 0.0
+        return np.array([var_minimum_capital(member_column("net_result", i)[:, None], other[i:i + 1],
+                                             holds_risk=holds_risk[i:i + 1])[0] for i in range(len(members))])
+    return np.array([catastrophe_risk(member_column("cat_loss_after_proportional", i)[:, None],
+                                      member_column("cat_xl_recovery", i)[:, None])[0]
+                     for i in range(len(members))])
+
+
+def minimum_capital_rows(scenario: Scenario, parties: Parties, run_wide: np.ndarray, combined: np.ndarray,
+                         cat_loss: np.ndarray, cat_recovery: np.ndarray, credit_exposure: np.ndarray,
+                         outstanding_reserves: np.ndarray | None = None) -> np.ndarray:
+    """Every party's minimum capital in some trials, ``(n_rows, n_parties)``: NaN for reinsurers,
+    the pool's the members' sum.
+
+    ``run_wide`` is :func:`members_run_wide_capital`; ``combined`` the members' combined ratios
+    in these trials (NaN for the worst band, or any value in the same band), ``cat_loss``,
+    ``cat_recovery`` and ``credit_exposure`` their catastrophe and credit columns, each
+    ``(n_rows, n_members)`` (not used under the ``var`` regime).
+    """
+    members, pool = parties.indices("member"), parties.indices("pool")
+    n_rows = len(combined)
+    minimum = np.full((n_rows, parties.n_parties), np.nan)
+    if scenario.solvency.regime == "var":
+        minimum[:, members] = np.broadcast_to(run_wide, (n_rows, len(members)))
+    else:
+        line_classes = [line.capital_class for line in scenario.lines]
+        retained = retained_premium_by_class(parties.line_gross_premium[members],
+                                             parties.line_proportional_ceded_premium[members], line_classes)
+        nonproportional_premium = parties.line_nonproportional_premium[members] @ class_matrix(line_classes)
+        minimum[:, members] = cross_minimum_capital(
+            retained, nonproportional_premium, combined, cat_loss, cat_recovery, credit_exposure,
+            _other_minimum_capital(scenario, parties), outstanding_reserves, catastrophe=run_wide).total
+    minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
+    return minimum
+
+
+def ratio_rows(parties: Parties, capital: np.ndarray, minimum: np.ndarray) -> np.ndarray:
+    """Every party's solvency ratio, ``(n_rows, n_parties)``, from its capital at the end and its
+    minimum capital: NaN for reinsurers."""
+    ratio = np.full_like(capital, np.nan)
+    # A party's column at a time: the same elementwise figures, without copies of the
+    # members' columns and their temporaries (several hundred MB at 10,000,000 trials).
+    for party in list(parties.indices("member")) + list(parties.indices("pool")):
+        ratio[:, party] = solvency_ratio(capital[:, party], minimum[:, party])
+    return ratio
+
+
 def outcome(scenario: Scenario, parties: Parties, result: np.ndarray, combined_of,
             cat_loss_after_proportional: np.ndarray, cat_xl_recovery: np.ndarray, credit_exposure: np.ndarray,
             outstanding_reserves: np.ndarray | None = None) -> SolvencyOutcome:
@@ -449,40 +510,23 @@ def outcome(scenario: Scenario, parties: Parties, result: np.ndarray, combined_o
     each (n_trials, n_members). It runs on blocks of trials: only the catastrophe risk needs
     every trial at once, and the blocks' dozen temporaries were 0.6 GB at 1,000,000 trials.
     """
-    members, reinsurers = parties.indices("member"), parties.indices("reinsurer")
-    pool = parties.indices("pool")
+    members = parties.indices("member")
+    by_name = {"net_result": result[:, members], "cat_loss_after_proportional": cat_loss_after_proportional,
+               "cat_xl_recovery": cat_xl_recovery}
+    run_wide = members_run_wide_capital(scenario, parties, lambda name, i: by_name[name][:, i])
     start = party_capital_start(parties)
     end = capital_end(start, result)
+    minimum = np.empty_like(result)
+    for first in range(0, result.shape[0], ASSESS_BLOCK_TRIALS):
+        rows = slice(first, first + ASSESS_BLOCK_TRIALS)
+        minimum[rows] = minimum_capital_rows(scenario, parties, run_wide, combined_of(rows),
+                                             cat_loss_after_proportional[rows], cat_xl_recovery[rows],
+                                             credit_exposure[rows], outstanding_reserves)
+    return SolvencyOutcome(start, result, end, minimum, ratio_rows(parties, end, minimum))
 
+
+def _other_minimum_capital(scenario: Scenario, parties: Parties) -> np.ndarray:
+    """Each member's ``other_minimum_capital``, ``(n_members,)``."""
     by_name = {member.name: member for member in scenario.pool.members}
-    other = np.array([by_name[parties.names[i]].other_minimum_capital for i in members], dtype=np.float64)
-
-    n_trials = result.shape[0]
-    minimum = np.full_like(result, np.nan)
-    if scenario.solvency.regime == "var":
-        holds_risk = np.asarray(parties.share, dtype=np.float64)[members] > 0.0
-        minimum[:, members] = np.broadcast_to(var_minimum_capital(result[:, members], other,
-                                                                  holds_risk=holds_risk),
-                                              (n_trials, len(members)))
-    else:
-        line_classes = [line.capital_class for line in scenario.lines]
-        retained = retained_premium_by_class(parties.line_gross_premium[members],
-                                             parties.line_proportional_ceded_premium[members], line_classes)
-        nonproportional_premium = parties.line_nonproportional_premium[members] @ class_matrix(line_classes)
-        catastrophe = catastrophe_risk(cat_loss_after_proportional, cat_xl_recovery)
-        for first in range(0, n_trials, ASSESS_BLOCK_TRIALS):
-            rows = slice(first, first + ASSESS_BLOCK_TRIALS)
-            parts = cross_minimum_capital(
-                retained, nonproportional_premium, combined_of(rows), cat_loss_after_proportional[rows],
-                cat_xl_recovery[rows], credit_exposure[rows], other, outstanding_reserves, catastrophe=catastrophe)
-            minimum[rows, members] = parts.total
-    minimum[:, pool] = minimum[:, members].sum(axis=1, keepdims=True)
-
-    ratio = np.full_like(result, np.nan)
-    # A party's column at a time: the same elementwise figures, without copies of the
-    # members' columns and their temporaries (several hundred MB at 10,000,000 trials).
-    for party in list(members) + list(pool):
-        ratio[:, party] = solvency_ratio(end[:, party], minimum[:, party])
-    ratio[:, reinsurers] = np.nan
-    return SolvencyOutcome(start, result, end, minimum, ratio)
-
+    return np.array([by_name[parties.names[i]].other_minimum_capital for i in parties.indices("member")],
+                    dtype=np.float64)

@@ -16,7 +16,7 @@ the whole run at once: trial-major, parties (or lines) in order.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -210,9 +210,10 @@ class TableStream:
             self.spill.write_table(trial_batch(self.parties, arrays, capital_end, first_trial, self.spill_schema))
             self.spilled_rows.append((first_trial, n_trials))
 
-    def finish(self, minimum_capital: np.ndarray, solvency_ratio: np.ndarray) -> None:
+    def finish(self, whole_run_rows: Callable[[str, slice], np.ndarray]) -> None:
         """Close line_losses.parquet; write trials.parquet from the spilled chunks and the
-        whole-run columns, ``(n_trials, n_parties)`` each; remove the spill."""
+        whole-run columns, ``whole_run_rows(name, rows)`` giving the trials ``rows`` of a name of
+        :data:`WHOLE_RUN_TRIAL_COLUMNS`, ``(n_rows, n_parties)``; remove the spill."""
         if self.lines is not None:
             self.lines.close()
         if self.spill is None:
@@ -235,8 +236,8 @@ class TableStream:
                         rows_left -= batch.num_rows
                     rows = slice(first, first + count)
                     columns = pa.Table.from_batches(pieces).columns + [
-                        pa.array(np.ascontiguousarray(values[rows]).ravel())
-                        for values in (minimum_capital, solvency_ratio)]
+                        pa.array(np.ascontiguousarray(whole_run_rows(name, rows)).ravel())
+                        for name in WHOLE_RUN_TRIAL_COLUMNS]
                     trials.write(pa.Table.from_arrays(columns, schema=self.schema))
         finally:
             trials.close()

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import costs, metrics, solvency, subsidy
 from .event_tables import event_table_record
-from .kept_columns import KeptColumns
+from .kept_columns import SOLVENCY_COLUMNS, KeptColumns
 from .model import Scenario
 from .parties import TREATY_COLUMNS, Parties
 from .party_arrays import PartyArrays
@@ -61,35 +61,32 @@ def check_party_names(parties: Parties) -> None:
 
 
 def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, run_info: dict[str, Any], *,
-                     threads: int = 1) -> tuple[Results, solvency.SolvencyOutcome]:
-    """:class:`Results` of a one-year run without its per-trial tables, and the solvency of every
-    party in every trial (for trials.parquet), from what the runner kept of its chunks.
+                     threads: int = 1) -> Results:
+    """:class:`Results` of a one-year run without its per-trial tables, from what the runner kept
+    of its chunks; the capital at the end, minimum capital and solvency ratio of every party in
+    every trial (for trials.parquet) are then in ``kept`` too (:meth:`KeptColumns.solvency`).
 
-    ``threads``: the EP curves and the summary's statistics are worked out on this many threads
-    (the same numbers).
+    Every table is worked out a party's column (or a block of trials) at a time, the figures
+    those of the whole arrays to the bit. ``threads``: the EP curves and the summary's
+    statistics are worked out on this many threads (the same numbers).
     """
     check_party_names(parties)
     line_names = [line.name for line in scenario.lines]
-    # The EP curves a party's column at a time, the shared columns never built whole.
     ep = metrics.ep_table(parties, None, threads=threads, column_of=kept.party_column)
-    # In this order, each table after the columns it alone needs.
     kept.release("max_occurrence_gross", "max_occurrence_net")
-    # The solvency before the whole gross loss is built for the summary: the peak of the tables is here.
-    outcome = kept.solvency()
-    kept.release_member_columns()
-    # The allocation and the treaties before the summary, their columns dropped once they are built.
-    allocation = metrics.allocation(parties, {"net_loss": kept.whole["net_loss"]}, kept.line_loss, line_names)
+    kept.solvency()
+    members = kept.members
+    allocation = metrics.member_and_line_allocation(
+        parties, kept.whole("net_loss", columns=range(members.start, members.stop)), kept.whole("line_loss"),
+        line_names)
     treaties = costs.treaty_table(treaty_labels(scenario), kept.treaty_columns())
-    kept.release_line_and_treaty_columns()
-    columns = kept.party_columns()
-    summary = metrics.summary(parties, columns, outcome.capital_start, outcome.capital_end,
-                              outcome.solvency_ratio, outcome.minimum_capital, net_result=outcome.net_result,
-                              threads=threads)
+    kept.release("line_loss", "treaty_ceded_loss")
+    summary = metrics.summary_of_columns(parties, kept.party_column, kept.capital_start, kept.n_trials,
+                                         threads=threads)
     summary = subsidy.add_premium_payers(summary, scenario, parties)
-    results = Results(name=scenario.name, run_info=run_record(scenario, run_info), summary=summary, ep=ep,
-                      allocation=allocation, currency=scenario.currency, treaties=treaties,
-                      scenario_text=text_as_run(scenario))
-    return results, outcome
+    return Results(name=scenario.name, run_info=run_record(scenario, run_info), summary=summary, ep=ep,
+                   allocation=allocation, currency=scenario.currency, treaties=treaties,
+                   scenario_text=text_as_run(scenario))
 
 
 def build_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.ndarray],
@@ -115,9 +112,8 @@ def build_results(scenario: Scenario, parties: Parties, arrays: Mapping[str, np.
     net_result = metrics.party_net_result(parties, arrays)
     kept.add(0, arrays, line_loss, net_result)
     kept.add_in_order(arrays)
-    results, outcome = one_year_results(scenario, parties, kept, run_info, threads=threads)
-    results.trials = trial_rows(parties, arrays, outcome.capital_end, outcome.minimum_capital,
-                                outcome.solvency_ratio)
+    results = one_year_results(scenario, parties, kept, run_info, threads=threads)
+    results.trials = trial_rows(parties, arrays, *(kept.whole(name) for name in SOLVENCY_COLUMNS))
     results.line_losses = line_rows([line.name for line in scenario.lines], line_loss, line_claims,
                                     capped_loss=capped_loss)
     results.run_info["tables"] = ["trials", "line_losses"]

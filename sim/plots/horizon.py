@@ -11,19 +11,25 @@ if TYPE_CHECKING:
 
 
 def horizon_solvency_ratio(results: "Results") -> np.ndarray:
-    """``(n_trials, n_parties)``: the solvency ratio a run is judged on. A one-year run's
+    """``(n_trials, n_parties)``: every party's :func:`party_horizon_solvency_ratio`."""
+    if results.years == 1:
+        return results.party_matrix("solvency_ratio")
+    return np.stack([party_horizon_solvency_ratio(results, name) for name in results.party_names], axis=1)
+
+
+def party_horizon_solvency_ratio(results: "Results", party: str) -> np.ndarray:
+    """``(n_trials,)``: the solvency ratio a run is judged on, of one party. A one-year run's
     year-end ratio; a multi-year run's lowest year-end ratio of each path over the years
-    each party writes business.
+    the party writes business.
 
     The last year alone would show a member that has left only by its run-off,
     or nothing once that is paid; the lowest ratio is what a regulator watches,
     and its P(<100%) is the horizon's ``prob_solvency_below_100``.
     """
     if results.years == 1:
-        return results.party_matrix("solvency_ratio")
+        return results.party_column("solvency_ratio", party)
     from ..solvency import lowest_ratio
-    return np.stack([lowest_ratio(going_concern_year_matrix(results, name)) for name in results.party_names],
-                    axis=1)
+    return lowest_ratio(going_concern_year_matrix(results, party))
 
 
 def year_matrix(results: "Results", column: str, party: str) -> np.ndarray:
