@@ -56,6 +56,8 @@ assert np.array_equal(solvency.combined_ratio_band(BAND_RATIOS), np.arange(len(B
 MEMBER_COLUMNS = ("cat_loss_after_proportional", "cat_xl_recovery", "credit_exposure")
 # What KeptColumns.solvency adds, (n_trials, n_parties).
 SOLVENCY_COLUMNS = ("capital_end", "minimum_capital", "solvency_ratio")
+# Summed for the tables, and kept for every trial only for the report (KeptColumns' for_report).
+REPORT_COLUMNS = ("gross_premium", "ceded_premium", "reinstatement_premium")
 # Only their mean is used, (n_parties,).
 SUMMED_PARTY_COLUMNS = ("gross_premium", "ceded_premium", "reinstatement_premium", "commission", "expenses",
                         "lead_fee", "defaulted")
@@ -100,11 +102,14 @@ class KeptColumns:
     trial order: :meth:`add_in_order`). Every table is then worked out a party's (a member's,
     a treaty's, a block of trials') column at a time.
 
-    ``folder``: where the store keeps its files (None: in memory).
+    ``folder``: where the store keeps its files (None: in memory). ``for_report``: keep the
+    premium columns of every trial too (:data:`REPORT_COLUMNS`), which the loss-ratio plot
+    draws: from here a party's column is one read, from trials.parquet a pass over every
+    party's.
     """
 
     def __init__(self, scenario: Scenario, parties: Parties, n_trials: int, n_treaties: int,
-                 folder: Path | None = None):
+                 folder: Path | None = None, for_report: bool = False):
         n_parties, n_lines = parties.n_parties, len(scenario.lines)
         self.scenario, self.parties, self.n_trials = scenario, parties, n_trials
         self.members = members = parties.columns("member")
@@ -113,7 +118,8 @@ class KeptColumns:
         # A shared column's store columns: the pool's, then the reinsurers'.
         self.shared_parties = [0] + list(range(self.reinsurers.start, self.reinsurers.stop))
         self.store = store = ColumnStore(n_trials, folder)
-        for name in WHOLE_PARTY_COLUMNS + ("net_result",):
+        self.report_columns = REPORT_COLUMNS if for_report else ()
+        for name in WHOLE_PARTY_COLUMNS + ("net_result",) + self.report_columns:
             store.create(name, len(self.shared_parties) if name in SHARED_PARTY_COLUMNS else n_parties)
         for name in MEMBER_COLUMNS:
             store.create(name, members.stop - members.start)
@@ -137,6 +143,8 @@ class KeptColumns:
             else:
                 store.write(name, first_trial, arrays[name])
         store.write("net_result", first_trial, net_result)
+        for name in self.report_columns:
+            store.write(name, first_trial, arrays[name])
         for name in MEMBER_COLUMNS:
             store.write(name, first_trial, arrays[name][:, members])
         store.write("band", first_trial, solvency.combined_ratio_band(member_combined_ratio(arrays, members)))
@@ -150,11 +158,16 @@ class KeptColumns:
             running.add(np.nan_to_num(values) if name == "treaty_exhausted" else values)
 
     def party_column(self, name: str, party: int) -> np.ndarray:
-        """Party ``party``'s ``(n_trials,)`` column of a kept party column (a member's of a shared
-        one: the pool's times its share, the same product as ``np.outer``'s), or of
-        :data:`SOLVENCY_COLUMNS` once :meth:`solvency` has run; of a summed one, its mean, ``(1,)``."""
+        """Party ``party``'s column of a kept party column for the statistics: of a summed one, its
+        mean, ``(1,)``; of the others its :meth:`trial_column`."""
         if name in self.sums:
             return self.sums[name].mean(self.n_trials)[0, party:party + 1]
+        return self.trial_column(name, party)
+
+    def trial_column(self, name: str, party: int) -> np.ndarray:
+        """Party ``party``'s ``(n_trials,)`` column of a kept party column (a member's of a shared
+        one: the pool's times its share, the same product as ``np.outer``'s), or of
+        :data:`SOLVENCY_COLUMNS` once :meth:`solvency` has run, a new array."""
         if name not in SHARED_PARTY_COLUMNS:
             return self.store.column(name, party)
         if self.members.start <= party < self.members.stop:
@@ -217,7 +230,7 @@ def member_combined_ratio(arrays: PartyArrays, members: slice) -> np.ndarray:
 # Where a run's KeptColumns keep their files, in its staging folder (removed before it is swapped in).
 KEPT_FOLDER = ".kept-columns"
 # The trials.parquet columns a fresh run's plots and report take from its kept columns.
-HELD_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss", "solvency_ratio")
+HELD_COLUMNS = ("gross_loss", "ceded_loss", "default_loss", "net_loss", "solvency_ratio") + REPORT_COLUMNS
 
 
 class HeldColumns:
@@ -232,7 +245,7 @@ class HeldColumns:
 
     def party_column(self, name: str, party: int) -> np.ndarray:
         """Party ``party``'s ``(n_trials,)`` column, a new array."""
-        return self.kept.party_column(name, party)
+        return self.kept.trial_column(name, party)
 
     def close(self) -> None:
         self.kept.close()

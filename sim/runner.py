@@ -274,7 +274,8 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
 
     scenario, parties = plan.scenario, plan.parties
     n_trials = scenario.simulation.trials
-    kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)), folder=staging / KEPT_FOLDER)
+    kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)), folder=staging / KEPT_FOLDER,
+                       for_report="trials" in tables)
     stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
     start = party_capital_start(parties)
 

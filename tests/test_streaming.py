@@ -146,3 +146,35 @@ def test_only_the_temporary_folders_of_dead_runs_are_removed(tmp_path):
         path.mkdir()
     assert remove_abandoned_staging(folder) == [dead]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([alive.name, other.name])
+
+
+def test_the_plots_of_a_fresh_run_see_the_trials_table_it_wrote(tmp_path, monkeypatch):
+    """A fresh run's plots and report read a party's column from the run's kept columns (and a
+    folder's, from trials.parquet a party at a time): the same values as the file's rows."""
+    import sim.runner
+    from sim.kept_columns import HELD_COLUMNS
+    from sim.results import Results
+
+    seen = []
+    original = sim.runner.finish_run_folder
+
+    def finish_and_compare(results, staging, *args, **kwargs):
+        trials = pd.read_parquet(staging / "trials.parquet")
+        assert results.held_columns is not None
+        for name in HELD_COLUMNS + ("expenses",):
+            for party in results.party_names:
+                expected = trials.loc[trials["party"] == party, name].to_numpy()
+                np.testing.assert_array_equal(results.party_column(name, party), expected, strict=True)
+                seen.append(name)
+        return original(results, staging, *args, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "finish_run_folder", finish_and_compare)
+    out = tmp_path / "run"
+    results = sim.run(run_fingerprint.RUNS["full_programme"][0], trials=300, out=out, plots=False, progress=False)
+    assert set(seen) == set(HELD_COLUMNS + ("expenses",))
+    assert results.held_columns is None
+    from_folder = Results.read(out)
+    trials = pd.read_parquet(out / "trials.parquet")
+    for party in from_folder.party_names:
+        np.testing.assert_array_equal(from_folder.party_column("net_loss", party),
+                                      trials.loc[trials["party"] == party, "net_loss"].to_numpy(), strict=True)
