@@ -15,6 +15,7 @@ Exit status: 0 success, 2 bad input (scenario or arguments), 1 anything else,
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -46,12 +47,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("poolsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as error:
+        if arguments.debug:
+            raise
+        if error.errno != errno.ENOSPC:
+            return internal_error(error)
+        # A long run's kept columns and tables can fill a disk; the staging folder goes with the error.
+        print(f"poolsim: the disk is full ({error.filename or error}): nothing was written; free some space, "
+              "or run fewer trials, or write the results elsewhere (--out)", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception as error:  # noqa: BLE001 - the last line of defence: one clean line
         if arguments.debug:
             raise
-        print(f"poolsim: internal error: {type(error).__name__}: {error} "
-              "(run with --debug for the traceback)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return internal_error(error)
+
+
+def internal_error(error: Exception) -> int:
+    """One clean line for an error poolsim did not foresee."""
+    print(f"poolsim: internal error: {type(error).__name__}: {error} "
+          "(run with --debug for the traceback)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def quiet_dask_logs() -> None:

@@ -54,6 +54,11 @@ class ColumnStore:
             os.ftruncate(descriptor, n_columns * self.n_trials * dtype.itemsize)
             self.files[name] = descriptor
 
+    @property
+    def n_bytes(self) -> int:
+        """What the arrays take when written (on disk, or in memory)."""
+        return sum(n_columns * self.n_trials * dtype.itemsize for n_columns, dtype in self.shapes.values())
+
     def __contains__(self, name: str) -> bool:
         return name in self.shapes
 

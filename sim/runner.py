@@ -276,6 +276,7 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
     n_trials = scenario.simulation.trials
     kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)), folder=staging / KEPT_FOLDER,
                        for_report="trials" in tables)
+    check_disk_space(kept, staging)
     stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
     start = party_capital_start(parties)
 
@@ -306,6 +307,22 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
     else:
         kept.close()
     return results
+
+
+def check_disk_space(kept: KeptColumns, staging: Path) -> None:
+    """A UsageError before the run when the disk of ``staging`` has no room for the kept columns
+    (the per-trial tables need more: their size is known only once written)."""
+    needed, free = kept.store.n_bytes, shutil.disk_usage(staging).free
+    if needed > free:
+        kept.close()
+        raise UsageError(f"a run of {kept.n_trials:,} trials keeps {_size(needed)} of columns on disk "
+                         f"beside its results folder while it runs, and more for trials.parquet, but "
+                         f"{staging.parent} has {_size(free)} free: free some space, or run fewer "
+                         "trials, or write the results elsewhere (--out)")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.1f} GB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MB"
 
 
 def _multi_year(plan, run_info: dict, staging: Path, tables: Sequence[str], each_chunk, say) -> Results:

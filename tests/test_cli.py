@@ -416,6 +416,23 @@ def test_internal_error_is_one_clean_line(monkeypatch, capsys, tiny_scenario_pat
                              "(run with --debug for the traceback)")
 
 
+def test_a_full_disk_is_said_as_such_and_leaves_no_half_written_folder(monkeypatch, capsys, tiny_scenario_path,
+                                                                       tmp_path):
+    import errno
+    import os
+
+    import sim.column_store
+
+    def full(descriptor, data, offset):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(sim.column_store.os, "pwrite", full)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tiny_scenario_path), "--out", str(out), "--no-plots"]) == 1
+    error = capsys.readouterr().err
+    assert "poolsim: the disk is full" in error and "internal error" not in error
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_debug_shows_the_traceback(monkeypatch, tiny_scenario_path):
     def broken(arguments):
         raise RuntimeError("kernel exploded")

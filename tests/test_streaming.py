@@ -178,3 +178,20 @@ def test_the_plots_of_a_fresh_run_see_the_trials_table_it_wrote(tmp_path, monkey
     for party in from_folder.party_names:
         np.testing.assert_array_equal(from_folder.party_column("net_loss", party),
                                       trials.loc[trials["party"] == party, "net_loss"].to_numpy(), strict=True)
+
+
+def test_a_disk_without_room_for_the_kept_columns_stops_the_run_before_it_starts(tmp_path, monkeypatch):
+    import collections
+    import shutil
+
+    import sim.runner
+
+    out = tmp_path / "results"
+    sim.run(run_fingerprint.RUNS["full_programme"][0], trials=200, out=out, plots=False, progress=False)
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**5, 10**5))
+    with pytest.raises(sim.errors.UsageError, match=r"keeps \d+ MB of columns on disk .* 0 MB free"):
+        sim.run(run_fingerprint.RUNS["full_programme"][0], trials=20_000, out=out, plots=False, progress=False)
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results"], "a temporary folder was left behind"
