@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         if error.errno != errno.ENOSPC:
             return internal_error(error)
         # A long run's kept columns and tables can fill a disk; the staging folder goes with the error.
-        print(f"poolsim: the disk is full ({error.filename or error}): nothing was written; free some space, "
-              "or run fewer trials, or write the results elsewhere (--out)", file=sys.stderr)
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"poolsim: the disk is full{where}: nothing was written; free some space, or run fewer trials, "
+              "or write the results elsewhere (--out)", file=sys.stderr)
         return EXIT_INTERNAL
     except Exception as error:  # noqa: BLE001 - the last line of defence: one clean line
         if arguments.debug:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,9 @@ class ColumnStore:
         self.shapes: dict[str, tuple[int, np.dtype]] = {}
         self.files: dict[str, int] = {}
         self.arrays: dict[str, np.ndarray] = {}
+        # A store dropped without close() (an error on the way) still closes its files: a removed
+        # file's space comes back only when no descriptor holds it.
+        weakref.finalize(self, _close_files, self.files)
 
     def create(self, name: str, n_columns: int, dtype=np.float64) -> None:
         """An array of ``n_columns`` columns, its values to be written."""
@@ -69,6 +73,9 @@ class ColumnStore:
         """The rows ``first_trial, …`` of ``name``: ``block`` ``(n_rows, n_columns)``."""
         n_columns, dtype = self.shapes[name]
         block = np.asarray(block, dtype=dtype).reshape(len(block), n_columns)
+        if not 0 <= first_trial <= first_trial + len(block) <= self.n_trials:
+            raise IndexError(f"rows {first_trial}..{first_trial + len(block)} of {name} are outside its "
+                             f"{self.n_trials} trials")
         for column in range(n_columns):
             values = np.ascontiguousarray(block[:, column])
             if self.folder is None:
@@ -82,8 +89,7 @@ class ColumnStore:
         n_columns, dtype = self.shapes[name]
         if not 0 <= column < n_columns:
             raise IndexError(f"{name} has {n_columns} columns, not a column {column}")
-        first, stop, _ = rows.indices(self.n_trials)
-        stop = max(stop, first)
+        first, stop = _bounds(rows, self.n_trials)
         if self.folder is None:
             return self.arrays[name][column, first:stop].copy()
         values = np.empty(stop - first, dtype=dtype)
@@ -95,8 +101,8 @@ class ColumnStore:
         sequence of column numbers, when given)."""
         n_columns, dtype = self.shapes[name]
         columns = range(n_columns) if columns is None else list(columns)
-        first, stop, _ = rows.indices(self.n_trials)
-        out = np.empty((max(stop - first, 0), len(columns)), dtype=dtype)
+        first, stop = _bounds(rows, self.n_trials)
+        out = np.empty((stop - first, len(columns)), dtype=dtype)
         for at, column in enumerate(columns):
             out[:, at] = self.column(name, column, rows)
         return out
@@ -110,7 +116,6 @@ class ColumnStore:
             self.arrays.pop(name, None)
             descriptor = self.files.pop(name, None)
             if descriptor is not None:
-                os.ftruncate(descriptor, 0)
                 os.close(descriptor)
                 (self.folder / f"{name}.bin").unlink(missing_ok=True)
 
@@ -119,6 +124,19 @@ class ColumnStore:
         self.drop(*list(self.shapes))
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _bounds(rows: slice, n_trials: int) -> tuple[int, int]:
+    first, stop, step = rows.indices(n_trials)
+    if step != 1:
+        raise ValueError(f"a kept column is read in runs of trials, not every {step}th")
+    return first, max(stop, first)
+
+
+def _close_files(files: dict[str, int]) -> None:
+    for descriptor in files.values():
+        os.close(descriptor)
+    files.clear()
 
 
 def _write_all(descriptor: int, data: memoryview, offset: int) -> None:

@@ -11,10 +11,12 @@ Every function works on columns of per-trial values (float64, shape
 * **Expected shortfall** at ``p`` (:func:`expected_shortfall`): the mean of the
   worst ``1 - p`` of the trials, a fractional trial counted with its fraction;
   ties at the VaR count only as far as needed to fill the tail.
-* **Sums in trial order.** Every sum over the trials adds them one after another, in trial
-  order: what NumPy does along axis 0 of a ``(n_trials, n_columns)`` array of two or more
-  columns (row after row). A single column it would sum pairwise, which rounds
-  differently: :func:`trial_order_sum` adds a column as the array would. A party's figures
+* **Sums in trial order.** The means, NaN-skipping means, tail sums and spreads of batch
+  estimates here add the trials one after another, in trial order: what NumPy does along
+  axis 0 of a row-major ``(n_trials, n_columns)`` array of two or more columns (row after
+  row). A single column it would sum pairwise, which rounds differently:
+  :func:`trial_order_sum` adds a column as the array would. (The standard error of a mean
+  takes ``np.std`` of each column alone, pairwise, whatever the array.) A party's figures
   are therefore the same to the bit whether worked out from its column alone or from every
   party's at once, which lets a long run work them out a column at a time.
 * **Standard errors**: of a mean, ``sd / sqrt(n_trials)``; of a probability,
@@ -59,6 +61,8 @@ def trial_order_sum(values: np.ndarray, where: np.ndarray | None = None) -> np.n
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 2 and values.shape[1] > 1:
+        if values.strides[0] < values.strides[1]:      # column-major: NumPy would sum each column pairwise
+            values = np.ascontiguousarray(values)
         return values.sum(axis=0) if where is None else values.sum(axis=0, where=where)
     if values.ndim == 2:
         return trial_order_sum(values[:, 0], None if where is None else np.asarray(where)[:, 0])[None]

@@ -22,8 +22,10 @@ a column per party, member, treaty or line, float64 unless noted:
 * only summed: every column of which the tables take no more than the mean (premiums,
   commission, expenses, lead fee, defaults, the treaties' other columns).
 
-Every table is then worked out a party's column (or a block of trials) at a time, so
-memory holds a few columns, not every party's: 80 MB a column at 10,000,000 trials.
+The EP curves, the solvency and the summary are then worked out a party's column (or a
+block of trials) at a time, so memory holds a few columns, not every party's: 80 MB a
+column at 10,000,000 trials. The allocation takes the members' net losses and the line
+losses whole, the treaty table the treaties' ceded losses.
 Every sum over the trials is in trial order (:mod:`sim.estimators`): the same
 floating-point additions, in the same order, as NumPy's ``mean(axis=0)`` of the whole
 ``(n_trials, n)`` array (row after row), and the running sums add chunks the same way, so
@@ -129,6 +131,11 @@ class KeptColumns:
         self.sums = {name: RunningSum(n_parties) for name in SUMMED_PARTY_COLUMNS}
         self.sums.update({name: RunningSum(n_treaties) for name in SUMMED_TREATY_COLUMNS})
         self.capital_start = solvency.party_capital_start(parties)
+
+    @property
+    def n_bytes_at_most(self) -> int:
+        """The most the kept columns take, with :meth:`solvency`'s (on disk, or in memory)."""
+        return self.store.n_bytes + len(SOLVENCY_COLUMNS) * self.parties.n_parties * self.n_trials * 8
 
     def add(self, first_trial: int, arrays: PartyArrays, line_loss: np.ndarray, net_result: np.ndarray) -> None:
         """Write a chunk's kept columns at its rows (chunks in any order, even at once)."""

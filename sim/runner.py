@@ -238,6 +238,7 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
     # Without --out, the tables are written to a private temporary folder and read back.
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="poolsim-run-")) / "run"
     plots = plots and out is not None
+    results = None
     try:
         with staged(folder) as staging:
             if plan.years == 1:
@@ -249,12 +250,10 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
             draw = draws_plots(results, plots)
             if out is not None:
                 say(f"writing {out}" + (" and drawing its plots" if draw else ""))
-            try:
-                with legible_if(draw):
-                    results.folder = staging
-                    finish_run_folder(results, staging, draw)
-            finally:
-                results.drop_held_columns()     # the folder's files from now on
+            with legible_if(draw):
+                results.folder = staging
+                finish_run_folder(results, staging, draw)
+            results.drop_held_columns()     # the folder's files from now on
             swap_into_place(staging, folder)
         results.folder = folder
         if out is None:
@@ -262,6 +261,8 @@ def run(scenario, *, trials: int | None = None, seed: int | None = None, out=Non
                 getattr(results, table)
             results.folder = None
     finally:
+        if results is not None:         # after an error too: the kept columns' files closed
+            results.drop_held_columns()
         if out is None:
             shutil.rmtree(folder.parent, ignore_errors=True)
     return results
@@ -276,8 +277,7 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
     n_trials = scenario.simulation.trials
     kept = KeptColumns(scenario, parties, n_trials, len(treaty_labels(scenario)), folder=staging / KEPT_FOLDER,
                        for_report="trials" in tables)
-    check_disk_space(kept, staging)
-    stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
+    stream = None
     start = party_capital_start(parties)
 
     def take(chunk: Chunk) -> None:
@@ -288,6 +288,8 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
                    chunk.line_claims, chunk.capped_loss)
 
     try:
+        check_disk_space(kept, staging)
+        stream = TableStream(staging, parties, [line.name for line in scenario.lines], tables)
         each_chunk(take)
         say(f"{n_trials:,} trials simulated in {{seconds}} s; computing the tables")
         results = one_year_results(scenario, parties, kept, run_info, threads=numba.get_num_threads())
@@ -300,8 +302,9 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
         kept.close()
         raise
     finally:
-        stream.close()
-    if "trials" in tables:
+        if stream is not None:
+            stream.close()
+    if kept.report_columns:
         # What the run holds anyway, for the plots and the report (the rest they read from the file).
         results.held_columns = HeldColumns(kept, HELD_COLUMNS)
     else:
@@ -312,9 +315,8 @@ def _one_year(plan: OneYearPlan, run_info: dict, staging: Path, tables: Sequence
 def check_disk_space(kept: KeptColumns, staging: Path) -> None:
     """A UsageError before the run when the disk of ``staging`` has no room for the kept columns
     (the per-trial tables need more: their size is known only once written)."""
-    needed, free = kept.store.n_bytes, shutil.disk_usage(staging).free
+    needed, free = kept.n_bytes_at_most, shutil.disk_usage(staging).free
     if needed > free:
-        kept.close()
         raise UsageError(f"a run of {kept.n_trials:,} trials keeps {_size(needed)} of columns on disk "
                          f"beside its results folder while it runs, and more for trials.parquet, but "
                          f"{staging.parent} has {_size(free)} free: free some space, or run fewer "

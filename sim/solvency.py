@@ -243,7 +243,7 @@ def premium_reserve_risk_by_band(retained_by_class: np.ndarray, nonproportional:
 
 
 def catastrophe_risk(cat_loss: np.ndarray, cat_recovery: np.ndarray, level: float = VAR_LEVEL,
-                     window: float = CAT_WINDOW) -> np.ndarray:
+                     window: float = CAT_WINDOW, n_members: int | None = None) -> np.ndarray:
     """C-ROSS catastrophe risk: VaR of the cat loss less the cat XL recovery at that loss.
 
     Estimator: VaR is the empirical ``level`` quantile (``inverted_cdf``) of the
@@ -256,6 +256,9 @@ def catastrophe_risk(cat_loss: np.ndarray, cat_recovery: np.ndarray, level: floa
     Parameters
     ----------
     cat_loss, cat_recovery : (n_trials, n_members)
+    n_members : how many members the pool has, when these are only some of them: the mean
+        recovery is then summed as it is beside the others (NumPy sums a lone column
+        pairwise, a column of several in trial order: :mod:`sim.estimators`)
 
     Returns
     -------
@@ -271,7 +274,8 @@ def catastrophe_risk(cat_loss: np.ndarray, cat_recovery: np.ndarray, level: floa
     # ranked low..high (and position `rank` the VaR): no full sort needed.
     order = np.argpartition(cat_loss, sorted({low, rank, high}), axis=0)
     var = np.take_along_axis(cat_loss, order[rank:rank + 1], axis=0)[0]
-    recovery = trial_order_mean(np.take_along_axis(cat_recovery, order[low:high + 1], axis=0))
+    near = np.take_along_axis(cat_recovery, order[low:high + 1], axis=0)
+    recovery = near.mean(axis=0) if (n_members or cat_loss.shape[1]) == 1 else trial_order_mean(near)
     return np.maximum(var - recovery, 0.0)
 
 
@@ -456,7 +460,7 @@ def members_run_wide_capital(scenario: Scenario, parties: Parties,
         return np.array([var_minimum_capital(member_column("net_result", i)[:, None], other[i:i + 1],
                                              holds_risk=holds_risk[i:i + 1])[0] for i in range(len(members))])
     return np.array([catastrophe_risk(member_column("cat_loss_after_proportional", i)[:, None],
-                                      member_column("cat_xl_recovery", i)[:, None])[0]
+                                      member_column("cat_xl_recovery", i)[:, None], n_members=len(members))[0]
                      for i in range(len(members))])
 
 

@@ -28,6 +28,10 @@ from .scenario_text import text_as_run
 from .table_stream import TRIAL_COLUMNS, line_rows, trial_rows
 
 
+# The most threads a one-year run's tables are worked out on (one_year_results).
+MOST_TABLE_THREADS = 4
+
+
 def run_record(scenario: Scenario, run_info: dict[str, Any]) -> dict[str, Any]:
     """run.json content: the runner's ``run_info`` with the contract's keys filled in.
 
@@ -66,12 +70,17 @@ def one_year_results(scenario: Scenario, parties: Parties, kept: KeptColumns, ru
     of its chunks; the capital at the end, minimum capital and solvency ratio of every party in
     every trial (for trials.parquet) are then in ``kept`` too (:meth:`KeptColumns.solvency`).
 
-    Every table is worked out a party's column (or a block of trials) at a time, the figures
+    The EP curves, solvency and summary are worked out a party's column (or a block of trials)
+    at a time (the allocation from the members' and the lines' losses together), the figures
     those of the whole arrays to the bit. ``threads``: the EP curves and the summary's
-    statistics are worked out on this many threads (the same numbers).
+    statistics are worked out on this many threads, at most :data:`MOST_TABLE_THREADS`
+    (the same numbers).
     """
     check_party_names(parties)
     line_names = [line.name for line in scenario.lines]
+    # Each thread holds a few of a party's columns (0.5 GB at 10,000,000 trials): on a machine of
+    # many cores, more threads would hold more memory for little more speed.
+    threads = min(threads, MOST_TABLE_THREADS)
     ep = metrics.ep_table(parties, None, threads=threads, column_of=kept.party_column)
     kept.release("max_occurrence_gross", "max_occurrence_net")
     kept.solvency()

@@ -25,6 +25,8 @@ RUNS = {
     "ai_cyber_pool": (HERE.parent / "scenarios" / "ai_cyber_pool.toml", 2_500, 7),
     "ai_cyber_pool_var": (HERE.parent / "scenarios" / "ai_cyber_pool.toml", 1_500, 5),
     "five_years": (HERE.parent / "scenarios" / "ai_cyber_five_years.toml", 300, 3),
+    # one member: NumPy sums its columns pairwise, not in trial order (sim.estimators)
+    "single_insurer": (HERE.parent / "scenarios" / "ai_cyber_single_insurer.toml", 20_000, 19),
 }
 
 

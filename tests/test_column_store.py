@@ -69,3 +69,18 @@ def test_a_column_cut_short_on_disk_is_an_error_not_zeros(tmp_path, values):
     with pytest.raises(OSError, match="ends early"):
         store.column("loss", 3)
     store.close()
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_rows_outside_the_run_or_read_with_a_step_are_refused(tmp_path, on_disk):
+    """On disk an off-by-one chunk would overwrite the next column's first trials: it must be an error."""
+    store = ColumnStore(N_TRIALS, tmp_path / "kept" if on_disk else None)
+    store.create("loss", 2)
+    with pytest.raises(IndexError, match="outside"):
+        store.write("loss", N_TRIALS - 5, np.ones((6, 2)))
+    with pytest.raises(IndexError, match="outside"):
+        store.write("loss", -1, np.ones((1, 2)))
+    store.write("loss", N_TRIALS - 5, np.ones((5, 2)))
+    with pytest.raises(ValueError, match="runs of trials"):
+        store.column("loss", 0, slice(0, 100, 2))
+    store.close()

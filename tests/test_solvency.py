@@ -270,3 +270,31 @@ def test_var_regime_assess_gives_a_member_with_share_zero_no_ratio():
     assert np.isnan(outcome.solvency_ratio[:, sleeper]).all()
     # The pool's minimum capital is the other members' alone.
     np.testing.assert_allclose(outcome.minimum_capital[:, 0], outcome.minimum_capital[:, [1, 2]].sum(axis=1))
+
+
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_a_members_catastrophe_risk_alone_is_what_the_members_array_gave(n_members):
+    """A long run works the C-ROSS catastrophe risk out a member at a time: it must be what
+    NumPy gives on the members' whole array, whose mean over the window near the VaR is pairwise
+    for a single member and in trial order for several (sim.estimators)."""
+    from sim.estimators import order_statistic_index
+    differs_from_trial_order = False
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        cat_loss = rng.lognormal(0.0, 1.5, (20_000, n_members))
+        # Recoveries near the VaR that leave a small part of it: the mean's last bits show in the risk.
+        recovery = rng.uniform(0.6, 0.9, (20_000, n_members)) * np.quantile(cat_loss, solvency.VAR_LEVEL, axis=0)
+        rank = int(order_statistic_index(20_000, solvency.VAR_LEVEL))
+        half_width = int(round(solvency.CAT_WINDOW * 20_000))
+        order = np.argpartition(cat_loss, sorted({rank - half_width, rank, rank + half_width}), axis=0)
+        near = np.take_along_axis(recovery, order[rank - half_width:rank + half_width + 1], axis=0)
+        expected = np.maximum(np.take_along_axis(cat_loss, order[rank:rank + 1], axis=0)[0] - near.mean(axis=0),
+                              0.0)
+        for member in range(n_members):
+            alone = solvency.catastrophe_risk(cat_loss[:, [member]], recovery[:, [member]], n_members=n_members)
+            assert alone[0] == expected[member]
+            column = np.ascontiguousarray(near[:, member])
+            differs_from_trial_order |= column.mean() != np.add.accumulate(column)[-1] / len(column)
+        np.testing.assert_array_equal(solvency.catastrophe_risk(cat_loss, recovery), expected, strict=True)
+    # The two orders of summing do round differently here: the test can tell them apart.
+    assert differs_from_trial_order

@@ -47,7 +47,7 @@ def _assert_same(found: dict, stored: dict) -> None:
 
 @pytest.mark.parametrize("name, chunk_trials", [
     ("full_programme", None), ("full_programme", 333), ("ai_cyber_pool", 1000), ("ai_cyber_pool_var", 256),
-    ("five_years", 64),
+    ("five_years", 64), ("single_insurer", 500),
 ])
 def test_streamed_run_equals_the_stored_in_memory_run(tmp_path, name, chunk_trials):
     _assert_same(_fingerprint(name, tmp_path, chunk_trials=chunk_trials), STORED[name])
