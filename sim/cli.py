@@ -299,10 +299,9 @@ def run_command(arguments: argparse.Namespace) -> int:
 
 def export_command(arguments: argparse.Namespace) -> int:
     from .exports import export
+    from .results_folder import existing_folder
 
-    folder = Path(arguments.folder)
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
+    folder = existing_folder(arguments.folder)
     _announce_compilation(False)
     for written in export(folder, [arguments.kind]):
         print(f"export: {written}")
@@ -376,12 +375,9 @@ def plot_command(arguments: argparse.Namespace) -> int:
     from .compare_files import COMPARISON_RECORD, is_comparison_folder
     from .plots import plot_results
     from .results import RUN_RECORD
+    from .results_folder import existing_folder
 
-    folder = Path(arguments.folder)
-    if not folder.exists():
-        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: is a file, not a folder; give a folder written by poolsim run or poolsim compare")
+    folder = existing_folder(arguments.folder)
     if is_comparison_folder(folder):
         written = redraw_plots(folder)
     elif (folder / RUN_RECORD).is_file():

@@ -36,6 +36,7 @@ from . import plots
 from .errors import UsageError
 from .report_compare import compared_cell, comparison_context, structure_terms, write_comparison_report
 from .report_page import REPORT_FILE
+from .results_folder import existing_folder
 from .report_run import member_verdicts, pool_verdicts, run_context, write_run_report
 
 __all__ = ["REPORT_FILE", "compared_cell", "comparison_context", "member_verdicts", "pool_verdicts", "run_context",
@@ -52,12 +53,7 @@ def write_report(folder: str | os.PathLike) -> list[Path]:
     from .compare_files import COMPARISON_RECORD, is_comparison_folder, structure_labels
     from .results import RUN_RECORD, Results
 
-    folder = Path(folder)
-    if not folder.exists():
-        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: is a file, not a folder; give a folder written by poolsim run or "
-                         f"poolsim compare")
+    folder = existing_folder(folder)
     if is_comparison_folder(folder):
         try:
             record = json.loads((folder / COMPARISON_RECORD).read_text(encoding="utf-8"))

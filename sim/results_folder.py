@@ -39,6 +39,17 @@ EXPORT_FOLDER = "ord"
 EXPORT_FOLDER_FILES = ("ept.csv", "palt.csv", "plt.csv", "summary_info.csv")   # Results attributes written as <name>.csv
 
 
+def existing_folder(folder: str | os.PathLike) -> Path:
+    """``folder`` as a Path, a UsageError unless it is an existing folder (to read results from)."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such results folder (write one with poolsim run)")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; give a folder written by poolsim run or "
+                         "poolsim compare")
+    return folder
+
+
 def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
