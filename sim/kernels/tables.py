@@ -28,7 +28,7 @@ from .codes import DAYS_IN_YEAR
 from .jit import jit
 from .rng import STREAM_AMOUNTS, STREAM_COUNTS, next_below, next_uniform, seeded
 from .sampling import gamma_terms, next_beta, next_poisson
-from .trial import CATASTROPHE_KEY
+from .trial import CATASTROPHE_KEY, order_by_day
 
 
 @jit
@@ -198,12 +198,7 @@ def merge_trial(n_table, ev_day, ev_cat, ev_first, ev_size, ev_order, hit_policy
     ``n_table`` table occurrences (in scratch) at ``new_*[o_out:]`` and ``new_*[r_out:]``, all in day
     order. A table occurrence goes after the others of its day or earlier (ties keep the
     engine's first), and the table's own in day order, ties in drawing order."""
-    for e in range(n_table):      # insertion sort: few a trial; stable
-        k = e
-        while k > 0 and ev_day[ev_order[k - 1]] > ev_day[e]:
-            ev_order[k] = ev_order[k - 1]
-            k -= 1
-        ev_order[k] = e
+    order_by_day(ev_day, ev_order, n_table)
     o = o_out
     r = r_out
     i = o_in

@@ -208,6 +208,18 @@ def _draw_trial(seed, trial, levels, model_arrays, exposure_arrays,
 
 
 @jit
+def order_by_day(day, order, n):
+    """``order[:n]``: the events ``0 .. n - 1`` by ``day``, ties in drawing order (an insertion
+    sort: a trial has few)."""
+    for e in range(n):
+        k = e
+        while k > 0 and day[order[k - 1]] > day[e]:
+            order[k] = order[k - 1]
+            k -= 1
+        order[k] = e
+
+
+@jit
 def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, ev_first, ev_order,
                  cat_policy, cat_line, cat_loss, att_sum, position, dest,
                  claim_policy, ground, line_end,
@@ -242,12 +254,7 @@ def _place_trial(seed, trial, n_events, n_att, o0, r0, ev_day, ev_cat, ev_size, 
     gap, order = next_exponential(order)
     total += gap
     days_per_sum = DAYS_IN_YEAR / total if total > 0.0 else 0.0
-    for e in range(n_events):
-        k = e
-        while k > 0 and ev_day[ev_order[k - 1]] > ev_day[e]:
-            ev_order[k] = ev_order[k - 1]
-            k -= 1
-        ev_order[k] = e
+    order_by_day(ev_day, ev_order, n_events)
 
     # 2. merge: every occurrence's slot; attritional slot i (i-th earliest) gets risk position[i].
     # An event goes before the claims of a later day, after those of the same day.
